@@ -1,0 +1,187 @@
+// Package app assembles the ingest service of `lantian run`: spool, dead letters, InfluxDB
+// writer, pipeline, MQTT collector and the HTTP server, started and stopped in order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"lantian/ingest/config"
+	"lantian/ingest/deadletter"
+	"lantian/ingest/influx"
+	"lantian/ingest/mqtt"
+	"lantian/ingest/pipeline"
+	"lantian/ingest/spool"
+	"lantian/ingest/validate"
+)
+
+// Service is a running ingest service.
+type Service struct {
+	cfg       config.Config
+	log       *slog.Logger
+	Registry  *prometheus.Registry
+	Pipeline  *pipeline.Pipeline
+	writer    *influx.Writer
+	collector *mqtt.Collector
+	spool     *spool.Spool
+	dead      *deadletter.Store
+	influx    influxdb2.Client
+	listener  net.Listener
+	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
+	HTTPAddr string
+}
+
+// New opens the local stores and builds every component; nothing runs until Run.
+func New(cfg config.Config, log *slog.Logger) (*Service, error) {
+	s := &Service{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
+	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	s.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool"), int64(cfg.Spool.MaxBytes))
+	if err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	s.dead, err = deadletter.Open(filepath.Join(cfg.DataDir, "deadletters"), int64(cfg.DeadLetter.MaxFileBytes), cfg.DeadLetter.MaxFiles)
+	if err != nil {
+		s.spool.Close()
+		return nil, fmt.Errorf("open dead letters: %w", err)
+	}
+	opts := influxdb2.DefaultOptions().
+		SetHTTPRequestTimeout(uint(cfg.Influx.Timeout / time.Second)).
+		SetUseGZip(true)
+	s.influx = influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(), opts)
+	s.writer = influx.NewWriter(s.influx.WriteAPIBlocking(cfg.Influx.Org, cfg.Influx.Bucket), s.spool, s.dead,
+		influx.WriterConfig{
+			BatchSize:       cfg.Influx.BatchSize,
+			FlushInterval:   cfg.Influx.FlushInterval,
+			RetryInterval:   cfg.Influx.RetryInterval,
+			ShutdownTimeout: cfg.Influx.Timeout,
+			SpoolAlarmRatio: cfg.Spool.AlarmRatio,
+		}, s.Registry, log.With("component", "influx"))
+	s.Pipeline = pipeline.New(pipeline.Config{
+		TopicPrefix:     cfg.MQTT.TopicPrefix,
+		MaxPayloadBytes: int(cfg.MQTT.MaxPayloadBytes),
+		Checker: &validate.Checker{
+			Registry:      &cfg.Registry,
+			AcceptUnknown: cfg.Ingest.AcceptUnknownStations,
+			MaxFuture:     cfg.Ingest.MaxFuture,
+			MaxAge:        cfg.Ingest.MaxAge,
+		},
+		Sink:        s.writer,
+		DeadLetters: s.dead,
+		Metrics:     pipeline.NewMetrics(s.Registry),
+		Log:         log.With("component", "pipeline"),
+	})
+	s.collector, err = mqtt.New(cfg.MQTT, mqtt.Filters(cfg.MQTT.TopicPrefix), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	s.listener, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		s.closeStores()
+		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
+	}
+	s.HTTPAddr = s.listener.Addr().String()
+	return s, nil
+}
+
+func (s *Service) closeStores() {
+	s.influx.Close()
+	s.spool.Close()
+	s.dead.Close()
+}
+
+// Run runs the service until ctx is cancelled, then shuts down in order: stop taking MQTT
+// messages, wait for those in flight to become durable and be acknowledged, flush the writer,
+// close the stores.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.closeStores()
+	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	httpErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- fmt.Errorf("http server: %w", err)
+		}
+	}()
+
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	defer stopWriter()
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = s.writer.Run(writerCtx) }()
+
+	bucketCtx, stopBucket := context.WithCancel(ctx)
+	defer stopBucket()
+	if s.cfg.Influx.CreateBucket {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.ensureBucket(bucketCtx) }()
+	}
+
+	s.collector.Start()
+	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
+		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-httpErr:
+	}
+	s.log.Info("shutting down: stopping MQTT intake and flushing")
+	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout+5*time.Second)
+	defer cancel()
+	if err := s.collector.Stop(stopCtx); err != nil {
+		s.log.Warn("MQTT stop", "err", err)
+	}
+	stopBucket()
+	stopWriter()
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShutdown()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	wg.Wait()
+	s.log.Info("stopped", "spooled_batches", s.spool.Len())
+	return runErr
+}
+
+// Ready reports whether the service can take data now, and why not.
+func (s *Service) Ready() (bool, []string) {
+	var why []string
+	if !s.collector.Connected() {
+		why = append(why, "MQTT broker not connected")
+	}
+	if ok, msg := s.writer.Healthy(); !ok && float64(s.spool.Bytes()) >= s.cfg.Spool.AlarmRatio*float64(s.spool.MaxBytes()) {
+		why = append(why, "InfluxDB unavailable ("+msg+") and spool past its alarm ratio")
+	}
+	return len(why) == 0, why
+}
+
+// ensureBucket creates the database (1.8) or bucket (2.x) when missing, retrying until it
+// succeeds: InfluxDB may start after Lantian, and writes meanwhile go to the spool.
+func (s *Service) ensureBucket(ctx context.Context) {
+	for {
+		err := ensureBucket(ctx, s.influx, s.cfg.Influx)
+		if err == nil {
+			return
+		}
+		s.log.Warn("cannot ensure InfluxDB bucket yet; retrying", "bucket", s.cfg.Influx.Bucket, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.cfg.Influx.RetryInterval):
+		}
+	}
+}

@@ -1,0 +1,156 @@
+// Package deadletter keeps refused input for a person to look at: one JSON object per line in
+// files under the data dir, rotated by size, each entry fsync'd before the message that carried
+// it is acknowledged.
+package deadletter
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Entry is one dead letter as written to disk.
+type Entry struct {
+	// Time is when Lantian refused the input (arrival), in UTC.
+	Time time.Time `json:"time"`
+	// Origin is where it came from: mqtt, hj212-tcp or influx (points InfluxDB refused).
+	Origin string `json:"origin"`
+	Topic  string `json:"topic,omitempty"`
+	Reason string `json:"reason"`
+	Error  string `json:"error"`
+	// Payload is the raw input when it is valid UTF-8; otherwise PayloadBase64 holds it.
+	Payload       string `json:"payload,omitempty"`
+	PayloadBase64 []byte `json:"payload_base64,omitempty"`
+	// Truncated is set when the payload was longer than the keep limit and was cut.
+	Truncated bool `json:"truncated,omitempty"`
+	Size      int  `json:"size"`
+}
+
+// FileName is the name of the file being written; rotated files carry a timestamp.
+const FileName = "deadletters.jsonl"
+
+// Store appends dead letters to files in a folder.
+type Store struct {
+	dir          string
+	maxFileBytes int64
+	maxFiles     int
+	// keepPayload bounds the bytes of payload kept per entry, so that a flood of huge garbage
+	// cannot fill the disk faster than rotation can drop it.
+	keepPayload int
+
+	mu   sync.Mutex
+	f    *os.File
+	size int64
+	now  func() time.Time
+}
+
+// Open opens the dead-letter folder. maxFiles counts the current file and the rotated ones.
+func Open(dir string, maxFileBytes int64, maxFiles int) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create dead-letter dir: %w", err)
+	}
+	s := &Store{dir: dir, maxFileBytes: maxFileBytes, maxFiles: maxFiles, keepPayload: 1 << 20, now: time.Now}
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	f, err := os.OpenFile(filepath.Join(s.dir, FileName), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("open dead-letter file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("stat dead-letter file: %w", err)
+	}
+	s.f, s.size = f, st.Size()
+	return nil
+}
+
+// Put writes a dead letter durably.
+func (s *Store) Put(origin, topic string, payload []byte, reason string, cause error) error {
+	e := Entry{Time: s.now().UTC(), Origin: origin, Topic: topic, Reason: reason, Size: len(payload)}
+	if cause != nil {
+		e.Error = cause.Error()
+	}
+	if len(payload) > s.keepPayload {
+		payload, e.Truncated = payload[:s.keepPayload], true
+	}
+	if utf8.Valid(payload) {
+		e.Payload = string(payload)
+	} else {
+		e.PayloadBase64 = payload
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("encode dead letter: %w", err)
+	}
+	line = append(line, '\n')
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.size > 0 && s.size+int64(len(line)) > s.maxFileBytes {
+		if err := s.rotate(); err != nil {
+			return err
+		}
+	}
+	if _, err := s.f.Write(line); err != nil {
+		return fmt.Errorf("write dead letter: %w", err)
+	}
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("fsync dead letter: %w", err)
+	}
+	s.size += int64(len(line))
+	return nil
+}
+
+func (s *Store) rotate() error {
+	if err := s.f.Close(); err != nil {
+		return fmt.Errorf("close dead-letter file: %w", err)
+	}
+	rotated := fmt.Sprintf("deadletters-%s.jsonl", s.now().UTC().Format("20060102T150405.000000000"))
+	if err := os.Rename(filepath.Join(s.dir, FileName), filepath.Join(s.dir, rotated)); err != nil {
+		return fmt.Errorf("rotate dead-letter file: %w", err)
+	}
+	if err := s.prune(); err != nil {
+		return err
+	}
+	return s.open()
+}
+
+// prune removes the oldest rotated files beyond maxFiles-1 (the current file is the other one).
+func (s *Store) prune() error {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("list dead-letter dir: %w", err)
+	}
+	var rotated []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, "deadletters-") && strings.HasSuffix(n, ".jsonl") {
+			rotated = append(rotated, n)
+		}
+	}
+	sort.Strings(rotated)
+	for len(rotated) > s.maxFiles-1 {
+		if err := os.Remove(filepath.Join(s.dir, rotated[0])); err != nil {
+			return fmt.Errorf("remove old dead-letter file: %w", err)
+		}
+		rotated = rotated[1:]
+	}
+	return nil
+}
+
+// Close closes the current file.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.f.Close()
+}

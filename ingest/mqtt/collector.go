@@ -1,0 +1,205 @@
+// Package mqtt is the collector's MQTT session: a persistent paho session that subscribes to
+// the reading topics and acknowledges each QoS 1 message only once its outcome is durable.
+package mqtt
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lantian/ingest/config"
+)
+
+// Handler processes one message. It must call ack exactly once, when the message's outcome
+// (stored reading or dead letter) is durable, or never if it is not (the broker then redelivers
+// it to the next session). It may block; it runs on its own goroutine.
+type Handler func(ctx context.Context, topic string, payload []byte, ack func())
+
+// Collector holds the MQTT session.
+type Collector struct {
+	cfg     config.MQTT
+	filters map[string]byte
+	handle  Handler
+	log     *slog.Logger
+	m       *metrics
+
+	client paho.Client
+	// workers bounds the goroutines decoding at once; paho starts one goroutine per message
+	// when order does not matter, and the broker's in-flight window bounds those.
+	workers chan struct{}
+
+	// mu guards stopping against inflight.Add, so that Stop's Wait cannot race a new Add.
+	mu       sync.RWMutex
+	stopping bool
+	inflight sync.WaitGroup
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+// Filters returns the subscriptions of the data contract under prefix.
+func Filters(prefix string) []string {
+	return []string{prefix + "/air/+", prefix + "/source/+/+", prefix + "/hj212/+"}
+}
+
+// New builds a collector; Start connects it.
+func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Registerer, log *slog.Logger) (*Collector, error) {
+	c := &Collector{
+		cfg: cfg, handle: handle, log: log,
+		filters: make(map[string]byte, len(filters)),
+		workers: make(chan struct{}, cfg.Workers),
+		m:       newMetrics(reg),
+	}
+	for _, f := range filters {
+		c.filters[f] = 1
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	opts := paho.NewClientOptions().
+		AddBroker(cfg.URL).
+		SetClientID(cfg.ClientID).
+		// The broker keeps the subscription and queues QoS 1 messages while we are away.
+		SetCleanSession(false).
+		// Handlers block until the reading is queued; with ordered delivery that would stall
+		// paho's router and its pings (paho #473, #509).
+		SetOrderMatters(false).
+		// paho acks when the handler returns unless told otherwise; we ack after durability.
+		SetAutoAckDisabled(true).
+		SetAutoReconnect(true).
+		SetMaxReconnectInterval(cfg.MaxReconnect).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetKeepAlive(cfg.KeepAlive).
+		SetPingTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetDefaultPublishHandler(c.onMessage).
+		SetOnConnectHandler(c.onConnect).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			c.m.connected.Set(0)
+			c.m.connectionLost.Inc()
+			c.log.Warn("MQTT connection lost; reconnecting", "broker", cfg.URL, "err", err)
+		}).
+		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) { c.m.reconnects.Inc() })
+	if cfg.Username != "" {
+		opts.SetUsername(cfg.Username)
+		opts.SetPassword(cfg.Password.Reveal())
+	}
+	tlsCfg, err := tlsConfig(cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
+	if tlsCfg != nil {
+		opts.SetTLSConfig(tlsCfg)
+	}
+	c.client = paho.NewClient(opts)
+	return c, nil
+}
+
+func tlsConfig(t config.TLS) (*tls.Config, error) {
+	if t.CAFile == "" && t.CertFile == "" && !t.InsecureSkipVerify {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.tls.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt.tls.ca_file %s: no PEM certificates", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt.tls client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// Start begins connecting; it returns at once and the session keeps retrying in the background.
+func (c *Collector) Start() {
+	c.log.Info("connecting to MQTT broker", "broker", c.cfg.URL, "client_id", c.cfg.ClientID)
+	c.client.Connect()
+}
+
+// Connected reports whether the session is up.
+func (c *Collector) Connected() bool { return c.client.IsConnectionOpen() }
+
+// onConnect subscribes on every (re)connect: harmless with a persistent session, and it
+// restores the subscriptions when the broker lost the session (restart without persistence).
+func (c *Collector) onConnect(client paho.Client) {
+	c.m.connected.Set(1)
+	tok := client.SubscribeMultiple(c.filters, nil)
+	if !tok.WaitTimeout(30 * time.Second) {
+		c.log.Error("MQTT subscribe timed out; will retry on the next connect")
+		return
+	}
+	if err := tok.Error(); err != nil {
+		c.log.Error("MQTT subscribe failed", "err", err)
+		return
+	}
+	c.log.Info("MQTT connected and subscribed", "broker", c.cfg.URL)
+}
+
+func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
+	c.mu.RLock()
+	if c.stopping {
+		c.mu.RUnlock()
+		// Not acknowledged: the broker delivers it again to the next session.
+		return
+	}
+	c.inflight.Add(1)
+	c.mu.RUnlock()
+	c.m.received.Inc()
+	if msg.Duplicate() {
+		c.m.duplicates.Inc()
+	}
+	var once sync.Once
+	ack := func() {
+		once.Do(func() {
+			msg.Ack()
+			c.inflight.Done()
+		})
+	}
+	c.workers <- struct{}{}
+	c.handle(c.ctx, msg.Topic(), msg.Payload(), ack)
+	<-c.workers
+}
+
+// Stop stops taking messages, waits until every message taken has been acknowledged or the
+// context ends, then disconnects. Messages not acknowledged stay with the broker.
+func (c *Collector) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	c.stopping = true
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() { c.inflight.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = errors.New("stopped before every message in flight was acknowledged; the broker will redeliver them")
+	}
+	c.cancel()
+	c.client.Disconnect(250)
+	c.m.connected.Set(0)
+	if err == nil {
+		// Handlers still running after a timeout hold the goroutine count up; wait for them
+		// now that their context is cancelled.
+		<-done
+	}
+	return err
+}

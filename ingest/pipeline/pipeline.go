@@ -1,0 +1,241 @@
+// Package pipeline routes incoming messages: decode, validate, encode for InfluxDB, and hand
+// each reading to the writer, or each refusal to the dead letters, acknowledging the message
+// when its outcome is durable.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"lantian/ingest/influx"
+	"lantian/ingest/reading"
+	"lantian/ingest/validate"
+)
+
+// PacketDecoder turns an HJ 212 payload (one or more packets) received on lantian/hj212/<MN>
+// into readings.
+type PacketDecoder interface {
+	DecodePackets(mn string, payload []byte) ([]reading.Reading, error)
+}
+
+// Sink makes an encoded line durable and then calls done.
+type Sink interface {
+	Submit(ctx context.Context, line []byte, done func(error))
+}
+
+// DeadLetters keeps refused input durably.
+type DeadLetters interface {
+	Put(origin, topic string, payload []byte, reason string, cause error) error
+}
+
+// Config wires a pipeline.
+type Config struct {
+	TopicPrefix     string
+	MaxPayloadBytes int
+	Checker         *validate.Checker
+	Sink            Sink
+	DeadLetters     DeadLetters
+	// HJ212 decodes the lantian/hj212/<MN> route; nil refuses that route's messages.
+	HJ212   PacketDecoder
+	Metrics *Metrics
+	Log     *slog.Logger
+}
+
+// Pipeline is safe for concurrent use.
+type Pipeline struct {
+	cfg    Config
+	air    string
+	source string
+	hj212  string
+	logs   *logLimiter
+}
+
+// New builds a pipeline.
+func New(cfg Config) *Pipeline {
+	return &Pipeline{
+		cfg:    cfg,
+		air:    cfg.TopicPrefix + "/air/",
+		source: cfg.TopicPrefix + "/source/",
+		hj212:  cfg.TopicPrefix + "/hj212/",
+		logs:   newLogLimiter(cfg.Log, 10*time.Second),
+	}
+}
+
+// HandleMessage processes one MQTT message. ack is called once the message's readings are
+// durable or the message is a durable dead letter; it is not called when neither could be done
+// (shutdown with InfluxDB and the spool both unavailable), so the broker redelivers it.
+func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, ack func()) {
+	arrived := time.Now()
+	readings, err := p.decode(topic, payload)
+	if err != nil {
+		p.refuse("mqtt", topic, payload, err, ack)
+		return
+	}
+	p.Store(ctx, readings, func(err error) {
+		if err != nil {
+			var rej *validate.Rejection
+			if errors.As(err, &rej) {
+				p.refuse("mqtt", topic, payload, err, ack)
+			}
+			return
+		}
+		p.cfg.Metrics.arrivalToDurable.Observe(time.Since(arrived).Seconds())
+		ack()
+	})
+}
+
+func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, error) {
+	m := p.cfg.Metrics
+	if len(payload) > p.cfg.MaxPayloadBytes {
+		m.messages.WithLabelValues("oversize").Inc()
+		return nil, &validate.Rejection{Reason: validate.ReasonTooLarge,
+			Err: fmt.Errorf("payload of %d bytes exceeds mqtt.max_payload_bytes %d", len(payload), p.cfg.MaxPayloadBytes)}
+	}
+	switch {
+	case strings.HasPrefix(topic, p.air):
+		m.messages.WithLabelValues("air").Inc()
+		station := topic[len(p.air):]
+		r, err := validate.DecodeAir(station, payload)
+		if err != nil {
+			return nil, err
+		}
+		return []reading.Reading{r}, nil
+	case strings.HasPrefix(topic, p.source):
+		m.messages.WithLabelValues("source").Inc()
+		src, out, ok := strings.Cut(topic[len(p.source):], "/")
+		if !ok || strings.Contains(out, "/") {
+			return nil, &validate.Rejection{Reason: validate.ReasonBadTopic, Err: fmt.Errorf("topic %q is not %ssource/<source>/<outlet>", topic, p.cfg.TopicPrefix+"/")}
+		}
+		r, err := validate.DecodeSource(src, out, payload)
+		if err != nil {
+			return nil, err
+		}
+		return []reading.Reading{r}, nil
+	case strings.HasPrefix(topic, p.hj212):
+		m.messages.WithLabelValues("hj212").Inc()
+		if p.cfg.HJ212 == nil {
+			return nil, &validate.Rejection{Reason: validate.ReasonHJ212, Err: errors.New("no HJ 212 decoder is configured")}
+		}
+		rs, err := p.cfg.HJ212.DecodePackets(topic[len(p.hj212):], payload)
+		if err != nil {
+			var rej *validate.Rejection
+			if !errors.As(err, &rej) {
+				err = &validate.Rejection{Reason: validate.ReasonHJ212, Err: err}
+			}
+			return nil, err
+		}
+		return rs, nil
+	}
+	m.messages.WithLabelValues("unknown").Inc()
+	return nil, &validate.Rejection{Reason: validate.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+}
+
+// Store validates readings and makes them durable; done gets nil once all are stored, a
+// *validate.Rejection if one is invalid (nothing is stored then), or the storage error.
+// The HJ 212 gateway uses it directly.
+func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(error)) {
+	accepted := make([]validate.Accepted, 0, len(rs))
+	for _, r := range rs {
+		a, err := p.cfg.Checker.Check(r)
+		if err != nil {
+			done(err)
+			return
+		}
+		accepted = append(accepted, a)
+	}
+	var pending atomic.Int32
+	pending.Store(int32(len(accepted)))
+	var firstErr error
+	var mu sync.Mutex
+	for i := range accepted {
+		a := &accepted[i]
+		line := influx.AppendLine(make([]byte, 0, 256), a)
+		p.cfg.Sink.Submit(ctx, line, func(err error) {
+			if err != nil {
+				mu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				mu.Unlock()
+			} else {
+				p.cfg.Metrics.stored(a)
+			}
+			if pending.Add(-1) == 0 {
+				mu.Lock()
+				e := firstErr
+				mu.Unlock()
+				done(e)
+			}
+		})
+	}
+}
+
+// StoreWait is Store for callers that wait, such as a TCP connection that replies after.
+func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
+	ch := make(chan error, 1)
+	p.Store(ctx, rs, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refuse counts, logs (rate-limited) and keeps a refused message, then acknowledges it.
+func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
+	reason := validate.ReasonOf(err)
+	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
+	p.logs.warn(reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
+	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
+		// Not acknowledged: the broker keeps it and redelivers once the disk is writable.
+		p.cfg.Log.Error("cannot keep dead letter; message left unacknowledged", "err", derr, "topic", topic)
+		return
+	}
+	ack()
+}
+
+// Refuse keeps refused input from another origin (the HJ 212 gateway) as a dead letter.
+func (p *Pipeline) Refuse(origin, topic string, payload []byte, err error) error {
+	reason := validate.ReasonOf(err)
+	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
+	p.logs.warn(reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
+	return p.cfg.DeadLetters.Put(origin, topic, payload, reason, err)
+}
+
+// logLimiter writes at most one line per key and interval, saying how many were suppressed,
+// so that a flood of garbage cannot flood the log.
+type logLimiter struct {
+	log      *slog.Logger
+	interval time.Duration
+	mu       sync.Mutex
+	last     map[string]time.Time
+	dropped  map[string]int
+}
+
+func newLogLimiter(log *slog.Logger, interval time.Duration) *logLimiter {
+	return &logLimiter{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
+}
+
+func (l *logLimiter) warn(key, msg string, args ...any) {
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.last[key]) < l.interval {
+		l.dropped[key]++
+		l.mu.Unlock()
+		return
+	}
+	suppressed := l.dropped[key]
+	l.last[key], l.dropped[key] = now, 0
+	l.mu.Unlock()
+	if suppressed > 0 {
+		args = append(args, "suppressed_since_last", suppressed)
+	}
+	l.log.Warn(msg, args...)
+}

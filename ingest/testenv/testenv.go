@@ -1,0 +1,347 @@
+// Package testenv starts the real services integration tests run against: InfluxDB 1.8.10 and
+// Mosquitto, each on free loopback ports with its own temporary data, stopped when the test
+// ends. A missing binary fails the test: `make test` installs them, and a test that quietly
+// skips would hide exactly the failures it exists to find.
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the repository root, found from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// findBinary looks in the environment variable, then the listed paths, then PATH.
+func findBinary(t testing.TB, env string, paths []string, name string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	t.Fatalf("%s not found (set %s, or run `make tools`, which `make test` does first)", name, env)
+	return ""
+}
+
+// Process is a service started by a test, restartable on the same ports and data.
+type Process struct {
+	t      testing.TB
+	name   string
+	bin    string
+	args   []string
+	port   int
+	cmd    *exec.Cmd
+	exited chan struct{}
+	logBuf *syncBuffer
+	ready  func() error
+}
+
+func (p *Process) start() {
+	p.t.Helper()
+	p.logBuf = &syncBuffer{}
+	p.cmd = exec.Command(p.bin, p.args...)
+	p.cmd.Stdout = p.logBuf
+	p.cmd.Stderr = p.logBuf
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatalf("start %s: %v", p.name, err)
+	}
+	exited := make(chan struct{})
+	p.exited = exited
+	cmd := p.cmd
+	go func() { _ = cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		err := p.ready()
+		if err == nil {
+			return
+		}
+		select {
+		case <-exited:
+			p.t.Fatalf("%s exited before it was ready: %v\n%s", p.name, err, p.logBuf.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s did not become ready: %v\n%s", p.name, err, p.logBuf.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// syncBuffer collects a process's output; the process writes while the test may read.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Stop stops the process gracefully (SIGTERM), or with SIGKILL after 15 s.
+func (p *Process) Stop() {
+	p.t.Helper()
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+	p.cmd = nil
+}
+
+// Restart starts the process again on the same port and data.
+func (p *Process) Restart() {
+	p.t.Helper()
+	p.Stop()
+	p.start()
+}
+
+// Start starts a stopped process again.
+func (p *Process) Start() {
+	p.t.Helper()
+	if p.cmd != nil {
+		return
+	}
+	p.start()
+}
+
+// Port is the service's main port.
+func (p *Process) Port() int { return p.port }
+
+// Log is what the process printed so far.
+func (p *Process) Log() string { return p.logBuf.String() }
+
+// Influx is a running InfluxDB 1.8 with Flux enabled and a database "lantian".
+type Influx struct {
+	*Process
+	URL string
+	// Bucket is the v2-API bucket of the test database.
+	Bucket string
+}
+
+// StartInflux starts InfluxDB 1.8.10 from tools/bin/influxd (or $LANTIAN_INFLUXD).
+func StartInflux(t testing.TB) *Influx {
+	t.Helper()
+	bin := findBinary(t, "LANTIAN_INFLUXD", []string{filepath.Join(RepoRoot(), "tools", "bin", "influxd")}, "influxd")
+	dir := t.TempDir()
+	httpPort, rpcPort := FreePort(t), FreePort(t)
+	conf := fmt.Sprintf(`reporting-disabled = true
+bind-address = "127.0.0.1:%d"
+[meta]
+  dir = %q
+[data]
+  dir = %q
+  wal-dir = %q
+  query-log-enabled = false
+[http]
+  bind-address = "127.0.0.1:%d"
+  flux-enabled = true
+  log-enabled = false
+  max-body-size = 0
+[logging]
+  level = "warn"
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
+	confPath := filepath.Join(dir, "influxdb.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	in := &Influx{URL: url, Bucket: "lantian/autogen"}
+	in.Process = &Process{t: t, name: "influxd", bin: bin, args: []string{"-config", confPath}, port: httpPort,
+		ready: func() error { return ping(url + "/ping") }}
+	in.start()
+	t.Cleanup(in.Stop)
+	if _, err := in.InfluxQL("CREATE DATABASE lantian"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	return in
+}
+
+func ping(url string) error {
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("ping: %s", resp.Status)
+	}
+	return nil
+}
+
+// InfluxQL runs a statement against the "lantian" database and returns the raw JSON answer.
+func (in *Influx) InfluxQL(q string) ([]byte, error) {
+	resp, err := http.PostForm(in.URL+"/query", map[string][]string{"q": {q}, "db": {"lantian"}})
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"error"`)) {
+		return body, fmt.Errorf("influxql %q: %s %s", q, resp.Status, body)
+	}
+	return body, nil
+}
+
+// Count returns the number of points in measurement that have field (0 if none).
+func (in *Influx) Count(t testing.TB, measurement, field, where string) int {
+	t.Helper()
+	q := fmt.Sprintf(`SELECT count(%q) FROM %q`, field, measurement)
+	if where != "" {
+		q += " WHERE " + where
+	}
+	body, err := in.InfluxQL(q)
+	if err != nil {
+		t.Fatalf("count: %v", err)
+	}
+	// The answer is small and fixed in shape: ...,"values":[["1970-01-01T00:00:00Z",N]]...
+	s := string(body)
+	i := strings.Index(s, `"values":[["`)
+	if i < 0 {
+		return 0
+	}
+	rest := s[i+len(`"values":[["`):]
+	j := strings.Index(rest, `",`)
+	k := strings.Index(rest, "]")
+	if j < 0 || k < j {
+		t.Fatalf("count: cannot read %s", s)
+	}
+	n, err := strconv.Atoi(rest[j+2 : k])
+	if err != nil {
+		t.Fatalf("count: cannot read %s: %v", s, err)
+	}
+	return n
+}
+
+// Mosquitto is a running Mosquitto broker with persistence and queues that do not drop.
+type Mosquitto struct {
+	*Process
+	URL string
+}
+
+// MosquittoConf is the broker configuration tests use. It is the same as deploy/mosquitto.conf
+// in what matters for delivery: persistence, no in-flight cap, queues far above the defaults
+// (max_queued_messages 1000 silently drops QoS 1 messages for a subscriber that falls behind).
+func MosquittoConf(port int, dataDir string) string {
+	return fmt.Sprintf(`listener %d 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location %s/
+autosave_interval 10
+max_inflight_messages 0
+max_queued_messages 5000000
+max_queued_bytes 0
+message_size_limit 4194304
+set_tcp_nodelay true
+log_type error
+log_type warning
+`, port, dataDir)
+}
+
+// StartMosquitto starts a Mosquitto broker (from PATH or $LANTIAN_MOSQUITTO).
+func StartMosquitto(t testing.TB) *Mosquitto {
+	t.Helper()
+	bin := findBinary(t, "LANTIAN_MOSQUITTO", []string{"/usr/sbin/mosquitto"}, "mosquitto")
+	dir := t.TempDir()
+	port := FreePort(t)
+	confPath := filepath.Join(dir, "mosquitto.conf")
+	if err := os.WriteFile(confPath, []byte(MosquittoConf(port, dir)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	m := &Mosquitto{URL: "tcp://" + addr}
+	m.Process = &Process{t: t, name: "mosquitto", bin: bin, args: []string{"-c", confPath}, port: port,
+		ready: func() error {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				return err
+			}
+			return c.Close()
+		}}
+	m.start()
+	t.Cleanup(m.Stop)
+	return m
+}
+
+// Eventually polls cond until it returns nil or the timeout passes, then fails with its error.
+// Tests wait for outcomes this way instead of sleeping a fixed time.
+func Eventually(t testing.TB, timeout time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s: %v", timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ErrNotYet is a convenience for Eventually conditions.
+var ErrNotYet = errors.New("not yet")
+
+// WithTimeout is a context for one test step.
+func WithTimeout(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,250 @@
+package validate
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"lantian/ingest/reading"
+)
+
+// number is a JSON value that may be a number or a numeric string ("35.2"), as data loggers send
+// both. Non-finite values ("NaN", "Inf", 1e999) are kept as such so that they are reported with
+// their own reason rather than as malformed JSON.
+type number struct {
+	v   float64
+	set bool
+}
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s := b
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = bytes.TrimSpace(s[1 : len(s)-1])
+		if len(s) == 0 {
+			return nil
+		}
+	}
+	v, err := strconv.ParseFloat(string(s), 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			v = math.Inf(1)
+		} else {
+			return fmt.Errorf("%s is not a number", b)
+		}
+	}
+	n.v, n.set = v, true
+	return nil
+}
+
+// timestamp is RFC 3339 text, or unix seconds or milliseconds as a number or numeric string.
+type timestamp struct {
+	t   time.Time
+	set bool
+}
+
+// unixMillisThreshold separates unix seconds from milliseconds: 1e11 s is the year 5138,
+// 1e11 ms is 1973, so no plausible reading is ambiguous.
+const unixMillisThreshold = 1e11
+
+func (ts *timestamp) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	quoted := len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"'
+	if quoted {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 || n > 1e14 {
+			return fmt.Errorf("time %s is not a usable unix time", b)
+		}
+		if n >= unixMillisThreshold {
+			ts.t = time.UnixMilli(int64(n)).UTC()
+		} else {
+			sec, frac := math.Modf(n)
+			ts.t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		}
+		ts.set = true
+		return nil
+	}
+	if !quoted {
+		return fmt.Errorf("time %s is neither RFC 3339 text nor unix seconds", b)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("time %q is not RFC 3339 with an offset (e.g. 2024-03-15T10:00:00+08:00)", s)
+	}
+	ts.t, ts.set = t, true
+	return nil
+}
+
+type airPayload struct {
+	Station   string            `json:"station"`
+	Time      timestamp         `json:"time"`
+	Period    string            `json:"period"`
+	PM25      number            `json:"pm25"`
+	PM10      number            `json:"pm10"`
+	SO2       number            `json:"so2"`
+	NO2       number            `json:"no2"`
+	CO        number            `json:"co"`
+	O3        number            `json:"o3"`
+	Temp      number            `json:"temp"`
+	RH        number            `json:"rh"`
+	Pressure  number            `json:"pressure"`
+	WindSpeed number            `json:"wind_speed"`
+	WindDir   number            `json:"wind_dir"`
+	Flags     map[string]string `json:"flags"`
+}
+
+type sourcePayload struct {
+	Source   string            `json:"source"`
+	Outlet   string            `json:"outlet"`
+	Time     timestamp         `json:"time"`
+	Period   string            `json:"period"`
+	Dust     number            `json:"dust"`
+	SO2      number            `json:"so2"`
+	NOx      number            `json:"nox"`
+	NMHC     number            `json:"nmhc"`
+	DustZs   number            `json:"dust_zs"`
+	SO2Zs    number            `json:"so2_zs"`
+	NOxZs    number            `json:"nox_zs"`
+	NMHCZs   number            `json:"nmhc_zs"`
+	O2       number            `json:"o2"`
+	Flow     number            `json:"flow"`
+	Temp     number            `json:"temp"`
+	Pressure number            `json:"pressure"`
+	Humidity number            `json:"humidity"`
+	Velocity number            `json:"velocity"`
+	Flags    map[string]string `json:"flags"`
+}
+
+func decodeStrict(payload []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			return &Rejection{Reason: ReasonUnknownField, Err: err}
+		}
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return reject(ReasonBadValue, "field %q: %v", ute.Field, err)
+		}
+		return &Rejection{Reason: ReasonMalformed, Err: err}
+	}
+	if dec.More() {
+		return reject(ReasonMalformed, "trailing data after the JSON object")
+	}
+	return nil
+}
+
+// DecodeAir decodes an ambient reading published on lantian/air/<station>. The payload's
+// station, when given, must equal the topic's.
+func DecodeAir(topicStation string, payload []byte) (reading.Reading, error) {
+	var p airPayload
+	if err := decodeStrict(payload, &p); err != nil {
+		return reading.Reading{}, err
+	}
+	station := p.Station
+	switch {
+	case station == "":
+		station = topicStation
+	case topicStation != "" && station != topicStation:
+		return reading.Reading{}, reject(ReasonTopicMismatch, "payload station %q published on the topic of station %q", station, topicStation)
+	}
+	if station == "" {
+		return reading.Reading{}, reject(ReasonBadTopic, "no station in topic or payload")
+	}
+	r := reading.Reading{Kind: reading.Air, Station: station}
+	fields := [...]struct {
+		name string
+		n    number
+	}{{"pm25", p.PM25}, {"pm10", p.PM10}, {"so2", p.SO2}, {"no2", p.NO2}, {"co", p.CO}, {"o3", p.O3},
+		{"temp", p.Temp}, {"rh", p.RH}, {"pressure", p.Pressure}, {"wind_speed", p.WindSpeed}, {"wind_dir", p.WindDir}}
+	r.Values = make([]reading.Value, 0, len(fields))
+	for _, f := range fields {
+		if f.n.set {
+			r.Values = append(r.Values, reading.Value{Name: f.name, Value: f.n.v})
+		}
+	}
+	return r, finish(&r, p.Time, p.Period, p.Flags)
+}
+
+// DecodeSource decodes an outlet reading published on lantian/source/<source>/<outlet>.
+func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Reading, error) {
+	var p sourcePayload
+	if err := decodeStrict(payload, &p); err != nil {
+		return reading.Reading{}, err
+	}
+	src, out := p.Source, p.Outlet
+	if src == "" {
+		src = topicSource
+	}
+	if out == "" {
+		out = topicOutlet
+	}
+	if (topicSource != "" && src != topicSource) || (topicOutlet != "" && out != topicOutlet) {
+		return reading.Reading{}, reject(ReasonTopicMismatch, "payload outlet %s/%s published on the topic of %s/%s", src, out, topicSource, topicOutlet)
+	}
+	if src == "" || out == "" {
+		return reading.Reading{}, reject(ReasonBadTopic, "no source/outlet in topic or payload")
+	}
+	r := reading.Reading{Kind: reading.Source, Source: src, Outlet: out}
+	fields := [...]struct {
+		name string
+		n    number
+	}{{"dust", p.Dust}, {"so2", p.SO2}, {"nox", p.NOx}, {"nmhc", p.NMHC},
+		{"dust_zs", p.DustZs}, {"so2_zs", p.SO2Zs}, {"nox_zs", p.NOxZs}, {"nmhc_zs", p.NMHCZs},
+		{"o2", p.O2}, {"flow", p.Flow}, {"temp", p.Temp}, {"pressure", p.Pressure},
+		{"humidity", p.Humidity}, {"velocity", p.Velocity}}
+	r.Values = make([]reading.Value, 0, 8)
+	for _, f := range fields {
+		if f.n.set {
+			r.Values = append(r.Values, reading.Value{Name: f.name, Value: f.n.v})
+		}
+	}
+	return r, finish(&r, p.Time, p.Period, p.Flags)
+}
+
+func finish(r *reading.Reading, ts timestamp, period string, flags map[string]string) error {
+	if !ts.set {
+		return reject(ReasonBadTime, "time is missing")
+	}
+	r.Time = ts.t
+	p, err := reading.ParsePeriod(period)
+	if err != nil {
+		return &Rejection{Reason: ReasonBadPeriod, Err: err}
+	}
+	r.Period = p
+	for _, v := range r.Values {
+		if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
+			return reject(ReasonNonFinite, "%s is %v", v.Name, v.Value)
+		}
+	}
+	for name, text := range flags {
+		f, err := reading.ParseFlag(text)
+		if err != nil {
+			return reject(ReasonBadFlag, "flags.%s: %v", name, err)
+		}
+		found := false
+		for i := range r.Values {
+			if r.Values[i].Name == name {
+				r.Values[i].Flag, found = f, true
+				break
+			}
+		}
+		if !found {
+			r.Values = append(r.Values, reading.Value{Name: name, Flag: f, NoValue: true})
+		}
+	}
+	return nil
+}
