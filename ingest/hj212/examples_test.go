@@ -1,0 +1,23 @@
+package hj212
+
+// Worked examples of the shared reference (hj212.md §3), with the CRCs it states. They are made
+// up by the reference's author and checked by two independent implementations there.
+const (
+	exAirRtd     = "##0282QN=20240315103000123;ST=22;CN=2011;PW=123456;MN=TESTAIR0000000000000001;Flag=5;CP=&&DataTime=20240315103000;a34004-Rtd=35.2,a34004-Flag=N;a34002-Rtd=61.0,a34002-Flag=N;a21026-Rtd=8,a21026-Flag=N;a21004-Rtd=27,a21004-Flag=N;a21005-Rtd=0.62,a21005-Flag=N;a05024-Rtd=88,a05024-Flag=N&&8D01"
+	exAirAnswer  = "##0086QN=20240315103000123;ST=91;CN=9014;PW=123456;MN=TESTAIR0000000000000001;Flag=4;CP=&&&&A3C1"
+	exCEMSHour   = "##0313QN=20240315110000456;ST=31;CN=2061;PW=123456;MN=TESTCEMS000000000000002;Flag=4;CP=&&DataTime=20240315100000;a21026-Min=10.1,a21026-Avg=12.4,a21026-Max=15.0,a21026-ZsAvg=14.9,a21026-Cou=0.82,a21026-Flag=N;a19001-Avg=9.8,a19001-Flag=N;a01012-Avg=52.3,a01012-Flag=N;a00000-Cou=66120.5,a00000-Avg=18.4,a00000-Flag=N&&D801"
+	exCEMSSplit1 = "##0152QN=20240315110000456;ST=31;CN=2061;PW=123456;MN=TESTCEMS000000000000002;Flag=7;PNUM=2;PNO=1;CP=&&DataTime=20240315100000;a21026-Avg=12.4,a21026-Flag=N&&1E00"
+	ex2005Rtd    = "##0188ST=31;CN=2011;PW=123456;MN=TEST2005000001;CP=&&DataTime=20240315103000;01-Rtd=12.1,01-ZsRtd=15.3,01-Flag=N;02-Rtd=30.5,02-Flag=N;03-Rtd=80.2,03-Flag=C;S01-Rtd=9.1,S01-Flag=N;B02-Rtd=18.4&&0280"
+	exInfoUTF8   = "##0151QN=20240315103000789;ST=22;CN=3020;PW=123456;MN=TESTAIR0000000000000001;Flag=4;CP=&&DataTime=20240315103000;PolId=a34004;i11001-Info=//仪器维护//&&3300"
+	// HJ 212-2017 Appendix A: the standard's own CRC example (its prose misprints 1C08).
+	exStandard = "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80"
+)
+
+// Test devices matching the examples.
+func testRegistry() StaticRegistry {
+	return StaticRegistry{
+		"TESTAIR0000000000000001": {MN: "TESTAIR0000000000000001", Password: "123456", Station: "AIR-01"},
+		"TESTCEMS000000000000002": {MN: "TESTCEMS000000000000002", Password: "123456", Source: "PLANT-7", Outlet: "DA001", FlowUnit: "m3/s"},
+		"TEST2005000001":          {MN: "TEST2005000001", Source: "PLANT-9", Outlet: "DA002"},
+	}
+}
