@@ -21,6 +21,8 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"run":      {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
+		"hj212":    {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
+		"assess":   {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
 		"config":   {"config check: load, validate and summarise a config file", configCmd},
 		"demo":     {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},
 		"simulate": {"publish simulated prefecture readings to an MQTT broker", simulateCmd},
@@ -54,6 +56,9 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := cmd.run(ctx, args[1:], stdout, stderr); err != nil {
 		if errors.Is(err, errUsage) {
 			return 2
+		}
+		if errors.Is(err, errReported) {
+			return 1
 		}
 		fmt.Fprintf(stderr, "lantian %s: %v\n", args[0], err)
 		return 1

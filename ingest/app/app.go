@@ -19,6 +19,7 @@ import (
 
 	"lantian/ingest/config"
 	"lantian/ingest/deadletter"
+	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
 	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
@@ -28,16 +29,20 @@ import (
 
 // Service is a running ingest service.
 type Service struct {
-	cfg       config.Config
-	log       *slog.Logger
-	Registry  *prometheus.Registry
-	Pipeline  *pipeline.Pipeline
-	writer    *influx.Writer
-	collector *mqtt.Collector
-	spool     *spool.Spool
-	dead      *deadletter.Store
-	influx    influxdb2.Client
-	listener  net.Listener
+	cfg             config.Config
+	log             *slog.Logger
+	Registry        *prometheus.Registry
+	Pipeline        *pipeline.Pipeline
+	writer          *influx.Writer
+	collector       *mqtt.Collector
+	spool           *spool.Spool
+	dead            *deadletter.Store
+	influx          influxdb2.Client
+	listener        net.Listener
+	gateway         *hj212.Server
+	gatewayListener net.Listener
+	// HJ212Addr is the address of the HJ 212 gateway, empty when it is off.
+	HJ212Addr string
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
 }
@@ -68,6 +73,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 			ShutdownTimeout: cfg.Influx.Timeout,
 			SpoolAlarmRatio: cfg.Spool.AlarmRatio,
 		}, s.Registry, log.With("component", "influx"))
+	devices := hj212Devices(&cfg)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		TopicPrefix:     cfg.MQTT.TopicPrefix,
 		MaxPayloadBytes: int(cfg.MQTT.MaxPayloadBytes),
@@ -79,13 +85,32 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		},
 		Sink:        s.writer,
 		DeadLetters: s.dead,
-		Metrics:     pipeline.NewMetrics(s.Registry),
-		Log:         log.With("component", "pipeline"),
+		HJ212: &hj212.PayloadDecoder{Registry: devices, Location: cfg.Location(),
+			MaxPacket: int(cfg.HJ212.MaxPacketBytes)},
+		Metrics: pipeline.NewMetrics(s.Registry),
+		Log:     log.With("component", "pipeline"),
 	})
 	s.collector, err = mqtt.New(cfg.MQTT, mqtt.Filters(cfg.MQTT.TopicPrefix), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
 	if err != nil {
 		s.closeStores()
 		return nil, err
+	}
+	if cfg.HJ212.Listen != "" {
+		s.gateway, err = hj212.NewServer(hj212.ServerConfig{
+			MaxConns: cfg.HJ212.MaxConnections, MaxPacket: int(cfg.HJ212.MaxPacketBytes),
+			IdleTimeout: cfg.HJ212.IdleTimeout, Location: cfg.Location(), Registry: devices,
+			Sink: gatewaySink{p: s.Pipeline}, Logger: log.With("component", "hj212"), Metrics: s.Registry,
+		})
+		if err != nil {
+			s.closeStores()
+			return nil, fmt.Errorf("hj212 gateway: %w", err)
+		}
+		s.gatewayListener, err = net.Listen("tcp", cfg.HJ212.Listen)
+		if err != nil {
+			s.closeStores()
+			return nil, fmt.Errorf("listen on hj212.listen %s: %w", cfg.HJ212.Listen, err)
+		}
+		s.HJ212Addr = s.gatewayListener.Addr().String()
 	}
 	s.listener, err = net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
@@ -130,6 +155,19 @@ func (s *Service) Run(ctx context.Context) error {
 		go func() { defer wg.Done(); s.ensureBucket(bucketCtx) }()
 	}
 
+	gatewayCtx, stopGateway := context.WithCancel(context.Background())
+	defer stopGateway()
+	gatewayDone := make(chan struct{})
+	if s.gateway == nil {
+		close(gatewayDone)
+	} else {
+		go func() {
+			defer close(gatewayDone)
+			if err := s.gateway.Serve(gatewayCtx, s.gatewayListener); err != nil {
+				s.log.Error("hj212 gateway stopped", "err", err)
+			}
+		}()
+	}
 	s.collector.Start()
 	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
 		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
@@ -145,6 +183,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.collector.Stop(stopCtx); err != nil {
 		s.log.Warn("MQTT stop", "err", err)
 	}
+	// The gateway lets a store in progress finish before it returns, so its readings reach
+	// the writer before the writer's final flush.
+	stopGateway()
+	<-gatewayDone
 	stopBucket()
 	stopWriter()
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)

@@ -412,7 +412,18 @@ func TestMosquittoRestartUnderLoadLosesNothing(t *testing.T) {
 	influx := testenv.StartInflux(t)
 	mosq := testenv.StartMosquitto(t)
 	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-brokerrestart")
-	startService(t, cfg)
+	run := startService(t, cfg)
+	t.Cleanup(func() {
+		if t.Failed() {
+			m := scrape(t, run.svc.HTTPAddr)
+			for _, l := range strings.Split(m, "\n") {
+				if strings.HasPrefix(l, "lantian_") && !strings.Contains(l, "bucket") {
+					t.Log(l)
+				}
+			}
+			t.Log(readDeadLetters(t, filepath.Join(cfg.DataDir, "deadletters", deadletter.FileName)))
+		}
+	})
 
 	msgs := airMessages([]string{"cj-01", "cj-02", "fk-01"}, 3000, time.Now().Add(-100*time.Hour))
 	done := make(chan struct{})

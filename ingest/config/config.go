@@ -29,6 +29,7 @@ type Config struct {
 	Spool      Spool      `yaml:"spool"`
 	DeadLetter DeadLetter `yaml:"dead_letter"`
 	HTTP       HTTP       `yaml:"http"`
+	HJ212      HJ212      `yaml:"hj212"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -101,6 +102,28 @@ type HTTP struct {
 	Addr string `yaml:"addr"`
 }
 
+// HJ212 configures the HJ 212 TCP gateway for data loggers and the per-device settings used
+// by both the gateway and the lantian/hj212/<MN> MQTT route. Devices are found by the mn of
+// their station or outlet in the registry; entries here only add a password and unit overrides.
+type HJ212 struct {
+	// Listen is the gateway's TCP address, e.g. 0.0.0.0:9212; empty leaves the gateway off.
+	Listen         string        `yaml:"listen"`
+	MaxConnections int           `yaml:"max_connections"`
+	MaxPacketBytes ByteSize      `yaml:"max_packet_bytes"`
+	IdleTimeout    time.Duration `yaml:"idle_timeout"`
+	Devices        []HJ212Device `yaml:"devices"`
+}
+
+// HJ212Device holds what the standard leaves to each installation.
+type HJ212Device struct {
+	MN       string `yaml:"mn"`
+	Password Secret `yaml:"password"`
+	// FlowUnit is the unit the logger sends flue-gas flow in: m3/h (default) or m3/s.
+	FlowUnit string `yaml:"flow_unit"`
+	// PressureUnit is the unit of pressure items: kPa (default), Pa, hPa or MPa.
+	PressureUnit string `yaml:"pressure_unit"`
+}
+
 // Default returns the built-in configuration: local services, the plan's areas and targets and
 // no stations or sources (the sample registry lives in deploy/lantian.yaml).
 func Default() Config {
@@ -132,6 +155,7 @@ func Default() Config {
 		Spool:      Spool{MaxBytes: 2 << 30, AlarmRatio: 0.5},
 		DeadLetter: DeadLetter{MaxFileBytes: 64 << 20, MaxFiles: 10},
 		HTTP:       HTTP{Addr: "127.0.0.1:8080"},
+		HJ212:      HJ212{MaxConnections: 1024, MaxPacketBytes: 4096, IdleTimeout: 10 * time.Minute},
 		Registry: registry.Registry{
 			Areas:   registry.DefaultAreas(),
 			Targets: registry.DefaultTargets(),
@@ -201,6 +225,7 @@ func (c *Config) Resolve() error {
 	if err := c.Registry.Index(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.validateHJ212()...)
 	return errors.Join(errs...)
 }
 
@@ -260,6 +285,51 @@ func (c *Config) validateInflux() []error {
 	}
 	if in.FlushInterval <= 0 || in.Timeout <= 0 || in.RetryInterval <= 0 {
 		errs = append(errs, errors.New("influx.flush_interval, influx.timeout and influx.retry_interval must be positive"))
+	}
+	return errs
+}
+
+func (c *Config) validateHJ212() []error {
+	var errs []error
+	h := c.HJ212
+	if h.MaxConnections < 1 {
+		errs = append(errs, errors.New("hj212.max_connections must be at least 1"))
+	}
+	if h.MaxPacketBytes < 128 || h.MaxPacketBytes > 1<<20 {
+		errs = append(errs, fmt.Errorf("hj212.max_packet_bytes %d must be between 128 and 1MiB", h.MaxPacketBytes))
+	}
+	if h.IdleTimeout < time.Second {
+		errs = append(errs, errors.New("hj212.idle_timeout must be at least 1s"))
+	}
+	known := map[string]bool{}
+	for _, s := range c.Stations {
+		if s.MN != "" {
+			if known[s.MN] {
+				errs = append(errs, fmt.Errorf("station %s: mn %q is used twice", s.ID, s.MN))
+			}
+			known[s.MN] = true
+		}
+	}
+	for _, src := range c.Sources {
+		for _, o := range src.Outlets {
+			if o.MN != "" {
+				if known[o.MN] {
+					errs = append(errs, fmt.Errorf("outlet %s/%s: mn %q is used twice", src.ID, o.ID, o.MN))
+				}
+				known[o.MN] = true
+			}
+		}
+	}
+	for i, d := range h.Devices {
+		if !known[d.MN] {
+			errs = append(errs, fmt.Errorf("hj212.devices[%d]: mn %q belongs to no station or outlet (set mn on it in the registry)", i, d.MN))
+		}
+		if !oneOf(d.FlowUnit, "", "m3/h", "m3/s") {
+			errs = append(errs, fmt.Errorf("hj212.devices[%d]: flow_unit %q must be m3/h or m3/s", i, d.FlowUnit))
+		}
+		if !oneOf(d.PressureUnit, "", "kPa", "Pa", "hPa", "MPa") {
+			errs = append(errs, fmt.Errorf("hj212.devices[%d]: pressure_unit %q must be kPa, Pa, hPa or MPa", i, d.PressureUnit))
+		}
 	}
 	return errs
 }

@@ -142,7 +142,7 @@ func (s *Spool) scan(seg *segment, last bool) error {
 		}
 		if !ok {
 			if !last {
-				return fmt.Errorf("spool segment %s: corrupt record at offset %d", s.path(seg.seq), off)
+				return fmt.Errorf("spool segment %s: corrupt record at offset %d (disk fault?): move the file out of the spool folder to start without it, and keep it for inspection", s.path(seg.seq), off)
 			}
 			if err := f.Truncate(off); err != nil {
 				return fmt.Errorf("truncate torn spool record: %w", err)

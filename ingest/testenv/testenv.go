@@ -7,21 +7,20 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"lantian/ingest/localinflux"
 )
 
 // RepoRoot is the repository root, found from this file's location.
@@ -161,8 +160,8 @@ func (p *Process) Log() string { return p.logBuf.String() }
 
 // Influx is a running InfluxDB 1.8 with Flux enabled and a database "lantian".
 type Influx struct {
-	*Process
-	URL string
+	*localinflux.Server
+	t testing.TB
 	// Bucket is the v2-API bucket of the test database.
 	Bucket string
 }
@@ -171,72 +170,20 @@ type Influx struct {
 func StartInflux(t testing.TB) *Influx {
 	t.Helper()
 	bin := findBinary(t, "LANTIAN_INFLUXD", []string{filepath.Join(RepoRoot(), "tools", "bin", "influxd")}, "influxd")
-	dir := t.TempDir()
-	httpPort, rpcPort := FreePort(t), FreePort(t)
-	conf := fmt.Sprintf(`reporting-disabled = true
-bind-address = "127.0.0.1:%d"
-[meta]
-  dir = %q
-[data]
-  dir = %q
-  wal-dir = %q
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:%d"
-  flux-enabled = true
-  log-enabled = false
-  max-body-size = 0
-[logging]
-  level = "warn"
-[monitor]
-  store-enabled = false
-[continuous_queries]
-  enabled = false
-`, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
-	confPath := filepath.Join(dir, "influxdb.conf")
-	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+	srv, err := localinflux.Start(bin, t.TempDir())
+	if err != nil {
 		t.Fatal(err)
 	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	in := &Influx{URL: url, Bucket: "lantian/autogen"}
-	in.Process = &Process{t: t, name: "influxd", bin: bin, args: []string{"-config", confPath}, port: httpPort,
-		ready: func() error { return ping(url + "/ping") }}
-	in.start()
-	t.Cleanup(in.Stop)
-	if _, err := in.InfluxQL("CREATE DATABASE lantian"); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	return in
+	t.Cleanup(srv.Stop)
+	return &Influx{Server: srv, t: t, Bucket: srv.Bucket()}
 }
 
-func ping(url string) error {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return err
+// Start starts a stopped InfluxDB again on the same port and data.
+func (in *Influx) Start() {
+	in.t.Helper()
+	if err := in.Server.Start(); err != nil {
+		in.t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("ping: %s", resp.Status)
-	}
-	return nil
-}
-
-// InfluxQL runs a statement against the "lantian" database and returns the raw JSON answer.
-func (in *Influx) InfluxQL(q string) ([]byte, error) {
-	resp, err := http.PostForm(in.URL+"/query", map[string][]string{"q": {q}, "db": {"lantian"}})
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"error"`)) {
-		return body, fmt.Errorf("influxql %q: %s %s", q, resp.Status, body)
-	}
-	return body, nil
 }
 
 // Count returns the number of points in measurement that have field (0 if none).
@@ -250,23 +197,24 @@ func (in *Influx) Count(t testing.TB, measurement, field, where string) int {
 	if err != nil {
 		t.Fatalf("count: %v", err)
 	}
-	// The answer is small and fixed in shape: ...,"values":[["1970-01-01T00:00:00Z",N]]...
-	s := string(body)
-	i := strings.Index(s, `"values":[["`)
-	if i < 0 {
+	var answer struct {
+		Results []struct {
+			Series []struct {
+				Values [][]any `json:"values"`
+			} `json:"series"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatalf("count: %v: %s", err, body)
+	}
+	if len(answer.Results) == 0 || len(answer.Results[0].Series) == 0 || len(answer.Results[0].Series[0].Values) == 0 {
 		return 0
 	}
-	rest := s[i+len(`"values":[["`):]
-	j := strings.Index(rest, `",`)
-	k := strings.Index(rest, "]")
-	if j < 0 || k < j {
-		t.Fatalf("count: cannot read %s", s)
+	n, ok := answer.Results[0].Series[0].Values[0][1].(float64)
+	if !ok {
+		t.Fatalf("count: cannot read %s", body)
 	}
-	n, err := strconv.Atoi(rest[j+2 : k])
-	if err != nil {
-		t.Fatalf("count: cannot read %s: %v", s, err)
-	}
-	return n
+	return int(n)
 }
 
 // Mosquitto is a running Mosquitto broker with persistence and queues that do not drop.

@@ -38,12 +38,16 @@ func (n *number) UnmarshalJSON(b []byte) error {
 		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
 			v = math.Inf(1)
 		} else {
-			return fmt.Errorf("%s is not a number", b)
+			return &badValueError{fmt.Sprintf("%s is not a number", b)}
 		}
 	}
 	n.v, n.set = v, true
 	return nil
 }
+
+type badValueError struct{ msg string }
+
+func (e *badValueError) Error() string { return e.msg }
 
 // timestamp is RFC 3339 text, or unix seconds or milliseconds as a number or numeric string.
 type timestamp struct {
@@ -136,8 +140,12 @@ func decodeStrict(payload []byte, v any) error {
 			return &Rejection{Reason: ReasonUnknownField, Err: err}
 		}
 		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) {
+		if errors.As(err, &ute) && ute.Field != "" {
 			return reject(ReasonBadValue, "field %q: %v", ute.Field, err)
+		}
+		var bv *badValueError
+		if errors.As(err, &bv) {
+			return &Rejection{Reason: ReasonBadValue, Err: err}
 		}
 		return &Rejection{Reason: ReasonMalformed, Err: err}
 	}
