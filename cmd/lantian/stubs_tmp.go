@@ -7,6 +7,3 @@ import (
 )
 
 func demoCmd(context.Context, []string, io.Writer, io.Writer) error { return errors.New("not yet") }
-func simulateCmd(context.Context, []string, io.Writer, io.Writer) error {
-	return errors.New("not yet")
-}

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -227,7 +228,15 @@ type Mosquitto struct {
 // in what matters for delivery: persistence, no in-flight cap, queues far above the defaults
 // (max_queued_messages 1000 silently drops QoS 1 messages for a subscriber that falls behind).
 func MosquittoConf(port int, dataDir string) string {
-	return fmt.Sprintf(`listener %d 127.0.0.1
+	// Started as root, Mosquitto drops to the "mosquitto" user unless told otherwise, and then
+	// cannot write its persistence file into a test's temporary folder: it would lose every
+	// session on restart, silently. As any other user the setting is ignored.
+	runAs := "root"
+	if u, err := user.Current(); err == nil {
+		runAs = u.Username
+	}
+	return fmt.Sprintf(`user %s
+listener %d 127.0.0.1
 allow_anonymous true
 persistence true
 persistence_location %s/
@@ -235,11 +244,11 @@ autosave_interval 10
 max_inflight_messages 0
 max_queued_messages 5000000
 max_queued_bytes 0
-message_size_limit 4194304
+max_packet_size 4194304
 set_tcp_nodelay true
 log_type error
 log_type warning
-`, port, dataDir)
+`, runAs, port, dataDir)
 }
 
 // StartMosquitto starts a Mosquitto broker (from PATH or $LANTIAN_MOSQUITTO).
@@ -293,3 +302,6 @@ func WithTimeout(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// Args are the process's command-line arguments.
+func (p *Process) Args() []string { return p.args }

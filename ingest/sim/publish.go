@@ -1,0 +1,388 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"lantian/ingest/reading"
+)
+
+// PublishOptions configures Publish.
+type PublishOptions struct {
+	URL, ClientID, Username, Password string
+	// TopicPrefix goes before the message topics; empty means "lantian".
+	TopicPrefix string
+	QoS         byte
+	// Rate caps messages per second; 0 publishes as fast as the broker takes them.
+	Rate float64
+	// Count stops after that many messages; 0 runs until the context ends.
+	Count int
+	// Period of the readings; empty means real-time.
+	Period reading.Period
+	// Speed is simulated seconds per real second while the simulated clock is behind the wall
+	// clock (Start in the past); once it catches up it follows the wall clock, so no reading is
+	// ever stamped in the future. 0 means 1; math.Inf(1) means as fast as Rate allows.
+	Speed float64
+	// Start is the simulated time of the first tick; zero means now.
+	Start time.Time
+	// StopAtNow ends the run once the simulated clock has caught up with the wall clock
+	// (a backfill) instead of carrying on in real time.
+	StopAtNow bool
+	// Interval is the simulated time between two readings of one station (a tick). Zero picks
+	// the period's length; for real-time readings N/Rate seconds (N messages per tick) when Rate
+	// is set, so that the rate is sustained with timestamps that keep pace with the clock,
+	// else one minute. For 1m/1h/1d it must be a whole number of periods.
+	Interval time.Duration
+	// Window bounds the publishes awaiting the broker's acknowledgement; 0 means 1000.
+	Window int
+	// ProgressEvery is the interval of progress calls; 0 means 5 s.
+	ProgressEvery time.Duration
+}
+
+// Stats counts a Publish run. Published and Errors count acknowledged and failed publishes;
+// Sent - Published - Errors were handed to the client but not confirmed when the run ended.
+type Stats struct {
+	Sent, Published, Errors int64
+	Elapsed                 time.Duration
+	// SimTime is the simulated time of the latest tick.
+	SimTime time.Time
+}
+
+const maxWindow = 60000 // MQTT message ids are 16-bit; leave room for the client's own use
+
+// Publish publishes sim's readings to an MQTT broker, tick after tick: every tick, one reading
+// of each station and outlet for the tick's simulated time, so (station, time) pairs are
+// unique. The session is persistent (clean session off, stable client id) and reconnects on
+// its own; QoS 1 publishes interrupted by a broker restart are resent after the reconnect.
+// progress, when not nil, is called every ProgressEvery from another goroutine. A cancelled ctx
+// ends the run cleanly: publishes in flight get a few seconds to be acknowledged and the
+// result has no error.
+func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress func(Stats)) (Stats, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return Stats{}, err
+	}
+	period := o.Period
+	plen := periodLength(period)
+	if o.Interval == 0 {
+		o.Interval = plen
+		if period == reading.RealTime {
+			o.Interval = time.Minute
+			if o.Rate > 0 {
+				n := len(sim.Messages(o.Start, period))
+				o.Interval = max(time.Millisecond, time.Duration(float64(n)/o.Rate*float64(time.Second)).Round(time.Millisecond))
+			}
+		}
+	}
+	if period == reading.RealTime {
+		o.Interval = max(time.Millisecond, o.Interval.Round(time.Millisecond))
+	} else if o.Interval%plen != 0 || o.Interval < plen {
+		return Stats{}, fmt.Errorf("sim: interval %s is not a whole number of %s periods", o.Interval, period)
+	}
+
+	store := paho.NewMemoryStore()
+	client, err := connect(ctx, o, store)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer client.Disconnect(250)
+
+	var (
+		sent, published, failed atomic.Int64
+		simTime                 atomic.Int64
+		firstErr                error
+		errOnce                 sync.Once
+	)
+	began := time.Now()
+	snapshot := func() Stats {
+		return Stats{Sent: sent.Load(), Published: published.Load(), Errors: failed.Load(),
+			Elapsed: time.Since(began), SimTime: time.Unix(0, simTime.Load()).In(sim.loc)}
+	}
+
+	// The acknowledgement waiter: the channel's capacity is the window of outstanding
+	// publishes, so the loop below blocks instead of queueing without bound.
+	tokens := make(chan paho.Token, o.Window)
+	abandon := make(chan struct{})
+	waited := make(chan struct{})
+	go func() {
+		defer close(waited)
+		for tok := range tokens {
+			select {
+			case <-tok.Done():
+				err := tok.Error()
+				if pt, ok := tok.(*paho.PublishToken); ok && err != nil && o.QoS > 0 && pt.MessageID() != 0 {
+					// A write that failed on a dying connection: the message is in the store
+					// and paho resends it after the reconnect; the final drain confirms it.
+					err = nil
+				}
+				if err != nil {
+					failed.Add(1)
+					errOnce.Do(func() { firstErr = err })
+				} else {
+					published.Add(1)
+				}
+			case <-abandon:
+				for range tokens {
+				}
+				return
+			}
+		}
+	}()
+
+	stopProgress := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if progress == nil {
+			return
+		}
+		tick := time.NewTicker(o.ProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				progress(snapshot())
+			case <-stopProgress:
+				return
+			}
+		}
+	}()
+
+	prefix := strings.TrimSuffix(o.TopicPrefix, "/") + "/"
+	pace := pacer{every: rateInterval(o.Rate)}
+	t := sim.PeriodStart(o.Start, period)
+loop:
+	for {
+		end := t.Add(plen) // a reading is published once its period is over
+		if o.StopAtNow && end.After(time.Now()) {
+			break
+		}
+		due := end
+		if !math.IsInf(o.Speed, 1) {
+			if d := began.Add(time.Duration(float64(end.Sub(o.Start)) / o.Speed)); d.After(due) {
+				due = d
+			}
+		}
+		if sleepUntil(ctx, due) != nil {
+			break
+		}
+		simTime.Store(t.UnixNano())
+		for _, m := range sim.Messages(t, period) {
+			if o.Count > 0 && sent.Load() >= int64(o.Count) {
+				break loop
+			}
+			if pace.wait(ctx) != nil {
+				break loop
+			}
+			tok := client.Publish(prefix+m.Topic, o.QoS, false, m.Payload)
+			select {
+			case tokens <- tok:
+				sent.Add(1)
+			case <-ctx.Done():
+				break loop
+			}
+		}
+		if period == reading.Day {
+			t = t.AddDate(0, 0, int(o.Interval/plen))
+		} else {
+			t = t.Add(o.Interval)
+		}
+	}
+	close(tokens)
+	// A cancelled run still gives the publishes in flight a moment to be acknowledged.
+	var deadline time.Time
+	expired := func() bool {
+		if ctx.Err() == nil {
+			return false
+		}
+		if deadline.IsZero() {
+			deadline = time.Now().Add(5 * time.Second)
+		}
+		return time.Now().After(deadline)
+	}
+	for waiting := true; waiting; {
+		select {
+		case <-waited:
+			waiting = false
+		case <-time.After(10 * time.Millisecond):
+			if expired() {
+				close(abandon)
+				<-waited
+				waiting = false
+			}
+		}
+	}
+	// paho completes the tokens of stored publishes when it queues them again after a
+	// reconnect, before the broker has acknowledged them; the store holds each QoS 1/2 publish
+	// until its acknowledgement, so an empty store is the proof that everything arrived.
+	pending := pendingPublishes(store)
+	for pending > 0 && !expired() {
+		time.Sleep(10 * time.Millisecond)
+		pending = pendingPublishes(store)
+	}
+	close(stopProgress)
+	<-progressDone
+	st := snapshot()
+	st.Published = max(0, min(st.Published, st.Sent-st.Errors-int64(pending)))
+	if st.Errors > 0 {
+		return st, fmt.Errorf("sim: %d of %d publishes failed, the first with: %w", st.Errors, st.Sent, firstErr)
+	}
+	return st, nil
+}
+
+func (o PublishOptions) withDefaults() (PublishOptions, error) {
+	if o.URL == "" {
+		return o, errors.New("sim: no broker URL")
+	}
+	if o.ClientID == "" {
+		o.ClientID = "lantian-sim"
+	}
+	if o.TopicPrefix == "" {
+		o.TopicPrefix = "lantian"
+	}
+	if strings.ContainsAny(o.TopicPrefix, "#+") {
+		return o, fmt.Errorf("sim: topic prefix %q holds a wildcard", o.TopicPrefix)
+	}
+	if o.Period == "" {
+		o.Period = reading.RealTime
+	}
+	if _, err := reading.ParsePeriod(string(o.Period)); err != nil {
+		return o, fmt.Errorf("sim: %w", err)
+	}
+	switch {
+	case o.QoS > 2:
+		return o, fmt.Errorf("sim: QoS %d is not 0, 1 or 2", o.QoS)
+	case o.Rate < 0 || math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0):
+		return o, fmt.Errorf("sim: rate %g must be a finite number >= 0", o.Rate)
+	case o.Count < 0:
+		return o, fmt.Errorf("sim: count %d is negative", o.Count)
+	case o.Speed < 0 || math.IsNaN(o.Speed):
+		return o, fmt.Errorf("sim: speed %g is negative", o.Speed)
+	case o.Interval < 0:
+		return o, fmt.Errorf("sim: interval %s is negative", o.Interval)
+	}
+	if o.Speed == 0 {
+		o.Speed = 1
+	}
+	if o.Start.IsZero() {
+		o.Start = time.Now()
+	}
+	if o.Window <= 0 {
+		o.Window = 1000
+	}
+	o.Window = min(o.Window, maxWindow)
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 5 * time.Second
+	}
+	return o, nil
+}
+
+// pendingPublishes counts the outbound messages the client still keeps for resending.
+func pendingPublishes(store paho.Store) int {
+	n := 0
+	for _, k := range store.All() {
+		if strings.HasPrefix(k, "o.") {
+			n++
+		}
+	}
+	return n
+}
+
+func connect(ctx context.Context, o PublishOptions, store paho.Store) (paho.Client, error) {
+	opts := paho.NewClientOptions().
+		AddBroker(o.URL).
+		SetClientID(o.ClientID).
+		// A persistent session and the client's store keep unacknowledged QoS 1 publishes
+		// across a reconnect, and paho resends them once the broker is back.
+		SetCleanSession(false).
+		SetStore(store).
+		SetAutoReconnect(true).
+		SetMaxReconnectInterval(5 * time.Second).
+		SetConnectTimeout(10 * time.Second).
+		SetKeepAlive(30 * time.Second)
+	if o.Username != "" {
+		opts.SetUsername(o.Username)
+		opts.SetPassword(o.Password)
+	}
+	client := paho.NewClient(opts)
+	tok := client.Connect()
+	select {
+	case <-tok.Done():
+	case <-ctx.Done():
+		client.Disconnect(0)
+		return nil, fmt.Errorf("sim: connect to MQTT broker %s: %w", o.URL, ctx.Err())
+	}
+	if err := tok.Error(); err != nil {
+		return nil, fmt.Errorf("sim: connect to MQTT broker %s: %w", o.URL, err)
+	}
+	return client, nil
+}
+
+func periodLength(p reading.Period) time.Duration {
+	switch p {
+	case reading.Minute:
+		return time.Minute
+	case reading.Hour:
+		return time.Hour
+	case reading.Day:
+		return 24 * time.Hour
+	}
+	return 0
+}
+
+func rateInterval(rate float64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / rate)
+}
+
+// pacer spaces messages evenly at a rate. It sleeps only when more than a millisecond ahead,
+// so that high rates do not pay for a timer per message.
+type pacer struct {
+	every time.Duration
+	next  time.Time
+}
+
+// maxBurst is how far behind the pacer may fall and still catch up: a short stall is made
+// good, a long pause (waiting for the next tick) is not turned into a burst.
+const maxBurst = 10 * time.Millisecond
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p.every <= 0 {
+		return ctx.Err()
+	}
+	now := time.Now()
+	if p.next.Before(now.Add(-maxBurst)) {
+		p.next = now
+	}
+	ahead := p.next.Sub(now)
+	p.next = p.next.Add(p.every)
+	if ahead > time.Millisecond {
+		return sleepUntil(ctx, now.Add(ahead))
+	}
+	return ctx.Err()
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
