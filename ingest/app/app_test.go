@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,7 +167,6 @@ type message struct {
 	payload []byte
 }
 
-var base = time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 
 // airMessages makes n hourly readings per station with distinct timestamps, stamped relative
 // to now so they pass the age check.
@@ -446,6 +446,96 @@ func TestMosquittoRestartUnderLoadLosesNothing(t *testing.T) {
 	testenv.Eventually(t, 60*time.Second, func() error {
 		if n := influx.Count(t, "air", "pm25", ""); n != len(msgs) {
 			return fmt.Errorf("stored %d of %d", n, len(msgs))
+		}
+		return nil
+	})
+}
+
+func TestPointsInfluxRefusesGoToDeadLettersAndTheRestIsStored(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-refused")
+	run := startService(t, cfg)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range strings.Split(scrape(t, run.svc.HTTPAddr), "\n") {
+				if strings.HasPrefix(l, "lantian_") && !strings.Contains(l, "bucket") && !strings.Contains(l, "latest") {
+					t.Log(l)
+				}
+			}
+		}
+	})
+
+	// A text value already stored for temp makes InfluxDB refuse float temp points in the
+	// same shard: a field type conflict, the 4xx that retrying can never fix. Only cj-01's
+	// readings carry temp.
+	start := time.Now().Add(-30 * time.Hour).Truncate(time.Hour)
+	conflict := fmt.Sprintf("air,area=wcs,county=changji,period=rt,station=cj-00 temp=\"broken\" %d", start.Add(-time.Minute).UnixNano())
+	resp, err := http.Post(influx.URL+"/write?db=lantian", "text/plain", strings.NewReader(conflict))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("seeding the conflict: %s", resp.Status)
+	}
+	msgs := airMessages([]string{"cj-01", "fk-01"}, 50, start)
+	for i := range msgs {
+		if strings.HasSuffix(msgs[i].topic, "/cj-01") {
+			msgs[i].payload = []byte(strings.Replace(string(msgs[i].payload), `"pm25"`, `"temp":-11.5,"pm25"`, 1))
+		}
+	}
+	pub := newPublisher(t, mosq.URL, "pub-refused")
+	pub.publishAll(msgs)
+
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if n := influx.Count(t, "air", "pm10", `"station"='fk-01'`); n != 50 {
+			return fmt.Errorf("fk-01 points stored: %d of 50", n)
+		}
+		return nil
+	})
+	var refused []deadletter.Entry
+	testenv.Eventually(t, 30*time.Second, func() error {
+		refused = nil
+		for _, e := range readDeadLetters(t, filepath.Join(cfg.DataDir, "deadletters", deadletter.FileName)) {
+			if e.Origin == "influx" {
+				refused = append(refused, e)
+			}
+		}
+		if len(refused) != 50 {
+			return fmt.Errorf("%d refused points in dead letters, want the 50 of cj-01", len(refused))
+		}
+		return nil
+	})
+	for _, e := range refused {
+		if e.Reason != "influx_rejected" || !strings.Contains(e.Payload, "station=cj-01") || !strings.Contains(e.Error, "conflict") {
+			t.Fatalf("dead letter %+v", e)
+		}
+	}
+}
+
+func TestShutdownLeavesNoGoroutines(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	before := runtime.NumGoroutine()
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-goroutines")
+	cfg.HJ212.Listen = "127.0.0.1:0"
+	run := startService(t, cfg)
+	pub := newPublisher(t, mosq.URL, "pub-goroutines")
+	pub.publishAll(airMessages([]string{"cj-01"}, 100, time.Now().Add(-5*time.Hour)))
+	testenv.Eventually(t, 20*time.Second, func() error {
+		if influx.Count(t, "air", "pm25", "") != 100 {
+			return testenv.ErrNotYet
+		}
+		return nil
+	})
+	pub.client.Disconnect(100)
+	run.stop(t)
+	http.DefaultClient.CloseIdleConnections()
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			return fmt.Errorf("%d goroutines after shutdown, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
 		}
 		return nil
 	})

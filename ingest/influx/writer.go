@@ -187,7 +187,7 @@ func (w *Writer) store(ctx context.Context, body []byte, points int) error {
 				return nil
 			}
 			if !retryable(err) {
-				return w.writeEach(ctx, body)
+				return w.writeEach(ctx, body, err)
 			}
 		}
 		err := w.spool.Append(body)
@@ -230,20 +230,36 @@ func (w *Writer) write(ctx context.Context, body []byte, points int) error {
 	return err
 }
 
-// writeEach writes lines one by one after InfluxDB refused a batch, so that only the points it
-// refuses go to dead letters. A transient failure part-way spools the rest.
-func (w *Writer) writeEach(ctx context.Context, body []byte) error {
-	lines := bytes.Split(body, []byte{'\n'})
-	for i, line := range lines {
-		err := w.write(ctx, line, 1)
+// writeEach isolates the points InfluxDB refuses after it refused a batch: it writes halves of
+// the batch, splitting further only the halves that are refused, so that one bad point in a
+// batch of thousands costs a few dozen requests, and only refused points become dead letters.
+// A transient failure part-way spools what is left.
+func (w *Writer) writeEach(ctx context.Context, body []byte, refusal error) error {
+	return w.bisect(ctx, bytes.Split(body, []byte{'\n'}), refusal)
+}
+
+// bisect handles lines that InfluxDB refused as a whole with refusal.
+func (w *Writer) bisect(ctx context.Context, lines [][]byte, refusal error) error {
+	if len(lines) == 1 {
+		w.m.rejectedPoints.Inc()
+		if err := w.dead.Put("influx", "", lines[0], validate.ReasonInfluxRejected, refusal); err != nil {
+			return fmt.Errorf("keep refused point as dead letter: %w", err)
+		}
+		return nil
+	}
+	half := len(lines) / 2
+	for _, part := range [][][]byte{lines[:half], lines[half:]} {
+		body := bytes.Join(part, []byte{'\n'})
+		err := w.write(ctx, body, len(part))
 		switch {
 		case err == nil:
 		case retryable(err):
-			return w.store(ctx, bytes.Join(lines[i:], []byte{'\n'}), len(lines)-i)
+			if err := w.store(ctx, body, len(part)); err != nil {
+				return err
+			}
 		default:
-			w.m.rejectedPoints.Inc()
-			if derr := w.dead.Put("influx", "", line, validate.ReasonInfluxRejected, err); derr != nil {
-				return fmt.Errorf("keep refused point as dead letter: %w", derr)
+			if err := w.bisect(ctx, part, err); err != nil {
+				return err
 			}
 		}
 	}
@@ -272,7 +288,7 @@ func (w *Writer) drain(ctx context.Context) {
 		points := bytes.Count(rec, []byte{'\n'}) + 1
 		err = w.write(ctx, rec, points)
 		if err != nil && !retryable(err) {
-			err = w.writeEach(ctx, rec)
+			err = w.writeEach(ctx, rec, err)
 		}
 		if err != nil {
 			if !sleep(ctx, w.cfg.RetryInterval) {
