@@ -167,7 +167,6 @@ type message struct {
 	payload []byte
 }
 
-
 // airMessages makes n hourly readings per station with distinct timestamps, stamped relative
 // to now so they pass the age check.
 func airMessages(stations []string, n int, start time.Time) []message {

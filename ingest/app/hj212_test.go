@@ -226,4 +226,3 @@ func TestHJ212OverMQTTIsStored(t *testing.T) {
 		return nil
 	})
 }
-
