@@ -74,7 +74,13 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 			SpoolAlarmRatio: cfg.Spool.AlarmRatio,
 		}, s.Registry, log.With("component", "influx"))
 	devices := hj212Devices(&cfg)
+	observers, err := s.derivedObservers()
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	s.Pipeline = pipeline.New(pipeline.Config{
+		Observers:       observers,
 		TopicPrefix:     cfg.MQTT.TopicPrefix,
 		MaxPayloadBytes: int(cfg.MQTT.MaxPayloadBytes),
 		Checker: &validate.Checker{

@@ -34,6 +34,12 @@ type DeadLetters interface {
 	Put(origin, topic string, payload []byte, reason string, cause error) error
 }
 
+// Observer is told about every reading once it is durable, in no particular order across
+// stations. It must not block: derived figures (AQI, exceedances) are computed from it.
+type Observer interface {
+	Stored(a *validate.Accepted)
+}
+
 // Config wires a pipeline.
 type Config struct {
 	TopicPrefix     string
@@ -45,6 +51,8 @@ type Config struct {
 	HJ212   PacketDecoder
 	Metrics *Metrics
 	Log     *slog.Logger
+	// Observers see each reading after it is durable.
+	Observers []Observer
 }
 
 // Pipeline is safe for concurrent use.
@@ -165,6 +173,9 @@ func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(er
 				mu.Unlock()
 			} else {
 				p.cfg.Metrics.stored(a)
+				for _, o := range p.cfg.Observers {
+					o.Stored(a)
+				}
 			}
 			if pending.Add(-1) == 0 {
 				mu.Lock()
