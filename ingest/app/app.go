@@ -43,6 +43,9 @@ type Service struct {
 	gatewayListener net.Listener
 	// HJ212Addr is the address of the HJ 212 gateway, empty when it is off.
 	HJ212Addr string
+	// background are derived components' loops, run until the service stops (after the
+	// pipeline has flushed, so they see every stored reading).
+	background []func(ctx context.Context) error
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
 }
@@ -154,6 +157,19 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = s.writer.Run(writerCtx) }()
 
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	var bgWG sync.WaitGroup
+	for _, run := range s.background {
+		bgWG.Add(1)
+		go func() {
+			defer bgWG.Done()
+			if err := run(bgCtx); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("background component stopped", "err", err)
+			}
+		}()
+	}
+
 	bucketCtx, stopBucket := context.WithCancel(ctx)
 	defer stopBucket()
 	if s.cfg.Influx.CreateBucket {
@@ -194,6 +210,9 @@ func (s *Service) Run(ctx context.Context) error {
 	stopGateway()
 	<-gatewayDone
 	stopBucket()
+	// Derived components flush their last results through the writer before it stops.
+	stopBackground()
+	bgWG.Wait()
 	stopWriter()
 	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancelShutdown()
