@@ -24,6 +24,7 @@ import (
 	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/spool"
+	"lantian/ingest/status"
 	"lantian/ingest/validate"
 )
 
@@ -36,6 +37,7 @@ type Service struct {
 	writer          *influx.Writer
 	collector       *mqtt.Collector
 	spool           *spool.Spool
+	board           *status.Board
 	dead            *deadletter.Store
 	influx          influxdb2.Client
 	listener        net.Listener
@@ -82,6 +84,8 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		s.closeStores()
 		return nil, err
 	}
+	s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
+	observers = append(observers, s.board)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		Observers:       observers,
 		TopicPrefix:     cfg.MQTT.TopicPrefix,

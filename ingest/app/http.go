@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -14,6 +15,13 @@ func (s *Service) routes() http.Handler {
 		Registry: s.Registry,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 	}))
+	mux.HandleFunc("GET /", s.handleConsole)
+	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
+	})
+	mux.HandleFunc("GET /api/v1/outlets", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.board.Snapshot("source"))
+	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})

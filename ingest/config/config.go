@@ -82,6 +82,8 @@ type Ingest struct {
 	AcceptUnknownStations bool          `yaml:"accept_unknown_stations"`
 	MaxFuture             time.Duration `yaml:"max_future"`
 	MaxAge                time.Duration `yaml:"max_age"`
+	// SilentAfter marks a station or outlet silent when nothing of it was stored for this long.
+	SilentAfter time.Duration `yaml:"silent_after"`
 }
 
 // Spool configures the durable on-disk queue used while InfluxDB is unreachable.
@@ -149,8 +151,9 @@ func Default() Config {
 			RetryInterval: 2 * time.Second,
 		},
 		Ingest: Ingest{
-			MaxFuture: 10 * time.Minute,
-			MaxAge:    90 * 24 * time.Hour,
+			MaxFuture:   10 * time.Minute,
+			MaxAge:      90 * 24 * time.Hour,
+			SilentAfter: 70 * time.Minute,
 		},
 		Spool:      Spool{MaxBytes: 2 << 30, AlarmRatio: 0.5},
 		DeadLetter: DeadLetter{MaxFileBytes: 64 << 20, MaxFiles: 10},
@@ -207,8 +210,8 @@ func (c *Config) Resolve() error {
 	}
 	errs = append(errs, c.validateMQTT()...)
 	errs = append(errs, c.validateInflux()...)
-	if c.Ingest.MaxFuture < 0 || c.Ingest.MaxAge <= 0 {
-		errs = append(errs, errors.New("ingest.max_future must be >= 0 and ingest.max_age > 0"))
+	if c.Ingest.MaxFuture < 0 || c.Ingest.MaxAge <= 0 || c.Ingest.SilentAfter <= 0 {
+		errs = append(errs, errors.New("ingest.max_future must be >= 0, ingest.max_age and ingest.silent_after > 0"))
 	}
 	if c.Spool.MaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("spool.max_bytes %d is below 1MiB", c.Spool.MaxBytes))
