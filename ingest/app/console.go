@@ -17,6 +17,7 @@ type stationRow struct {
 	status.Latest
 	AQI      string
 	Colour   string
+	Text     string
 	Category string
 	Primary  string
 	Age      string
@@ -53,7 +54,7 @@ th{background:#f3f3f3}td.l{text-align:left}.silent{color:#b00;font-weight:bold}.
 {{range .AirColumns}}<th>{{.}}</th>{{end}}<th>状态 status</th></tr>
 {{range .Stations}}<tr data-station="{{.ID}}"><td class="l">{{.ID}}</td><td class="l">{{.Name}}</td><td class="l">{{.County}}</td>
 <td>{{if .Time.IsZero}}–{{else}}{{.Time.Format "01-02 15:04"}} <small>{{.Period}}</small>{{end}}</td>
-<td class="aqi" style="background:{{.Colour}}" title="{{.Category}}">{{.AQI}}</td><td class="l">{{.Primary}}</td>
+<td class="aqi" style="background:{{.Colour}};color:{{.Text}}" title="{{.Category}}">{{.AQI}}</td><td class="l">{{.Primary}}</td>
 {{$r := .}}{{range $.AirColumns}}<td>{{value $r.Values .}}{{with flag $r.Flags .}} <span class="flag">{{.}}</span>{{end}}</td>{{end}}
 <td class="l">{{if .Silent}}<span class="silent">离线 silent</span>{{else}}正常 ok{{end}} <small>{{.Age}}</small></td></tr>
 {{end}}</table>
@@ -72,7 +73,7 @@ func (s *Service) stationRows(now time.Time) []stationRow {
 	snap := s.board.Snapshot("air")
 	rows := make([]stationRow, len(snap))
 	for i, l := range snap {
-		row := stationRow{Latest: l, AQI: "–", Colour: "transparent"}
+		row := stationRow{Latest: l, AQI: "–", Colour: "transparent", Text: "inherit"}
 		if !l.StoredAt.IsZero() {
 			row.Age = now.Sub(l.StoredAt).Round(time.Second).String() + " ago"
 			r := reading.Reading{Kind: reading.Air, Station: l.ID, Time: l.Time}
@@ -85,6 +86,9 @@ func (s *Service) stationRows(now time.Time) []stationRow {
 				if res.Published {
 					row.AQI = strconv.Itoa(res.AQI)
 					row.Colour = res.Level.Hex()
+					if res.Level >= 5 {
+						row.Text = "#fff"
+					}
 					row.Category = res.Level.Category()
 					row.Primary = res.PrimaryString()
 				}

@@ -27,7 +27,7 @@ type Latest struct {
 	StoredAt   time.Time          `json:"stored_at,omitzero"`
 	Values     map[string]float64 `json:"values,omitempty"`
 	Flags      map[string]string  `json:"flags,omitempty"`
-	// Silent is set when nothing was stored for longer than the silence threshold.
+	// Silent is set when the newest reading is older than the silence threshold.
 	Silent bool `json:"silent"`
 }
 
@@ -104,7 +104,9 @@ func (b *Board) Snapshot(kind string) []Latest {
 			continue
 		}
 		c := *l
-		c.Silent = c.StoredAt.IsZero() || now.Sub(c.StoredAt) > b.silence
+		// Silence is judged on the readings' own time: a backlog stored just now of data from
+		// yesterday does not make a station that stopped reporting look alive.
+		c.Silent = c.Time.IsZero() || now.Sub(c.Time) > b.silence
 		out = append(out, c)
 	}
 	b.mu.RUnlock()
