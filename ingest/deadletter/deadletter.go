@@ -5,6 +5,7 @@ package deadletter
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,10 +45,19 @@ type Store struct {
 	// cannot fill the disk faster than rotation can drop it.
 	keepPayload int
 
-	mu   sync.Mutex
-	f    *os.File
-	size int64
-	now  func() time.Time
+	now func() time.Time
+
+	// mu guards the file and the count of entries written; syncMu serialises fsyncs so that
+	// concurrent Puts share one (group commit): a flood of refused messages then costs one
+	// fsync per batch of them rather than one each, and does not hold up good traffic.
+	mu          sync.Mutex
+	f           *os.File
+	size        int64
+	written     uint64 // entries written, ever
+	rotatedUpTo uint64 // entries made durable by the fsync before a rotation
+
+	syncMu sync.Mutex
+	synced uint64 // entries known to be durable
 }
 
 // Open opens the dead-letter folder. maxFiles counts the current file and the rotated ones.
@@ -96,23 +106,59 @@ func (s *Store) Put(origin, topic string, payload []byte, reason string, cause e
 	}
 	line = append(line, '\n')
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.size > 0 && s.size+int64(len(line)) > s.maxFileBytes {
 		if err := s.rotate(); err != nil {
+			s.mu.Unlock()
 			return err
 		}
 	}
 	if _, err := s.f.Write(line); err != nil {
+		s.mu.Unlock()
 		return fmt.Errorf("write dead letter: %w", err)
 	}
-	if err := s.f.Sync(); err != nil {
+	s.size += int64(len(line))
+	s.written++
+	mine := s.written
+	s.mu.Unlock()
+	return s.syncUpTo(mine)
+}
+
+// syncUpTo returns once entry n is durable, fsyncing the file unless another Put's fsync
+// already covered it.
+func (s *Store) syncUpTo(n uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= n {
+		return nil
+	}
+	s.mu.Lock()
+	f, upto, rotated := s.f, s.written, s.rotatedUpTo
+	s.mu.Unlock()
+	if rotated >= n {
+		s.synced = max(s.synced, rotated)
+		return nil
+	}
+	if err := f.Sync(); err != nil {
+		// A rotation may have closed the file after syncing it, which covers this entry.
+		s.mu.Lock()
+		rotated = s.rotatedUpTo
+		s.mu.Unlock()
+		if errors.Is(err, os.ErrClosed) && rotated >= n {
+			s.synced = max(s.synced, rotated)
+			return nil
+		}
 		return fmt.Errorf("fsync dead letter: %w", err)
 	}
-	s.size += int64(len(line))
+	s.synced = max(s.synced, upto)
 	return nil
 }
 
+// rotate is called with mu held.
 func (s *Store) rotate() error {
+	if err := s.f.Sync(); err != nil {
+		return fmt.Errorf("fsync dead-letter file before rotation: %w", err)
+	}
+	s.rotatedUpTo = s.written
 	if err := s.f.Close(); err != nil {
 		return fmt.Errorf("close dead-letter file: %w", err)
 	}
