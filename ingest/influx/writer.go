@@ -56,8 +56,9 @@ type Writer struct {
 	wake  chan struct{}
 	m     *writerMetrics
 
-	closed  atomic.Bool
-	lastErr atomic.Pointer[string]
+	closed     atomic.Bool
+	spoolAlarm atomic.Bool
+	lastErr    atomic.Pointer[string]
 }
 
 // NewWriter builds a writer; call Run to start it.
@@ -194,6 +195,7 @@ func (w *Writer) store(ctx context.Context, body []byte, points int) error {
 		if err == nil {
 			w.m.spooledBatches.Inc()
 			w.poke()
+			w.checkSpoolAlarm()
 			return nil
 		}
 		w.m.spoolErrors.Inc()
@@ -203,6 +205,19 @@ func (w *Writer) store(ctx context.Context, body []byte, points int) error {
 			return fmt.Errorf("batch neither written nor spooled: %w", err)
 		case <-time.After(w.cfg.RetryInterval):
 		}
+	}
+}
+
+// checkSpoolAlarm logs once each time the spool crosses its alarm ratio, so operators hear of a
+// long outage long before the spool is full and intake slows down.
+func (w *Writer) checkSpoolAlarm() {
+	filling := float64(w.spool.Bytes()) >= w.cfg.SpoolAlarmRatio*float64(w.spool.MaxBytes())
+	if filling && !w.spoolAlarm.Swap(true) {
+		w.log.Error("spool past its alarm ratio: InfluxDB has been unavailable for long; when the spool is full, messages stay at the broker",
+			"bytes", w.spool.Bytes(), "max_bytes", w.spool.MaxBytes(), "alarm_ratio", w.cfg.SpoolAlarmRatio)
+	}
+	if !filling {
+		w.spoolAlarm.Store(false)
 	}
 }
 
@@ -303,6 +318,7 @@ func (w *Writer) drain(ctx context.Context) {
 		if w.spool.Len() == 0 {
 			w.log.Info("spool drained")
 		}
+		w.checkSpoolAlarm()
 	}
 }
 
