@@ -84,6 +84,12 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		s.closeStores()
 		return nil, err
 	}
+	sourceObs, err := s.sourceObservers()
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	observers = append(observers, sourceObs...)
 	s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
 	observers = append(observers, s.board)
 	s.Pipeline = pipeline.New(pipeline.Config{
