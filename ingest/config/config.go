@@ -30,6 +30,9 @@ type Config struct {
 	DeadLetter DeadLetter `yaml:"dead_letter"`
 	HTTP       HTTP       `yaml:"http"`
 	HJ212      HJ212      `yaml:"hj212"`
+	// Alertmanager and SourceMonitoring are defined in alerting.go.
+	Alertmanager     Alertmanager     `yaml:"alertmanager"`
+	SourceMonitoring SourceMonitoring `yaml:"source_monitoring"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
