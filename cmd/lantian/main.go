@@ -22,6 +22,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"run":      {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
 		"hj212":    {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
+		"warnings": {"heavy-pollution warnings: recommend from a forecast CSV (issue|lift|list need lantian run)", warningsCmd},
 		"assess":   {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
 		"config":   {"config check: load, validate and summarise a config file", configCmd},
 		"demo":     {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},
