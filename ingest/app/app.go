@@ -90,10 +90,16 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	observers = append(observers, sourceObs...)
+	routes, err := s.warningRoutes()
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
 	s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
 	observers = append(observers, s.board)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		Observers:       observers,
+		Routes:          routes,
 		TopicPrefix:     cfg.MQTT.TopicPrefix,
 		MaxPayloadBytes: int(cfg.MQTT.MaxPayloadBytes),
 		Checker: &validate.Checker{
@@ -109,7 +115,11 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		Metrics: pipeline.NewMetrics(s.Registry),
 		Log:     log.With("component", "pipeline"),
 	})
-	s.collector, err = mqtt.New(cfg.MQTT, mqtt.Filters(cfg.MQTT.TopicPrefix), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
+	families := make([]string, 0, len(routes))
+	for f := range routes {
+		families = append(families, f)
+	}
+	s.collector, err = mqtt.New(cfg.MQTT, mqtt.Filters(cfg.MQTT.TopicPrefix, families...), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
 	if err != nil {
 		s.closeStores()
 		return nil, err

@@ -16,6 +16,7 @@ func (s *Service) routes() http.Handler {
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 	}))
 	mux.HandleFunc("GET /", s.handleConsole)
+	s.warningHTTP(mux)
 	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
 	})

@@ -45,9 +45,14 @@ type Collector struct {
 	cancel   context.CancelFunc
 }
 
-// Filters returns the subscriptions of the data contract under prefix.
-func Filters(prefix string) []string {
-	return []string{prefix + "/air/+", prefix + "/source/+/+", prefix + "/hj212/+"}
+// Filters returns the subscriptions of the data contract under prefix: the reading topics and
+// the extra topic families (such as "forecast", one level below the family).
+func Filters(prefix string, families ...string) []string {
+	f := []string{prefix + "/air/+", prefix + "/source/+/+", prefix + "/hj212/+"}
+	for _, fam := range families {
+		f = append(f, prefix+"/"+fam+"/+")
+	}
+	return f
 }
 
 // New builds a collector; Start connects it.

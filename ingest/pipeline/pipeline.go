@@ -40,6 +40,12 @@ type Observer interface {
 	Stored(a *validate.Accepted)
 }
 
+// RouteHandler takes the messages of an extra topic family (e.g. lantian/forecast/<area>): key
+// is the rest of the topic after the family. It returns once the message's effect is durable;
+// a *validate.Rejection sends the message to dead letters, any other error leaves it
+// unacknowledged so that the broker delivers it again.
+type RouteHandler func(ctx context.Context, key string, payload []byte) error
+
 // Config wires a pipeline.
 type Config struct {
 	TopicPrefix     string
@@ -53,6 +59,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Observers see each reading after it is durable.
 	Observers []Observer
+	// Routes are handlers of extra topic families by name: "forecast" takes
+	// <prefix>/forecast/<key>.
+	Routes map[string]RouteHandler
 }
 
 // Pipeline is safe for concurrent use.
@@ -81,6 +90,11 @@ func New(cfg Config) *Pipeline {
 func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, ack func()) {
 	arrived := time.Now()
 	readings, err := p.decode(topic, payload)
+	var rt *routed
+	if errors.As(err, &rt) {
+		p.handleRoute(ctx, rt, topic, payload, ack)
+		return
+	}
 	if err != nil {
 		p.refuse("mqtt", topic, payload, err, ack)
 		return
@@ -140,8 +154,30 @@ func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, erro
 		}
 		return rs, nil
 	}
+	if family, key, ok := strings.Cut(strings.TrimPrefix(topic, p.cfg.TopicPrefix+"/"), "/"); ok && p.cfg.Routes[family] != nil {
+		m.messages.WithLabelValues(family).Inc()
+		return nil, &routed{family: family, key: key}
+	}
 	m.messages.WithLabelValues("unknown").Inc()
 	return nil, &validate.Rejection{Reason: validate.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+}
+
+// routed marks a message for an extra route rather than the reading decoders.
+type routed struct{ family, key string }
+
+func (r *routed) Error() string { return "routed to " + r.family }
+
+func (p *Pipeline) handleRoute(ctx context.Context, rt *routed, topic string, payload []byte, ack func()) {
+	err := p.cfg.Routes[rt.family](ctx, rt.key, payload)
+	var rej *validate.Rejection
+	switch {
+	case err == nil:
+		ack()
+	case errors.As(err, &rej):
+		p.refuse("mqtt", topic, payload, err, ack)
+	default:
+		p.cfg.Log.Error("message not handled; left for redelivery", "topic", topic, "err", err)
+	}
 }
 
 // Store validates readings and makes them durable; done gets nil once all are stored, a
