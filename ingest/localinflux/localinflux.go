@@ -12,11 +12,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
-	"syscall"
 	"time"
+
+	"lantian/ingest/localproc"
 )
 
 // Database is the database created on start; the v2 bucket is Database + "/autogen".
@@ -24,15 +23,9 @@ const Database = "lantian"
 
 // Server is a running influxd.
 type Server struct {
-	bin, dir, conf string
-	httpPort       int
+	*localproc.Process
 	// URL is the HTTP address, e.g. http://127.0.0.1:38086.
 	URL string
-
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	out    *syncBuffer
 }
 
 // Bucket is the v2-API bucket of the database.
@@ -71,12 +64,14 @@ bind-address = "127.0.0.1:%d"
 [continuous_queries]
   enabled = false
 `, rpcPort, filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), httpPort)
-	s := &Server{bin: bin, dir: dir, conf: filepath.Join(dir, "influxdb.conf"), httpPort: httpPort,
-		URL: fmt.Sprintf("http://127.0.0.1:%d", httpPort)}
+	confPath := filepath.Join(dir, "influxdb.conf")
+	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	s := &Server{URL: url, Process: &localproc.Process{Name: "influxd", Bin: bin, Args: []string{"-config", confPath},
+		Ready: func() error { return ping(url + "/ping") }}}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("influx dir: %w", err)
 	}
-	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
 		return nil, fmt.Errorf("write influx config: %w", err)
 	}
 	if err := s.Start(); err != nil {
@@ -97,65 +92,6 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
-
-// Start starts the process (again, after Stop) on the same port and data.
-func (s *Server) Start() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd != nil {
-		return nil
-	}
-	s.out = &syncBuffer{}
-	cmd := exec.Command(s.bin, "-config", s.conf)
-	cmd.Stdout, cmd.Stderr = s.out, s.out
-	// Own process group: Ctrl-C in a terminal reaches the demo, which stops influxd in order.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start influxd: %w", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		err := ping(s.URL + "/ping")
-		if err == nil {
-			break
-		}
-		select {
-		case <-exited:
-			return fmt.Errorf("influxd exited on start: %s", s.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			return fmt.Errorf("influxd not ready after 60s: %v: %s", err, s.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.cmd, s.exited = cmd, exited
-	return nil
-}
-
-// Stop stops influxd gracefully, or kills it after 15 s.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-	}
-	s.cmd = nil
-}
-
-// Log is what influxd printed since it last started.
-func (s *Server) Log() string { return s.out.String() }
 
 func ping(u string) error {
 	c := http.Client{Timeout: time.Second}
@@ -185,24 +121,4 @@ func (s *Server) InfluxQL(q string) ([]byte, error) {
 		return body, fmt.Errorf("influxql %q: %s %s", q, resp.Status, body)
 	}
 	return body, nil
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		b.buf.Reset()
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

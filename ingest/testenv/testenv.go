@@ -5,7 +5,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,12 +15,11 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"lantian/ingest/localinflux"
+	"lantian/ingest/localproc"
 )
 
 // RepoRoot is the repository root, found from this file's location.
@@ -61,103 +59,29 @@ func findBinary(t testing.TB, env string, paths []string, name string) string {
 
 // Process is a service started by a test, restartable on the same ports and data.
 type Process struct {
-	t      testing.TB
-	name   string
-	bin    string
-	args   []string
-	port   int
-	cmd    *exec.Cmd
-	exited chan struct{}
-	logBuf *syncBuffer
-	ready  func() error
-}
-
-func (p *Process) start() {
-	p.t.Helper()
-	p.logBuf = &syncBuffer{}
-	p.cmd = exec.Command(p.bin, p.args...)
-	p.cmd.Stdout = p.logBuf
-	p.cmd.Stderr = p.logBuf
-	if err := p.cmd.Start(); err != nil {
-		p.t.Fatalf("start %s: %v", p.name, err)
-	}
-	exited := make(chan struct{})
-	p.exited = exited
-	cmd := p.cmd
-	go func() { _ = cmd.Wait(); close(exited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		err := p.ready()
-		if err == nil {
-			return
-		}
-		select {
-		case <-exited:
-			p.t.Fatalf("%s exited before it was ready: %v\n%s", p.name, err, p.logBuf.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s did not become ready: %v\n%s", p.name, err, p.logBuf.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// syncBuffer collects a process's output; the process writes while the test may read.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// Stop stops the process gracefully (SIGTERM), or with SIGKILL after 15 s.
-func (p *Process) Stop() {
-	p.t.Helper()
-	if p.cmd == nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-	p.cmd = nil
-}
-
-// Restart starts the process again on the same port and data.
-func (p *Process) Restart() {
-	p.t.Helper()
-	p.Stop()
-	p.start()
+	*localproc.Process
+	t    testing.TB
+	port int
 }
 
 // Start starts a stopped process again.
 func (p *Process) Start() {
 	p.t.Helper()
-	if p.cmd != nil {
-		return
+	if err := p.Process.Start(); err != nil {
+		p.t.Fatal(err)
 	}
-	p.start()
+}
+
+// Restart starts the process again on the same port and data.
+func (p *Process) Restart() {
+	p.t.Helper()
+	if err := p.Process.Restart(); err != nil {
+		p.t.Fatal(err)
+	}
 }
 
 // Port is the service's main port.
 func (p *Process) Port() int { return p.port }
-
-// Log is what the process printed so far.
-func (p *Process) Log() string { return p.logBuf.String() }
 
 // Influx is a running InfluxDB 1.8 with Flux enabled and a database "lantian".
 type Influx struct {
@@ -263,15 +187,15 @@ func StartMosquitto(t testing.TB) *Mosquitto {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	m := &Mosquitto{URL: "tcp://" + addr}
-	m.Process = &Process{t: t, name: "mosquitto", bin: bin, args: []string{"-c", confPath}, port: port,
-		ready: func() error {
+	m.Process = &Process{t: t, port: port, Process: &localproc.Process{Name: "mosquitto", Bin: bin, Args: []string{"-c", confPath},
+		Ready: func() error {
 			c, err := net.DialTimeout("tcp", addr, time.Second)
 			if err != nil {
 				return err
 			}
 			return c.Close()
-		}}
-	m.start()
+		}}}
+	m.Start()
 	t.Cleanup(m.Stop)
 	return m
 }
@@ -302,6 +226,3 @@ func WithTimeout(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-// Args are the process's command-line arguments.
-func (p *Process) Args() []string { return p.args }
