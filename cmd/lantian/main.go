@@ -20,13 +20,14 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"run":      {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
-		"hj212":    {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
-		"warnings": {"heavy-pollution warnings: recommend from a forecast CSV (issue|lift|list need lantian run)", warningsCmd},
-		"assess":   {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
-		"config":   {"config check: load, validate and summarise a config file", configCmd},
-		"demo":     {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},
-		"simulate": {"publish simulated prefecture readings to an MQTT broker", simulateCmd},
+		"run":        {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
+		"hj212":      {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
+		"warnings":   {"heavy-pollution warnings: recommend from a forecast CSV (issue|lift|list need lantian run)", warningsCmd},
+		"dashboards": {"Grafana boards as code: export JSON or push to a Grafana", dashboardsCmd},
+		"assess":     {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
+		"config":     {"config check: load, validate and summarise a config file", configCmd},
+		"demo":       {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},
+		"simulate":   {"publish simulated prefecture readings to an MQTT broker", simulateCmd},
 	}
 }
 
