@@ -1,9 +1,35 @@
 package app
 
-import "lantian/ingest/pipeline"
+import (
+	"fmt"
+
+	"lantian/alert/stream"
+	"lantian/ingest/pipeline"
+)
 
 // derivedObservers builds the components that compute derived figures (AQI, county progress)
 // from stored readings. They write their results through the same durable writer.
+//
+// The streaming assessor (package alert/stream) is always on: it assesses the hourly ("1h")
+// ambient readings, writes aqi_hourly, aqi_daily and county_progress, and rebuilds its state
+// from the stored `air` points when the service starts. Its timing (lateness window 48 h,
+// days final 2 h after their end) uses the package defaults until config keys exist for them.
 func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
-	return nil, nil
+	assessor, err := stream.New(stream.Options{
+		Location: s.cfg.Location(),
+		Registry: &s.cfg.Registry,
+		Sink:     s.writer,
+		Source: stream.FluxSource{
+			API:    s.influx.QueryAPI(s.cfg.Influx.Org),
+			Bucket: s.cfg.Influx.Bucket,
+		},
+		RetryInterval: s.cfg.Influx.RetryInterval,
+		Registerer:    s.Registry,
+		Log:           s.log.With("component", "assess"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("streaming assessor: %w", err)
+	}
+	s.background = append(s.background, assessor.Run)
+	return []pipeline.Observer{assessor}, nil
 }

@@ -1,0 +1,362 @@
+// Package stream is the live counterpart of package assess: an assessor that watches the hourly
+// ambient readings `lantian run` stores, keeps hourly AQI, HJ 663 daily values and county
+// year-to-date progress current, writes them to InfluxDB as derived measurements and exposes
+// them as Prometheus gauges. It also holds the replay publisher (Replay) that feeds hourly CSV
+// files through MQTT so the live path can be checked against the offline one.
+//
+// Only readings of period "1h" are assessed: HJ 633 and HJ 663 are defined on hourly means, and
+// the hourly values a station publishes are its official ones. Real-time and minute readings
+// are stored by the pipeline but never averaged here into hours, because an hour averaged by
+// Lantian could differ from the one the station itself reports.
+//
+// The arithmetic is package aqi's, and station and county daily values are formed exactly as
+// `lantian assess --report daily` forms them, so the streaming and the offline path agree.
+// docs/assessment.md ("Streaming") describes the measurements, gauges and timing.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lantian/alert/aqi"
+	"lantian/alert/assess"
+	"lantian/ingest/reading"
+	"lantian/ingest/registry"
+	"lantian/ingest/validate"
+)
+
+// Sink makes a derived point durable; influx.Writer is one. line is line protocol without a
+// trailing newline; done is called once.
+type Sink interface {
+	Submit(ctx context.Context, line []byte, done func(error))
+}
+
+// Options configure an Assessor. The zero value of every field but Registry has a sensible
+// default.
+type Options struct {
+	// Location is the zone of natural days (nil: Asia/Shanghai).
+	Location *time.Location
+	// Rules pins the edition; zero chooses it by the date of the data, as `lantian assess
+	// --rules auto` does.
+	Rules aqi.Rules
+	// Window bounds how late an hourly reading may arrive and still change results: readings of
+	// hours that started more than Window before the watermark (the end of the latest hour
+	// seen) are counted and ignored. Zero means 48 h.
+	Window time.Duration
+	// Grace is wall-clock time a reading may lag behind others before the window applies: the
+	// window is measured from the watermark as it stood Grace ago. In live operation this is
+	// negligible; in a fast replay, where 48 hours of data pass in a fraction of a second, it
+	// absorbs the pipeline's reordering. Zero means 1 min; negative means none.
+	Grace time.Duration
+	// Lateness is how long after its end a day stays provisional: a day is final once the
+	// watermark passes its end plus Lateness. Zero means 2 h; a negative value means 0.
+	Lateness time.Duration
+	// FlushInterval is how often queued readings are assessed and derived points written
+	// (zero: 1 s). Coalescing over an interval writes a day once per interval, not per hour.
+	FlushInterval time.Duration
+	// RetryInterval is the pause between attempts to rebuild the state from InfluxDB while it
+	// is unreachable (zero: 5 s).
+	RetryInterval time.Duration
+	// MaxQueue bounds readings waiting to be assessed (zero: 1,000,000). Beyond it readings are
+	// dropped and counted; Stored must never block the writer. A restart rebuilds them.
+	MaxQueue int
+	// Registry gives stations' counties and the plan's targets. Required.
+	Registry *registry.Registry
+	// Sink receives derived points; nil computes without writing (tests, dry runs).
+	Sink Sink
+	// Source rebuilds the state on start; nil starts empty.
+	Source HourSource
+	// Registerer gets the gauges and counters; nil keeps them private.
+	Registerer prometheus.Registerer
+	// Log is the logger (nil: slog.Default()).
+	Log *slog.Logger
+	// Now is the wall clock (nil: time.Now). It only decides when the watermark may follow
+	// the wall clock (see Watermark) and the year a rebuild starts from.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultWindow        = 48 * time.Hour
+	DefaultLateness      = 2 * time.Hour
+	DefaultGrace         = time.Minute
+	DefaultFlushInterval = time.Second
+	DefaultRetryInterval = 5 * time.Second
+	DefaultMaxQueue      = 1_000_000
+)
+
+func (o Options) normalized() (Options, error) {
+	if o.Registry == nil {
+		return o, errors.New("stream: Options.Registry is required")
+	}
+	if o.Rules != 0 && !o.Rules.Valid() {
+		return o, fmt.Errorf("stream: unknown rule set %d (want 2012 or 2026)", int(o.Rules))
+	}
+	if o.Location == nil {
+		o.Location = assess.DefaultLocation()
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.Grace == 0 {
+		o.Grace = DefaultGrace
+	}
+	if o.Lateness == 0 {
+		o.Lateness = DefaultLateness
+	}
+	o.Lateness = max(o.Lateness, 0)
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = DefaultFlushInterval
+	}
+	if o.RetryInterval <= 0 {
+		o.RetryInterval = DefaultRetryInterval
+	}
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = DefaultMaxQueue
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o, nil
+}
+
+func (o Options) rulesForTime(t time.Time) aqi.Rules {
+	if o.Rules != 0 {
+		return o.Rules
+	}
+	return aqi.RulesForTime(t)
+}
+
+func (o Options) rulesForDate(d aqi.Date) aqi.Rules {
+	if o.Rules != 0 {
+		return o.Rules
+	}
+	return aqi.RulesForDate(d)
+}
+
+// hourIn is a stored hourly reading reduced to what the assessment needs.
+type hourIn struct {
+	station, county, area string
+	start                 time.Time
+	values                aqi.HourValues
+}
+
+// Assessor implements pipeline.Observer. Stored only queues; Run (or Sync) does the work on
+// its own goroutine, so a slow InfluxDB never stalls the writer that calls Stored.
+type Assessor struct {
+	opts Options
+	m    *metrics
+
+	qmu   sync.Mutex
+	queue []hourIn
+
+	// mu guards the state: Run's loop and Sync may both drive it.
+	mu    sync.Mutex
+	st    *state
+	built bool // the state was rebuilt from Source (or there is none)
+}
+
+// New builds an Assessor and registers its metrics.
+func New(opts Options) (*Assessor, error) {
+	opts, err := opts.normalized()
+	if err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("stream: register metrics: %w", err)
+	}
+	a := &Assessor{opts: opts, m: m, built: opts.Source == nil}
+	a.st = newState(&a.opts, m)
+	m.queue(func() float64 {
+		a.qmu.Lock()
+		defer a.qmu.Unlock()
+		return float64(len(a.queue))
+	})
+	return a, nil
+}
+
+// Stored takes a reading the pipeline has made durable. It never blocks on anything but a
+// short mutex.
+func (a *Assessor) Stored(acc *validate.Accepted) {
+	if acc.Kind != reading.Air {
+		return
+	}
+	if acc.Period != reading.Hour {
+		a.m.readings.WithLabelValues("not_hourly").Inc()
+		return
+	}
+	if acc.Unregistered {
+		// Unregistered stations have no county; their readings are stored but not assessed.
+		a.m.readings.WithLabelValues("unregistered").Inc()
+		return
+	}
+	t := acc.Time.In(a.opts.Location)
+	if t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
+		a.m.readings.WithLabelValues("not_on_hour").Inc()
+		return
+	}
+	vals, err := assess.HourFromReading(&acc.Reading)
+	if err != nil {
+		a.m.readings.WithLabelValues("bad_value").Inc()
+		return
+	}
+	in := hourIn{station: acc.Station, county: acc.County, area: acc.Area, start: t, values: vals}
+	a.qmu.Lock()
+	defer a.qmu.Unlock()
+	if len(a.queue) >= a.opts.MaxQueue {
+		a.m.readings.WithLabelValues("dropped").Inc()
+		return
+	}
+	a.queue = append(a.queue, in)
+}
+
+// Run rebuilds the state from the Source, then assesses queued readings every FlushInterval
+// until ctx ends, and then once more, so results of readings stored before the stop are
+// written (the writer is still running then; see app.Service.Run).
+func (a *Assessor) Run(ctx context.Context) error {
+	tick := time.NewTicker(a.opts.FlushInterval)
+	defer tick.Stop()
+	var nextRebuild time.Time
+	for {
+		if !a.isBuilt() && !time.Now().Before(nextRebuild) {
+			if err := a.Rebuild(ctx); err != nil && ctx.Err() == nil {
+				// Readings keep being assessed meanwhile; a later rebuild merges with them
+				// because an hour applied twice is the same hour.
+				a.opts.Log.Warn("cannot rebuild assessment state from InfluxDB yet; retrying", "err", err,
+					"retry_in", a.opts.RetryInterval)
+				nextRebuild = time.Now().Add(a.opts.RetryInterval)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			return a.Sync(final)
+		case <-tick.C:
+			if err := a.Sync(ctx); err != nil && ctx.Err() == nil {
+				a.opts.Log.Warn("assessment sync", "err", err)
+			}
+		}
+	}
+}
+
+func (a *Assessor) isBuilt() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.built
+}
+
+// Sync assesses every reading queued so far and submits the derived points that changed.
+func (a *Assessor) Sync(ctx context.Context) error {
+	a.qmu.Lock()
+	batch := a.queue
+	a.queue = nil
+	a.qmu.Unlock()
+
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.st.begin(time.Now())
+	for i := range batch {
+		a.st.apply(&batch[i], true)
+	}
+	a.st.follow(a.opts.Now())
+	return a.st.flush(ctx, a.emitter(ctx))
+}
+
+// emitter submits points to the Sink; write errors are counted and logged, not returned,
+// because a point the writer could not keep is rewritten at the next change or restart.
+func (a *Assessor) emitter(ctx context.Context) func(measurement string, line []byte) {
+	if a.opts.Sink == nil {
+		return func(measurement string, _ []byte) { a.m.points.WithLabelValues(measurement).Inc() }
+	}
+	return func(measurement string, line []byte) {
+		a.m.points.WithLabelValues(measurement).Inc()
+		a.opts.Sink.Submit(ctx, line, func(err error) {
+			if err != nil {
+				a.m.writeErrors.Inc()
+				a.opts.Log.Debug("derived point not written", "measurement", measurement, "err", err)
+			}
+		})
+	}
+}
+
+// Rebuild loads the stored hourly readings from the Source (see RebuildSpan) into the state
+// without writing anything for the past, then rewrites the results that are still open: the
+// hours and days inside the lateness window and the counties' current progress. It is called
+// by Run; a failed rebuild leaves the state as it was.
+func (a *Assessor) Rebuild(ctx context.Context) error {
+	if a.opts.Source == nil {
+		return nil
+	}
+	from, to := RebuildSpan(a.opts.Now(), a.opts.Location, a.opts.Window)
+	fresh := newState(&a.opts, a.m)
+	fresh.quiet = true
+	n := 0
+	// Month by month in time order, settling in between, so a year's hours never sit in memory
+	// at once: settled days are kept as daily records, their hours evicted.
+	for lo := from; lo.Before(to); {
+		hi := time.Date(lo.Year(), lo.Month()+1, 1, 0, 0, 0, 0, a.opts.Location)
+		hi = minTime(hi, to)
+		err := a.opts.Source.Hours(ctx, lo, hi, func(h StoredHour) error {
+			if h.Unregistered() {
+				return nil
+			}
+			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Start.In(a.opts.Location), values: h.Values}
+			if st, ok := a.opts.Registry.Station(h.Station); ok {
+				in.county = st.Area
+			}
+			fresh.apply(&in, false)
+			n++
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rebuild %s … %s: %w", lo.Format(time.DateOnly), hi.Format(time.DateOnly), err)
+		}
+		if err := fresh.flush(ctx, nil); err != nil {
+			return err
+		}
+		lo = hi
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	// Readings assessed before the rebuild finished are newer than or equal to the stored ones.
+	fresh.merge(a.st)
+	fresh.quiet = false
+	fresh.reopen()
+	a.st = fresh
+	a.built = true
+	a.st.follow(a.opts.Now())
+	a.opts.Log.Info("assessment state rebuilt from InfluxDB", "hours", n, "from", from.Format(time.DateOnly),
+		"watermark", a.st.watermarkTime().Format(time.RFC3339))
+	return a.st.flush(ctx, a.emitter(ctx))
+}
+
+// RebuildSpan is the span of stored hours a restart reloads: from the start of the current
+// year (for year-to-date progress), or earlier when the lateness window plus one day for the
+// SO2 24-h mean reaches into the previous year, to one hour from now.
+func RebuildSpan(now time.Time, loc *time.Location, window time.Duration) (from, to time.Time) {
+	now = now.In(loc)
+	from = time.Date(now.Year(), time.January, 1, 0, 0, 0, 0, loc)
+	back := aqi.DateOf(now.Add(-window)).AddDays(-1).Start(loc)
+	return minTime(from, back), now.Truncate(time.Hour).Add(time.Hour)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
