@@ -79,7 +79,7 @@ func TestStreamRestartRebuildGivesSameState(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		body.Write(influx.AppendLine(nil, acc))
+		body.Write(influx.EncodeLine(acc))
 		body.WriteByte('\n')
 	}
 	sync1(t, live)

@@ -199,7 +199,7 @@ func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(er
 	var mu sync.Mutex
 	for i := range accepted {
 		a := &accepted[i]
-		line := influx.AppendLine(make([]byte, 0, 256), a)
+		line := influx.EncodeLine(a)
 		p.cfg.Sink.Submit(ctx, line, func(err error) {
 			if err != nil {
 				mu.Lock()
