@@ -68,7 +68,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 	}
 	opts := influxdb2.DefaultOptions().
 		SetHTTPRequestTimeout(uint(cfg.Influx.Timeout / time.Second)).
-		SetUseGZip(true)
+		SetUseGZip(cfg.Influx.GZip)
 	s.influx = influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(), opts)
 	s.writer = influx.NewWriter(s.influx.WriteAPIBlocking(cfg.Influx.Org, cfg.Influx.Bucket), s.spool, s.dead,
 		influx.WriterConfig{

@@ -24,8 +24,8 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 	caps := mochi.NewDefaultServerCapabilities()
 	// Lantian holds messages un-acknowledged until its batch is durable: allow a deep window
 	// so the broker does not throttle it to a few messages per flush.
-	caps.MaximumInflight = 65535
-	caps.ReceiveMaximum = 65535
+	caps.MaximumInflight = 10000
+	caps.ReceiveMaximum = 10000
 	caps.MaximumClientWritesPending = 1 << 16
 	srv := mochi.New(&mochi.Options{InlineClient: true, Capabilities: caps, Logger: log})
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {

@@ -78,6 +78,8 @@ type Influx struct {
 	Timeout       time.Duration `yaml:"timeout"`
 	// RetryInterval is the pause between attempts to reach InfluxDB while the spool drains.
 	RetryInterval time.Duration `yaml:"retry_interval"`
+	// GZip compresses write requests: worth its CPU only when InfluxDB is across a slow link.
+	GZip bool `yaml:"gzip"`
 }
 
 // Ingest configures validation.

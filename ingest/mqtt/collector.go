@@ -24,6 +24,10 @@ import (
 // it to the next session). It may block; it runs on its own goroutine.
 type Handler func(ctx context.Context, topic string, payload []byte, ack func())
 
+// inflightWarning is the number of un-acknowledged messages at which the collector warns that
+// the broker's in-flight window is too wide (or unbounded).
+const inflightWarning = 50000
+
 // Collector holds the MQTT session.
 type Collector struct {
 	cfg     config.MQTT
@@ -169,6 +173,12 @@ func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
 	c.inflight.Add(1)
 	c.mu.RUnlock()
 	c.m.received.Inc()
+	if n := c.m.inflight.Add(1); n == inflightWarning {
+		// Every message held un-acknowledged costs a goroutine and its payload: a broker with
+		// no in-flight cap pushes a whole backlog at once and memory grows with it.
+		c.log.Warn("very many MQTT messages in flight; cap the broker's in-flight window (mosquitto: max_inflight_messages 10000)",
+			"in_flight", n)
+	}
 	if msg.Duplicate() {
 		c.m.duplicates.Inc()
 	}
@@ -176,6 +186,7 @@ func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
 	ack := func() {
 		once.Do(func() {
 			msg.Ack()
+			c.m.inflight.Add(-1)
 			c.inflight.Done()
 		})
 	}

@@ -1,6 +1,10 @@
 package mqtt
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	connected      prometheus.Gauge
@@ -8,6 +12,7 @@ type metrics struct {
 	reconnects     prometheus.Counter
 	received       prometheus.Counter
 	duplicates     prometheus.Counter
+	inflight       atomic.Int64
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -28,6 +33,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "lantian_mqtt_duplicates_received_total", Help: "Messages the broker redelivered (DUP flag), e.g. after a restart.",
 		}),
 	}
-	reg.MustRegister(m.connected, m.connectionLost, m.reconnects, m.received, m.duplicates)
+	reg.MustRegister(m.connected, m.connectionLost, m.reconnects, m.received, m.duplicates,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "lantian_mqtt_inflight_messages", Help: "Messages received and not yet acknowledged (bounded by the broker's in-flight window).",
+		}, func() float64 { return float64(m.inflight.Load()) }))
 	return m
 }

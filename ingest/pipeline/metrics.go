@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,29 @@ type Metrics struct {
 	sourceLastSeen   *prometheus.GaugeVec
 	sourceLatest     *prometheus.GaugeVec
 	now              func() time.Time
+	storedAir        prometheus.Counter
+	storedSource     prometheus.Counter
+
+	// series caches each station's and outlet's gauges: looking a label set up in a vector
+	// hashes and compares every label on every reading, which cost more than validating it.
+	series sync.Map // id → *seriesSet
+}
+
+type seriesSet struct {
+	lastSeen prometheus.Gauge
+	mu       sync.Mutex
+	fields   map[string]prometheus.Gauge
+}
+
+func (s *seriesSet) field(name string, make func() prometheus.Gauge) prometheus.Gauge {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.fields[name]
+	if !ok {
+		g = make()
+		s.fields[name] = g
+	}
+	return g
 }
 
 // NewMetrics registers the pipeline's metrics on reg.
@@ -62,6 +86,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"source", "outlet", "county", "field"}),
 		now: time.Now,
 	}
+	m.storedAir, m.storedSource = m.readings.WithLabelValues("air"), m.readings.WithLabelValues("source")
 	reg.MustRegister(m.messages, m.rejected, m.readings, m.unregistered, m.arrivalToDurable,
 		m.readingAge, m.lastSeen, m.latest, m.sourceLastSeen, m.sourceLatest)
 	return m
@@ -69,26 +94,43 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 func (m *Metrics) stored(a *validate.Accepted) {
 	now := m.now()
-	m.readings.WithLabelValues(a.Kind.String()).Inc()
+	if a.Kind == reading.Source {
+		m.storedSource.Inc()
+	} else {
+		m.storedAir.Inc()
+	}
 	m.readingAge.Observe(now.Sub(a.Time).Seconds())
 	if a.Unregistered {
 		m.unregistered.Inc()
 		return
 	}
-	ts := float64(now.Unix())
-	if a.Kind == reading.Source {
-		m.sourceLastSeen.WithLabelValues(a.Source, a.Outlet, a.County).Set(ts)
-		for _, v := range a.Values {
-			if !v.NoValue && v.Flag.Valid() {
-				m.sourceLatest.WithLabelValues(a.Source, a.Outlet, a.County, v.Name).Set(v.Value)
-			}
-		}
-		return
-	}
-	m.lastSeen.WithLabelValues(a.Station, a.County).Set(ts)
+	set := m.seriesOf(a)
+	set.lastSeen.Set(float64(now.Unix()))
 	for _, v := range a.Values {
-		if !v.NoValue && v.Flag.Valid() {
-			m.latest.WithLabelValues(a.Station, a.County, v.Name).Set(v.Value)
+		if v.NoValue || !v.Flag.Valid() {
+			continue
 		}
+		name := v.Name
+		set.field(name, func() prometheus.Gauge {
+			if a.Kind == reading.Source {
+				return m.sourceLatest.WithLabelValues(a.Source, a.Outlet, a.County, name)
+			}
+			return m.latest.WithLabelValues(a.Station, a.County, name)
+		}).Set(v.Value)
 	}
+}
+
+func (m *Metrics) seriesOf(a *validate.Accepted) *seriesSet {
+	key := a.Kind.String() + "/" + a.ID()
+	if s, ok := m.series.Load(key); ok {
+		return s.(*seriesSet)
+	}
+	s := &seriesSet{fields: map[string]prometheus.Gauge{}}
+	if a.Kind == reading.Source {
+		s.lastSeen = m.sourceLastSeen.WithLabelValues(a.Source, a.Outlet, a.County)
+	} else {
+		s.lastSeen = m.lastSeen.WithLabelValues(a.Station, a.County)
+	}
+	actual, _ := m.series.LoadOrStore(key, s)
+	return actual.(*seriesSet)
 }

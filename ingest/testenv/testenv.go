@@ -149,7 +149,7 @@ type Mosquitto struct {
 }
 
 // MosquittoConf is the broker configuration tests use. It is the same as deploy/mosquitto.conf
-// in what matters for delivery: persistence, no in-flight cap, queues far above the defaults
+// in what matters for delivery: persistence, a wide but bounded in-flight window, queues far above the defaults
 // (max_queued_messages 1000 silently drops QoS 1 messages for a subscriber that falls behind).
 func MosquittoConf(port int, dataDir string) string {
 	// Started as root, Mosquitto drops to the "mosquitto" user unless told otherwise, and then
@@ -165,7 +165,7 @@ allow_anonymous true
 persistence true
 persistence_location %s/
 autosave_interval 10
-max_inflight_messages 0
+max_inflight_messages 10000
 max_queued_messages 5000000
 max_queued_bytes 0
 max_packet_size 4194304

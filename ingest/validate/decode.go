@@ -49,6 +49,10 @@ type badValueError struct{ msg string }
 
 func (e *badValueError) Error() string { return e.msg }
 
+type badTimeError struct{ msg string }
+
+func (e *badTimeError) Error() string { return e.msg }
+
 // timestamp is RFC 3339 text, or unix seconds or milliseconds as a number or numeric string.
 type timestamp struct {
 	t   time.Time
@@ -70,7 +74,7 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 	}
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
 		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 || n > 1e14 {
-			return fmt.Errorf("time %s is not a usable unix time", b)
+			return &badTimeError{fmt.Sprintf("time %s is not a usable unix time", b)}
 		}
 		if n >= unixMillisThreshold {
 			ts.t = time.UnixMilli(int64(n)).UTC()
@@ -82,11 +86,11 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if !quoted {
-		return fmt.Errorf("time %s is neither RFC 3339 text nor unix seconds", b)
+		return &badTimeError{fmt.Sprintf("time %s is neither RFC 3339 text nor unix seconds", b)}
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return fmt.Errorf("time %q is not RFC 3339 with an offset (e.g. 2024-03-15T10:00:00+08:00)", s)
+		return &badTimeError{fmt.Sprintf("time %q is not RFC 3339 with an offset (e.g. 2024-03-15T10:00:00+08:00)", s)}
 	}
 	ts.t, ts.set = t, true
 	return nil
@@ -146,6 +150,10 @@ func decodeStrict(payload []byte, v any) error {
 		var bv *badValueError
 		if errors.As(err, &bv) {
 			return &Rejection{Reason: ReasonBadValue, Err: err}
+		}
+		var bt *badTimeError
+		if errors.As(err, &bt) {
+			return &Rejection{Reason: ReasonBadTime, Err: err}
 		}
 		return &Rejection{Reason: ReasonMalformed, Err: err}
 	}
