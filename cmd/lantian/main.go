@@ -22,7 +22,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"run":        {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
 		"hj212":      {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
-		"warnings":   {"heavy-pollution warnings: recommend from a forecast CSV (issue|lift|list need lantian run)", warningsCmd},
+		"warnings":   {"heavy-pollution warnings: recommend from a forecast CSV; issue|lift|list through lantian run's API", warningsCmd},
 		"dashboards": {"Grafana boards as code: export JSON or push to a Grafana", dashboardsCmd},
 		"replay":     {"publish hourly CSV (Lantian or Beijing PRSA format) to MQTT as 1h readings", replayCmd},
 		"assess":     {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},

@@ -1,22 +1,33 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
 
+	"lantian/alert/office"
 	"lantian/alert/warning"
 )
 
-// warningsCmd is `lantian warnings`. Only the offline recommend works without a running
-// service; issue, lift and list act on warnings stored by `lantian run`, whose API is not there yet.
-func warningsCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {
+// warningsCmd is `lantian warnings`. recommend works offline; issue, lift and list act on the
+// warnings stored by a running `lantian run` through its HTTP API.
+func warningsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: lantian warnings recommend [--scheme 2024|2018|2017] [FILE]")
-		fmt.Fprintln(stderr, "       lantian warnings issue|lift|list   (not available yet: needs lantian run's API)")
+		fmt.Fprintln(stderr, "       lantian warnings issue --level LEVEL --areas A[,B] --reason TEXT [--start T] [--end T] [--who NAME] [--id ID (change)] [API flags]")
+		fmt.Fprintln(stderr, "       lantian warnings lift --id ID [--reason TEXT] [--who NAME] [API flags]")
+		fmt.Fprintln(stderr, "       lantian warnings list [--all] [--json] [API flags]")
+		fmt.Fprintln(stderr, "API flags: --api URL (or $LANTIAN_API, default http://127.0.0.1:8080), --token TOKEN or --token-file FILE (or $LANTIAN_WARNINGS_TOKEN)")
 	}
 	if len(args) == 0 {
 		usage()
@@ -26,8 +37,7 @@ func warningsCmd(_ context.Context, args []string, stdout, stderr io.Writer) err
 	case "recommend":
 		return warningsRecommend(args[1:], stdout, stderr)
 	case "issue", "lift", "list":
-		fmt.Fprintf(stderr, "lantian warnings %s: not available yet: needs lantian run's API\n", args[0])
-		return errUsage
+		return warningsAPI(ctx, args[0], args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage()
 		return nil
@@ -58,6 +68,182 @@ func warningsRecommend(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := warning.RecommendCSV(opts, in, stdout); err != nil {
 		return fmt.Errorf("recommend: %w", err)
+	}
+	return nil
+}
+
+// warningsAPI runs issue, lift or list against the API of a running `lantian run`.
+func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("warnings "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	apiURL := fs.String("api", envOr("LANTIAN_API", "http://127.0.0.1:8080"), "base URL of lantian run's HTTP server")
+	token := fs.String("token", "", "API token (prefer --token-file or $LANTIAN_WARNINGS_TOKEN: command lines are visible to other users)")
+	tokenFile := fs.String("token-file", "", "file holding the API token")
+	timeout := fs.Duration("timeout", 30*time.Second, "time limit of the request")
+	var req office.IssueRequest
+	var lift office.LiftRequest
+	var areas, id string
+	var all, asJSON bool
+	switch sub {
+	case "issue":
+		fs.StringVar(&req.Level, "level", "", "warning level: blue, yellow, orange, red (or 黄色, 橙色, 红色)")
+		fs.StringVar(&areas, "areas", "", "comma-separated area ids; a region id (e.g. wcs) issues a unified regional warning")
+		fs.StringVar(&req.Start, "start", "", "start, RFC 3339 or YYYY-MM-DDTHH:MM in the service's zone (default now)")
+		fs.StringVar(&req.ExpectedEnd, "end", "", "expected end, same forms as --start")
+		fs.StringVar(&req.Reason, "reason", "", "reason (required for a new warning)")
+		fs.StringVar(&req.Who, "who", "", "person deciding, recorded in the audit trail (default the token's name)")
+		fs.StringVar(&id, "id", "", "change this warning instead of issuing a new one (empty flags keep their value)")
+	case "lift":
+		fs.StringVar(&id, "id", "", "warning to lift (or give it as the argument)")
+		fs.StringVar(&lift.Reason, "reason", "", "reason for lifting")
+		fs.StringVar(&lift.Who, "who", "", "person deciding (default the token's name)")
+	case "list":
+		fs.BoolVar(&all, "all", false, "include lifted warnings")
+		fs.BoolVar(&asJSON, "json", false, "print the API's JSON")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if sub == "lift" && id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lantian warnings %s: unexpected arguments %v\n", sub, fs.Args())
+		return errUsage
+	}
+	secret := *token
+	if secret == "" && *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("%s: --token-file: %w", sub, err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if secret == "" {
+		secret = os.Getenv("LANTIAN_WARNINGS_TOKEN")
+	}
+	if secret == "" {
+		fmt.Fprintf(stderr, "lantian warnings %s: no token: use --token-file, --token or $LANTIAN_WARNINGS_TOKEN\n", sub)
+		return errUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := apiClient{base: strings.TrimRight(*apiURL, "/"), token: secret}
+
+	switch sub {
+	case "issue":
+		req.ID = id
+		if areas != "" {
+			req.Areas = strings.Split(areas, ",")
+		}
+		if id == "" && (req.Level == "" || len(req.Areas) == 0 || req.Reason == "") {
+			fmt.Fprintln(stderr, "lantian warnings issue: --level, --areas and --reason are required (or --id to change a warning)")
+			return errUsage
+		}
+		var out struct {
+			Warning     office.Warning `json:"warning"`
+			Unpublished []string       `json:"unpublished_areas"`
+		}
+		if err := c.do(ctx, http.MethodPost, "/api/v1/warnings", req, &out); err != nil {
+			return fmt.Errorf("issue: %w", err)
+		}
+		verb := "issued"
+		if id != "" {
+			verb = "changed"
+		}
+		fmt.Fprintf(stdout, "%s %s: %s (%s) for %s\n", verb, out.Warning.ID, out.Warning.Level, out.Warning.Level.Chinese(), strings.Join(out.Warning.Areas, ", "))
+		if len(out.Unpublished) > 0 {
+			fmt.Fprintf(stderr, "warning: the MQTT broker has not acknowledged the retained messages of %s yet; lantian run keeps retrying\n", strings.Join(out.Unpublished, ", "))
+		}
+	case "lift":
+		if id == "" {
+			fmt.Fprintln(stderr, "lantian warnings lift: --id is required")
+			return errUsage
+		}
+		var out struct {
+			Warning office.Warning `json:"warning"`
+		}
+		if err := c.do(ctx, http.MethodPost, "/api/v1/warnings/"+url.PathEscape(id)+"/lift", lift, &out); err != nil {
+			return fmt.Errorf("lift: %w", err)
+		}
+		fmt.Fprintf(stdout, "lifted %s (%s) for %s\n", out.Warning.ID, out.Warning.Level, strings.Join(out.Warning.Areas, ", "))
+	case "list":
+		path := "/api/v1/warnings"
+		if all {
+			path += "?all=1"
+		}
+		var ws []office.Warning
+		var raw json.RawMessage
+		if err := c.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+			return fmt.Errorf("list: %w", err)
+		}
+		if asJSON {
+			_, err := stdout.Write(append(raw, '\n'))
+			return err
+		}
+		if err := json.Unmarshal(raw, &ws); err != nil {
+			return fmt.Errorf("list: decode answer: %w", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tAREAS\tSTART\tEXPECTED END\tISSUED BY\tREASON")
+		for _, w := range ws {
+			end := "-"
+			if !w.ExpectedEnd.IsZero() {
+				end = w.ExpectedEnd.Format(time.RFC3339)
+			}
+			areas := strings.Join(w.Areas, ",")
+			if w.Region != "" {
+				areas = w.Region + ":" + areas
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.Level, w.Status, areas, w.Start.Format(time.RFC3339), end, w.IssuedBy, w.Reason)
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// apiClient calls the warning API with a bearer token.
+type apiClient struct {
+	base, token string
+}
+
+func (c apiClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, c.base+path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct{ Error, Reason string }
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s: %s (%s)", resp.Status, e.Error, e.Reason)
+		}
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
 	}
 	return nil
 }

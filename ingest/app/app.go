@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"lantian/alert/office"
 	"lantian/ingest/config"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
@@ -38,6 +39,7 @@ type Service struct {
 	collector       *mqtt.Collector
 	spool           *spool.Spool
 	board           *status.Board
+	warnings        *office.Office
 	dead            *deadletter.Store
 	influx          influxdb2.Client
 	listener        net.Listener

@@ -1,16 +1,100 @@
 package app
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"path/filepath"
 
+	"lantian/alert/notify"
+	"lantian/alert/office"
 	"lantian/ingest/pipeline"
 )
 
-// warningRoutes returns the MQTT topic families of the heavy-pollution warning office
-// (forecasts) and their handlers.
+// warningRoutes builds the heavy-pollution warning office (docs/warnings.md) and returns its
+// MQTT route: forecasts on <prefix>/forecast/<area>. Its loop, the Alertmanager client and the
+// MQTT publisher of retained warnings run as background components.
 func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
-	return nil, nil
+	wcfg := s.cfg.WarningsConfig()
+	if err := s.cfg.ValidateWarnings(); err != nil {
+		return nil, fmt.Errorf("warnings config: %w", err)
+	}
+	scheme, err := wcfg.BuildScheme()
+	if err != nil {
+		return nil, err
+	}
+	regions, err := wcfg.WarningRegions(&s.cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := wcfg.ResolveTokens()
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]office.Token, len(resolved))
+	for i, t := range resolved {
+		tokens[i] = office.Token{Name: t.Name, Role: t.Role, Secret: t.Token.Reveal()}
+	}
+	log := s.log.With("component", "warnings")
+
+	var notifier notify.Notifier = notify.Nop{}
+	var notifyRun func(context.Context) error
+	if len(s.cfg.Alertmanager.URLs) > 0 {
+		c, err := notify.New(notify.Config{URLs: s.cfg.Alertmanager.URLs, Component: "warnings"}, s.Registry, log)
+		if err != nil {
+			return nil, fmt.Errorf("warnings: alertmanager: %w", err)
+		}
+		notifier, notifyRun = c, c.Run
+	}
+	pub, err := newWarningPublisher(s.cfg.MQTT, log)
+	if err != nil {
+		return nil, err
+	}
+	var observed office.ObservedSource
+	if wcfg.Observed {
+		observed = fluxObserved{api: s.influx.QueryAPI(s.cfg.Influx.Org), bucket: s.cfg.Influx.Bucket, loc: s.cfg.Location()}
+	}
+	store, err := office.OpenStore(filepath.Join(s.cfg.DataDir, "warnings.db"))
+	if err != nil {
+		return nil, err
+	}
+	o, err := office.New(office.Options{
+		Scheme: scheme, Regions: regions, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
+		Store: store, Sink: s.writer, Publisher: pub, TopicPrefix: s.cfg.MQTT.TopicPrefix,
+		Notifier: notifier, Observed: observed, Tokens: tokens,
+		SessionTTL: wcfg.SessionTTL, RecomputeInterval: wcfg.RecomputeInterval, MaxFuture: s.cfg.Ingest.MaxFuture,
+		Registerer: s.Registry, Log: log,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.warnings = o
+	if notifyRun != nil {
+		s.background = append(s.background, notifyRun)
+	}
+	s.background = append(s.background, func(ctx context.Context) error {
+		pub.Start()
+		defer pub.Stop()
+		defer func() {
+			if err := store.Close(); err != nil {
+				log.Error("close warning store", "err", err)
+			}
+		}()
+		err := o.Run(ctx)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
+	return map[string]pipeline.RouteHandler{"forecast": o.HandleForecast}, nil
 }
 
-// warningHTTP adds the warning office's API and web pages.
-func (s *Service) warningHTTP(mux *http.ServeMux) {}
+// warningHTTP adds the warning office's API (/api/v1/forecasts, /api/v1/recommendations,
+// /api/v1/warnings) and its console (/warnings).
+func (s *Service) warningHTTP(mux *http.ServeMux) {
+	if s.warnings != nil {
+		s.warnings.Routes(mux)
+	}
+}

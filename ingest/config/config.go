@@ -33,6 +33,8 @@ type Config struct {
 	// Alertmanager and SourceMonitoring are defined in alerting.go.
 	Alertmanager     Alertmanager     `yaml:"alertmanager"`
 	SourceMonitoring SourceMonitoring `yaml:"source_monitoring"`
+	// Warnings configures the heavy-pollution warning office (warnings.go).
+	Warnings Warnings `yaml:"warnings"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -164,6 +166,7 @@ func Default() Config {
 		DeadLetter: DeadLetter{MaxFileBytes: 64 << 20, MaxFiles: 10},
 		HTTP:       HTTP{Addr: "127.0.0.1:8080"},
 		HJ212:      HJ212{MaxConnections: 1024, MaxPacketBytes: 4096, IdleTimeout: 10 * time.Minute},
+		Warnings:   defaultWarnings(),
 		Registry: registry.Registry{
 			Areas:   registry.DefaultAreas(),
 			Targets: registry.DefaultTargets(),
@@ -234,6 +237,7 @@ func (c *Config) Resolve() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.validateHJ212()...)
+	errs = append(errs, c.validateWarnings()...)
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,9 @@
+package app
+
+import "lantian/alert/office"
+
+// WarningsOffice gives tests the service's warning office (to set tokens while config.Config
+// has no warnings section yet).
+func WarningsOffice(s *Service) *office.Office {
+	return s.warnings
+}
