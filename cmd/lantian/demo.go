@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +20,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"lantian/alert/aqi"
 	"lantian/ingest/app"
 	"lantian/ingest/broker"
 	"lantian/ingest/config"
@@ -95,6 +99,13 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.DataDir = filepath.Join(dir, "lantian")
 	cfg.HTTP.Addr = freeOr(*httpAddr)
 	cfg.HJ212.Listen = "127.0.0.1:0"
+	// A fresh emergency-role token for this run, so the warning console can be tried at once.
+	tokenBytes := make([]byte, 12)
+	if _, err := rand.Read(tokenBytes); err != nil {
+		return fmt.Errorf("demo token: %w", err)
+	}
+	demoToken := hex.EncodeToString(tokenBytes)
+	cfg.Warnings.Tokens = []config.WarningToken{{Name: "demo-emergency", Role: config.RoleEmergency, Token: config.Secret(demoToken)}}
 	if err := cfg.Resolve(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
@@ -115,7 +126,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}
-	wg.Add(3)
+	wg.Add(4)
+	go func() { defer wg.Done(); publishForecasts(runCtx, log, brk, simulator, &cfg) }()
 	go func() {
 		defer wg.Done()
 		publishDemo(runCtx, log, simulator, sim.PublishOptions{URL: brk.URL, ClientID: "demo-backfill", QoS: 1,
@@ -129,6 +141,8 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	base := "http://" + svc.HTTPAddr
 	fmt.Fprintf(stdout, `
 Lantian demo is running.
+  live console   %s/
+  warnings       %s/warnings   (log in with the emergency token %s)
   metrics        %s/metrics
   health         %s/healthz   %s/readyz
   MQTT broker    %s   (publish to lantian/air/<station>, lantian/source/<source>/<outlet>)
@@ -138,7 +152,7 @@ Lantian demo is running.
   data           %s
 Press Ctrl-C to stop.
 
-`, base, base, base, brk.URL, svc.HJ212Addr, influx.URL, localinflux.Database, influx.URL, localinflux.Database, logPath, dir)
+`, base, base, demoToken, base, base, base, brk.URL, svc.HJ212Addr, influx.URL, localinflux.Database, influx.URL, localinflux.Database, logPath, dir)
 
 	status := time.NewTicker(2 * time.Second)
 	defer status.Stop()
@@ -308,6 +322,89 @@ func demoCP(topic string, payload []byte, codes map[string]string, now time.Time
 		fmt.Fprintf(&b, ";%s-Rtd=%.3f,%s-Flag=N", code, v.Value, code)
 	}
 	return b.String()
+}
+
+// publishForecasts plays the forecasting centre: every few minutes, a 3-day forecast per county
+// and park from the simulator's own future (a perfect forecast), so that the warning office
+// recommends as the simulated episode builds up.
+func publishForecasts(ctx context.Context, log *slog.Logger, brk *broker.Broker, s *sim.Simulator, cfg *config.Config) {
+	countyOf := map[string]string{}
+	for _, st := range cfg.Stations {
+		countyOf[st.ID] = st.Area
+	}
+	type day struct {
+		Date    string `json:"date"`
+		AQI     int    `json:"aqi"`
+		Primary string `json:"primary,omitempty"`
+	}
+	loc := cfg.Location()
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		now := time.Now().In(loc)
+		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+		forecast := map[string][]day{}
+		for d := 1; d <= 3; d++ {
+			date := today.AddDate(0, 0, d)
+			sums := map[string][2]float64{}
+			counts := map[string]float64{}
+			for _, m := range s.Messages(date, reading.Day) {
+				station, ok := strings.CutPrefix(m.Topic, "air/")
+				county := countyOf[station]
+				if !ok || county == "" {
+					continue
+				}
+				r, err := validate.DecodeAir(station, m.Payload)
+				if err != nil {
+					continue
+				}
+				pm25, ok25 := r.Get("pm25")
+				pm10, ok10 := r.Get("pm10")
+				if !ok25 || !ok10 {
+					continue
+				}
+				v := sums[county]
+				sums[county] = [2]float64{v[0] + pm25.Value, v[1] + pm10.Value}
+				counts[county]++
+			}
+			for county, v := range sums {
+				rules := aqi.RulesForTime(date)
+				i25, i10 := demoIAQI(rules, aqi.PM25_24h, v[0]/counts[county]), demoIAQI(rules, aqi.PM10_24h, v[1]/counts[county])
+				dd := day{Date: date.Format("2006-01-02"), AQI: max(i25, i10)}
+				if dd.AQI > 50 {
+					dd.Primary = "PM2.5"
+					if i10 > i25 {
+						dd.Primary = "PM10"
+					}
+				}
+				forecast[county] = append(forecast[county], dd)
+			}
+		}
+		for county, days := range forecast {
+			payload, err := json.Marshal(map[string]any{"area": county, "issued": now.Format(time.RFC3339),
+				"source": "demo simulator (perfect forecast)", "days": days})
+			if err == nil {
+				err = brk.Publish("lantian/forecast/"+county, payload, false, 1)
+			}
+			if err != nil {
+				log.Warn("demo forecast not published", "area", county, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func demoIAQI(rules aqi.Rules, ind aqi.Indicator, mean float64) int {
+	c, err := aqi.FromFloat(mean)
+	if err != nil {
+		return 0
+	}
+	v, _ := aqi.IAQI(rules, ind, c)
+	return v
 }
 
 type demoStatus struct {
