@@ -78,7 +78,8 @@ func dsRef(v any) (typ, uid string) {
 	return typ, uid
 }
 
-// queriesOf lists every query of a board, panels first, then template variables.
+// queriesOf lists every query of a board: panels first, then annotations, then template
+// variables.
 func queriesOf(t testing.TB, board map[string]any) []query {
 	t.Helper()
 	uid := board["uid"].(string)
@@ -99,6 +100,19 @@ func queriesOf(t testing.TB, board map[string]any) []query {
 			default:
 				t.Fatalf("%s: unknown datasource type %q", q, typ)
 			}
+			if q.text == "" {
+				t.Fatalf("%s: empty query", q)
+			}
+			out = append(out, q)
+		}
+	}
+	if annotations, ok := board["annotations"].(map[string]any); ok {
+		list, _ := annotations["list"].([]any)
+		for _, a := range list {
+			an := a.(map[string]any)
+			typ, dsUID := dsRef(an["datasource"])
+			q := query{board: uid, panel: "annotation:" + an["name"].(string), ref: "annotation", dsType: typ, dsUID: dsUID}
+			q.text, _ = an["query"].(string)
 			if q.text == "" {
 				t.Fatalf("%s: empty query", q)
 			}
@@ -235,8 +249,9 @@ func TestBoardSanity(t *testing.T) {
 				if d, _ := p["description"].(string); d == "" || !isMostlyASCII(d) {
 					t.Errorf("%s / %s: wants an English description", uid, title)
 				}
-				if typ, dsUID := dsRef(p["datasource"]); provisioned[dsUID] != typ {
-					t.Errorf("%s / %s: panel datasource %s/%s not provisioned", uid, title, typ, dsUID)
+				// A text panel has no query and no datasource.
+				if dsTyp, dsUID := dsRef(p["datasource"]); typ != "text" && provisioned[dsUID] != dsTyp {
+					t.Errorf("%s / %s: panel datasource %s/%s not provisioned", uid, title, dsTyp, dsUID)
 				}
 			}
 		}

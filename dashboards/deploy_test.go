@@ -87,6 +87,14 @@ func TestAlertmanagerConfig(t *testing.T) {
 		"alertname=HeavyPollutionWarning severity=warning area=wcs level=red":   "wcs-joint-desk,emergency-office",
 		"alertname=HeavyPollutionWarning severity=warning area=qitai level=red": "emergency-office",
 		"alertname=SourceExceedance severity=warning county=fukang":             "enforcement-email",
+		// The rules of prometheus/rules/lantian.yml for the derived metrics.
+		"alertname=CountyAQILevel severity=warning county=changji level=heavy":                                        "emergency-office",
+		"alertname=HeavyPollutionWarning severity=info origin=prometheus area=qitai level=blue":                       "emergency-office",
+		"alertname=HeavyPollutionWarningChanged severity=info area=wcs":                                               "wcs-joint-desk,emergency-office",
+		"alertname=SourceExceedance severity=warning origin=prometheus source=cj-power-1 outlet=unit-1 pollutant=nox": "enforcement-email",
+		"alertname=SourceOutletSilent severity=warning source=cj-power-1 outlet=unit-1":                               "monitoring-centre-email",
+		"alertname=CountyPM25BehindTarget severity=info county=changji":                                               "leaders-digest-email",
+		"alertname=CountyGoodRatioBehindTarget severity=info county=mori":                                             "leaders-digest-email",
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml"}, strings.Fields(labels)...)
 		// amtool prints a warning about --alertmanager.url first; the receivers are the last line.

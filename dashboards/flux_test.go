@@ -103,7 +103,95 @@ func newFluxData(now time.Time) *fluxData {
 	}
 	outlet("fk-coking-1", "coke-oven-1", "fukang", "coking", 24, map[string]any{"dust": 5.0, "so2": 10.0})
 	outlet("cj-power-1", "unit-1", "changji", "power", 48, map[string]any{"nox": 41.0, "nox_flag": "C"})
+	fd.addDerived()
 	return fd
+}
+
+// derivedDaily is the known county daily AQI and PM2.5 of day 0 and 1 (aqi_daily, scope
+// county); aqi 0 stands for a day without a published AQI.
+var derivedDaily = map[string][2][2]float64{
+	"changji": {{80, 40}, {120, 60}},
+	"fukang":  {{60, 30}, {0, 0}},
+	"qitai":   {{40, 20}, {50, 25}},
+}
+
+// monthOf is the Beijing month of day 0 or 1.
+func (fd *fluxData) monthOf(day int) string { return fd.base.AddDate(0, 0, day).Format("2006-01") }
+
+// addDerived writes what lantian run derives: aqi_daily and county_progress (the streaming
+// assessor), forecast, warning_recommendation and warning_event (the warning office),
+// exceedance and source_quality_daily (the source monitor), with the tags and field types
+// those writers use.
+func (fd *fluxData) addDerived() {
+	at := func(day, hour int) time.Time { return fd.base.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+	add := func(m string, tags map[string]string, fields map[string]any, t time.Time) {
+		fd.points = append(fd.points, influxdb2.NewPoint(m, tags, fields, t))
+	}
+	areaOf := map[string]string{"changji": "wcs", "fukang": "wcs", "qitai": "qitai"}
+	for county, days := range derivedDaily {
+		for day, v := range days {
+			f := map[string]any{"published": v[0] > 0, "primary": "", "valid": v[0] > 0, "final": day == 0}
+			if v[0] > 0 {
+				f["aqi"], f["level"], f["category"], f["pm25"] = int64(v[0]), int64(1+int(v[0]-1)/50), "良", v[1]
+			}
+			add("aqi_daily", map[string]string{"scope": "county", "county": county, "area": areaOf[county]}, f, at(day, 0))
+		}
+	}
+	// A station's day: the county panels must not show it.
+	add("aqi_daily", map[string]string{"scope": "station", "station": "cj-01", "county": "changji", "area": "wcs"},
+		map[string]any{"published": true, "aqi": int64(300), "level": int64(5), "pm25": 250.0, "primary": "PM2.5"}, at(1, 0))
+	progress := func(county string, day int, pm25, target, good, goodTarget float64, valid, heavy int64) {
+		add("county_progress", map[string]string{"county": county, "area": areaOf[county]}, map[string]any{
+			"days": valid, "valid_days": valid, "good_days": valid, "heavy_days": heavy,
+			"pm25_ytd": pm25, "pm25_target": target, "pm25_gap": pm25 - target,
+			"good_ratio_ytd": good, "good_target": goodTarget, "good_gap": good - goodTarget}, at(day, 0))
+	}
+	progress("changji", 0, 40, 36, 100, 83.5, 1, 0)
+	progress("changji", 1, 50, 36, 50, 83.5, 2, 1)
+	progress("qitai", 0, 20, 35, 100, 85.5, 1, 0)
+	forecast := func(area, kind, lead string, aqi int64, t time.Time) {
+		add("forecast", map[string]string{"area": area, "kind": kind, "lead": lead, "source": "总站"},
+			map[string]any{"aqi": aqi, "issued": t.Unix() - 86400}, t)
+	}
+	forecast("changji", "daily", "1", 210, at(0, 0))
+	forecast("changji", "daily", "0", 190, at(0, 0)) // issued on the day: the latest forecast
+	forecast("changji", "daily", "2", 160, at(1, 0))
+	forecast("changji", "daily", "10", 90, at(1, 0)) // "10" sorts before "2" as text
+	forecast("changji", "hourly", "0", 400, at(0, 5))
+	forecast("fukang", "daily", "1", 120, at(1, 0))
+	rec := func(area, action, level, region string, num, current int64, reason string, t time.Time) {
+		add("warning_recommendation", map[string]string{"action": action, "area": area, "level": level, "region": region, "scheme": "2024"},
+			map[string]any{"level_num": num, "current_num": current, "forecast_num": num, "lift_met": false, "reason": reason, "forecast_issued": t.Unix()}, t)
+	}
+	rec("changji", "issue", "orange", "wcs", 3, 0, "预报 AQI > 200", at(0, 10))
+	rec("wcs", "issue", "orange", "", 3, 0, "区域", at(0, 10))
+	rec("changji", "downgrade", "yellow", "wcs", 2, 3, "预报 AQI 160", at(1, 10))
+	event := func(area, action string, t time.Time) {
+		add("warning_event", map[string]string{"action": action, "area": area, "level": "orange", "region": "wcs", "warning_id": "W1"},
+			map[string]any{"title": "橙色预警 " + action + " W1", "text": "reason " + action, "who": "王主任", "level_num": int64(3),
+				"version": int64(1), "start": t.Unix(), "tags": "warning,orange," + action + "," + area}, t)
+	}
+	event("changji", "issue", at(0, 12))
+	event("wcs", "issue", at(0, 12))
+	event("changji", "lift", at(1, 12))
+	exceedance := func(source, outlet, county, pollutant, state string, start time.Time, hours int64, peak, limit float64) {
+		add("exceedance", map[string]string{"source": source, "outlet": outlet, "county": county, "pollutant": pollutant, "state": state},
+			map[string]any{"limit": limit, "peak": peak, "peak_at": start.Format(time.RFC3339), "basis": "calc", "hours": hours,
+				"gap_hours": int64(0), "flagged_hours": int64(0), "start": start.Format(time.RFC3339),
+				"end": start.Add(time.Duration(hours) * time.Hour).Format(time.RFC3339), "duration_h": float64(hours)}, start)
+	}
+	exceedance("cj-power-1", "unit-1", "changji", "nox", "opened", at(0, 3), 1, 60, 50)
+	exceedance("cj-power-1", "unit-1", "changji", "nox", "closed", at(0, 3), 3, 80, 50)
+	exceedance("cj-power-1", "unit-1", "changji", "nox", "opened", at(1, 5), 1, 55, 50)
+	exceedance("cj-power-1", "unit-1", "changji", "nox", "extended", at(1, 5), 2, 70, 50)
+	exceedance("fk-coking-1", "coke-oven-1", "fukang", "dust", "opened", at(1, 8), 1, 12, 10)
+	quality := func(source, outlet, county string, day int, score float64, findings int64, rules string) {
+		add("source_quality_daily", map[string]string{"source": source, "outlet": outlet, "county": county},
+			map[string]any{"score": score, "valid_hours": int64(24 - findings), "flagged_hours": int64(0), "findings": findings, "rules": rules}, at(day, 0))
+	}
+	quality("cj-power-1", "unit-1", "changji", 0, 100, 0, "")
+	quality("cj-power-1", "unit-1", "changji", 1, 70, 2, "flat_line:1;zs_mismatch:1")
+	quality("fk-coking-1", "coke-oven-1", "fukang", 1, 40, 3, "silent:1")
 }
 
 func mean(v []float64) float64 {
@@ -132,6 +220,7 @@ type grafanaVars struct {
 	county      string // regex format: ".*" for All, "(a|b)" for a selection
 	station     string
 	period      string
+	area        string
 }
 
 func (v grafanaVars) apply(q string) string {
@@ -143,6 +232,7 @@ func (v grafanaVars) apply(q string) string {
 		"${county:regex}", v.county,
 		"${station:regex}", v.station,
 		"${period}", v.period,
+		"${area:regex}", v.area,
 	).Replace(q)
 }
 
@@ -248,7 +338,7 @@ func TestFluxQueries(t *testing.T) {
 	// InfluxDB 1.8's Flux range() includes its stop instant; Grafana's stop is "now", where
 	// no reading is, so the test stops a second before day 2 to match.
 	all := grafanaVars{start: fd.base, stop: fd.base.AddDate(0, 0, 2).Add(-time.Second), window: "1h", bucket: in.Bucket,
-		county: ".*", station: ".*", period: "1h"}
+		county: ".*", station: ".*", period: "1h", area: ".*"}
 	today := all
 	today.start, today.stop = fd.base.AddDate(0, 0, 2), fd.base.AddDate(0, 0, 3)
 	changjiOnly := all
@@ -263,8 +353,16 @@ func TestFluxQueries(t *testing.T) {
 				continue
 			}
 			vars := all
-			if q.timeFrom == "now/d" {
+			switch q.timeFrom {
+			case "now/d":
 				vars = today
+			case "":
+			default: // "7d", "30d": the last days up to now
+				d, err := time.ParseDuration(strings.TrimSuffix(q.timeFrom, "d") + "h")
+				if err != nil {
+					t.Fatalf("%s: timeFrom %q", q, q.timeFrom)
+				}
+				vars.start, vars.stop = time.Now().Add(-24*d), time.Now()
 			}
 			checked++
 			t.Run(q.String(), func(t *testing.T) {
@@ -389,6 +487,176 @@ func TestFluxQueries(t *testing.T) {
 						if len(got) != 2 || !near(got[0], want[0]) || !near(got[1], want[1]) {
 							t.Errorf("%s: got %v, want %v", county, got, want)
 						}
+					}
+				case q.panel == "预报AQI与预警阈值":
+					s := exec(t, q, vars).series(t)
+					want := map[string][]float64{"A": nil, "B": nil}
+					if q.ref == "A" {
+						// The smallest lead wins; hourly forecasts are not drawn.
+						want = map[string][]float64{"预报 昌吉市": {190, 160}, "预报 阜康市": {120}}
+					} else {
+						want = map[string][]float64{"实测 昌吉市": {80, 120}, "实测 阜康市": {60}, "实测 奇台县": {40, 50}}
+					}
+					if fmt.Sprint(s) != fmt.Sprint(want) {
+						t.Errorf("series %v, want %v", s, want)
+					}
+					narrowed := vars
+					narrowed.area = "(fukang)"
+					if got := sortedNames(exec(t, q, narrowed).series(t)); len(got) != 1 || !strings.HasSuffix(got[0], "阜康市") {
+						t.Errorf("area fukang: series %v", got)
+					}
+				case q.panel == "建议预警等级" || q.panel == "已发布预警等级":
+					res := exec(t, q, vars)
+					got := map[string][]int64{}
+					for _, row := range res.rows {
+						got[row["_field"].(string)] = append(got[row["_field"].(string)], row["_value"].(int64))
+					}
+					want := map[string][]int64{"昌吉市": {3, 2}, "乌-昌-石区域(昌吉州部分)": {3}}
+					if q.panel == "已发布预警等级" {
+						want["昌吉市"] = []int64{3, 0} // issued orange, then lifted
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("levels %v, want %v", got, want)
+					}
+					if len(res.tables) != 2 {
+						t.Errorf("%d series, want one per area", len(res.tables))
+					}
+				case q.panel == "最新预警建议":
+					rows := exec(t, q, vars).byKey("area")
+					if len(rows) != 2 {
+						t.Fatalf("rows %v, want changji and wcs", rows)
+					}
+					cj := rows["changji"]
+					wantNum(t, q, cj, "level_num", 2)
+					wantNum(t, q, cj, "current_num", 3)
+					if cj["action"] != "downgrade" || cj["reason"] != "预报 AQI 160" || cj["name"] != "昌吉市" {
+						t.Errorf("changji row %v", cj)
+					}
+					wantNum(t, q, rows["wcs"], "level_num", 3)
+				case q.panel == "annotation:预警 warnings":
+					res := exec(t, q, vars)
+					if len(res.rows) != 3 {
+						t.Fatalf("rows %v, want 3 events", res.rows)
+					}
+					rows := res.byKey("area", "action")
+					lift := rows["changji/lift"]
+					if lift["title"] != "橙色预警 lift W1" || lift["text"] != "reason lift" || lift["tags"] != "warning,orange,lift,changji" {
+						t.Errorf("lift event %v", lift)
+					}
+					if _, ok := lift["_time"].(time.Time); !ok {
+						t.Errorf("no _time in %v", lift)
+					}
+				case q.panel == "超标事件" || q.panel == "当前超标事件":
+					res := exec(t, q, vars)
+					rows := res.byKey("source", "pollutant", "state")
+					want := map[string][2]float64{"cj-power-1/nox/closed": {80, 3}, "cj-power-1/nox/extended": {70, 2}, "fk-coking-1/dust/opened": {12, 1}}
+					if q.panel == "当前超标事件" {
+						delete(want, "cj-power-1/nox/closed")
+					}
+					if len(res.rows) != len(want) {
+						t.Fatalf("rows %v, want %v", res.rows, want)
+					}
+					for k, w := range want {
+						wantNum(t, q, rows[k], "peak", w[0])
+						wantNum(t, q, rows[k], "hours", w[1])
+					}
+					if first := res.rows[0]; first["source"] != "fk-coking-1" {
+						t.Errorf("newest first: got %v", first)
+					}
+					if e := rows["cj-power-1/nox/extended"]["end"]; e != fd.base.AddDate(0, 0, 1).Add(7*time.Hour).Format(time.RFC3339) {
+						t.Errorf("end %v", e)
+					}
+				case q.panel == "排口数据质量评分":
+					res := exec(t, q, vars)
+					if len(res.rows) != 2 {
+						t.Fatalf("rows %v, want two outlets", res.rows)
+					}
+					wantNum(t, q, res.rows[0], "score", 40) // worst first
+					unit := res.byKey("outlet")["unit-1"]
+					wantNum(t, q, unit, "score", 70)
+					wantNum(t, q, unit, "findings", 2)
+					if unit["rules"] != "flat_line:1;zs_mismatch:1" {
+						t.Errorf("rules %v", unit["rules"])
+					}
+				case q.panel == "各县市年度进度 (PM2.5 与优良天数比例)":
+					rows := exec(t, q, vars).byKey("county")
+					if len(rows) != 2 {
+						t.Fatalf("rows %v, want changji and qitai", rows)
+					}
+					cj := rows["changji"]
+					for col, want := range map[string]float64{"pm25_ytd": 50, "pm25_target": 36, "pm25_gap": 14, "good_ratio_ytd": 50,
+						"good_target": 83.5, "good_gap": -33.5, "valid_days": 2, "heavy_days": 1,
+						"pm25_base": 45, "pm25_2017": 67, "good_base": 81.5, "good_2017": 70.7, "base_year": 2015} {
+						wantNum(t, q, cj, col, want)
+					}
+					if cj["name"] != "昌吉市" {
+						t.Errorf("name %v", cj["name"])
+					}
+					qt := rows["qitai"]
+					wantNum(t, q, qt, "pm25_ytd", 20)
+					wantNum(t, q, qt, "pm25_base", 35) // base year 2017
+					wantNum(t, q, qt, "base_year", 2017)
+				case q.panel == "各县市月度排名 (日均AQI)":
+					res := exec(t, q, vars)
+					type agg struct{ sum, n float64 }
+					months := map[string]map[string]*agg{}
+					for county, days := range derivedDaily {
+						for day, v := range days {
+							if v[0] == 0 {
+								continue
+							}
+							m := fd.monthOf(day)
+							if months[m] == nil {
+								months[m] = map[string]*agg{}
+							}
+							if months[m][county] == nil {
+								months[m][county] = &agg{}
+							}
+							months[m][county].sum += v[0]
+							months[m][county].n++
+						}
+					}
+					n := 0
+					for m, counties := range months {
+						ids := make([]string, 0, len(counties))
+						for c := range counties {
+							ids = append(ids, c)
+						}
+						sort.Slice(ids, func(i, j int) bool {
+							a, b := counties[ids[i]], counties[ids[j]]
+							return a.sum/a.n < b.sum/b.n
+						})
+						for i, c := range ids {
+							n++
+							row := res.byKey("month", "county")[m+"/"+c]
+							wantNum(t, q, row, "rank", float64(i+1))
+							wantNum(t, q, row, "mean", counties[c].sum/counties[c].n)
+							wantNum(t, q, row, "days", counties[c].n)
+						}
+					}
+					if len(res.rows) != n {
+						t.Errorf("%d rows, want %d: %v", len(res.rows), n, res.rows)
+					}
+				case q.panel == "各县市PM2.5月均值趋势":
+					res := exec(t, q, vars)
+					want := map[string][]float64{}
+					for county, name := range map[string]string{"changji": "昌吉市", "fukang": "阜康市", "qitai": "奇台县"} {
+						days := derivedDaily[county]
+						if fd.monthOf(0) == fd.monthOf(1) && days[1][0] > 0 {
+							want[name] = []float64{(days[0][1] + days[1][1]) / 2}
+						} else if days[1][0] > 0 {
+							want[name] = []float64{days[0][1], days[1][1]}
+						} else {
+							want[name] = []float64{days[0][1]}
+						}
+					}
+					if got := res.series(t); fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("monthly means %v, want %v", got, want)
+					}
+					// Each bar at the Beijing start of its month.
+					y, m, _ := fd.base.Date()
+					if got := res.rows[0]["_time"].(time.Time); !got.Equal(time.Date(y, m, 1, 0, 0, 0, 0, beijing)) {
+						t.Errorf("first month at %v", got)
 					}
 				default:
 					t.Errorf("no expectation for this query: add one to TestFluxQueries\n%s", q.text)

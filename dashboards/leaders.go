@@ -16,17 +16,21 @@ const LeadersUID = "lantian-leaders"
 // in Beijing time, which Xinjiang's stations report in: midnight UTC+8 is 16:00 UTC.
 const beijingDayOffset = "16h"
 
-// Leaders is the leaders' board: each county's PM2.5 mean over the board's time range (the
-// year so far by default) against the plan's 2020 target. The good-day ratio, heavy-pollution
-// days and the monthly ranking need the derived AQI measurement and join here once it exists
-// (add a builder next to countyProgressTable).
+// Leaders is the leaders' board: each county's year-to-date PM2.5 and good-day ratio against
+// the plan's 2020 target and its 2015/2017 baseline with heavy-pollution days (the streaming
+// assessor's county_progress), the monthly ranking of counties by mean daily AQI and the
+// monthly trend (aqi_daily), and the live PM2.5 means from the hourly readings.
 func Leaders(areas []registry.Area, targets []registry.Target) *sdk.Board {
 	names := make(map[string]string, len(areas))
 	for _, a := range areas {
 		names[a.ID] = a.Name
 	}
 	g := &grid{}
-	g.row("PM2.5 目标进度 PM2.5 against the 2020 targets")
+	g.row("年度进度 Year to date against the 2020 targets (lantian run)")
+	g.add(countyYTDTable(targets, names), 24, 9)
+	g.add(monthlyRanking(names), 12, 10)
+	g.add(monthlyTrend(names), 12, 10)
+	g.row("PM2.5 目标进度 PM2.5 against the 2020 targets (from hourly readings)")
 	g.add(countyProgressTable(targets, names), 12, 10)
 	g.add(countyProgressBars(targets, names), 12, 10)
 	g.row("各县市日均值 Daily means by county")
@@ -151,5 +155,168 @@ func countyTrend(t registry.Target, name string) *sdk.Panel {
 
 // Boards are all boards, built from the registry's areas and targets.
 func Boards(areas []registry.Area, targets []registry.Target) []*sdk.Board {
-	return []*sdk.Board{Operators(), Pipeline(), Leaders(areas, targets)}
+	return []*sdk.Board{Operators(), Pipeline(), Leaders(areas, targets), Emergency(areas)}
+}
+
+// byCounty is a Flux map adding column col with the value of each county (a Flux literal),
+// def for a county not listed.
+func byCounty(col string, values map[string]string, def string) string {
+	var b strings.Builder
+	for _, id := range sortedKeys(values) {
+		fmt.Fprintf(&b, "if r.county == %q then %s else ", id, values[id])
+	}
+	return fmt.Sprintf("\n  |> map(fn: (r) => ({r with %s: %s%s}))", col, b.String(), def)
+}
+
+// progressFields are the county_progress fields the year-to-date table shows.
+var progressFields = []string{"pm25_ytd", "pm25_target", "pm25_gap", "good_ratio_ytd", "good_target", "good_gap", "valid_days", "heavy_days"}
+
+// countyYTD is one row per county: its latest county_progress point in the time range (the
+// standing as of the latest assessed day) with the registry's baseline attached: the base
+// year's PM2.5 and good-day ratio (2015 where the plan has it, else 2017) and the 2017 values.
+func countyYTD(targets []registry.Target, names map[string]string) string {
+	name, baseYear, pm25Base, pm2517, goodBase, good17 := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
+	for _, t := range targets {
+		n := names[t.Area]
+		if n == "" {
+			n = t.Area
+		}
+		name[t.Area] = fmt.Sprintf("%q", n)
+		baseYear[t.Area] = fmt.Sprint(t.BaseYear)
+		pm25Base[t.Area], goodBase[t.Area] = fluxFloat(t.PM25In17), fluxFloat(t.GoodIn17)
+		if t.BasePM25 != nil {
+			pm25Base[t.Area] = fluxFloat(*t.BasePM25)
+		}
+		if t.BaseGood != nil {
+			goodBase[t.Area] = fluxFloat(*t.BaseGood)
+		}
+		pm2517[t.Area], good17[t.Area] = fluxFloat(t.PM25In17), fluxFloat(t.GoodIn17)
+	}
+	fields := make([]string, len(progressFields))
+	for i, f := range progressFields {
+		fields[i] = fmt.Sprintf("r._field == %q", f)
+	}
+	return fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "county_progress" and %s and %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, county: r.county, _field: r._field, _value: float(v: r._value)}))
+  |> group(columns: ["county"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> sort(columns: ["_time"])
+  |> last(column: "valid_days")
+  |> group()%s%s%s%s%s%s
+  |> sort(columns: ["county"])`, fromBucket(), targetCounties(targets), countyFilter, strings.Join(fields, " or "),
+		byCounty("name", name, "r.county"), byCounty("base_year", baseYear, "0"), byCounty("pm25_base", pm25Base, "0.0"),
+		byCounty("pm25_2017", pm2517, "0.0"), byCounty("good_base", goodBase, "0.0"), byCounty("good_2017", good17, "0.0"))
+}
+
+func countyYTDTable(targets []registry.Target, names map[string]string) *sdk.Panel {
+	gap := func(name string, worse float64, higherIsWorse bool) map[string]any {
+		steps := []step{base(colorBad), at(0, colorOK)}
+		if higherIsWorse {
+			steps = []step{base(colorOK), at(worse, colorBad)}
+		}
+		p := colouredCells(steps)
+		p["displayName"] = name
+		return p
+	}
+	heavy := colouredCells([]step{base(colorOK), at(1, colorWarn), at(5, colorHeavy)})
+	heavy["displayName"] = "重污染天数 heavy days"
+	return table("各县市年度进度 (PM2.5 与优良天数比例)",
+		"Each county's standing as of the latest assessed day in the time range (measurement county_progress, written by lantian run's streaming assessor under HJ 663): year-to-date PM2.5 mean against the 2020 target and the baseline (base year 2015 where the plan gives it, else 2017; and the 2017 value), good-day ratio against its target (the 2017 ratio where the plan says keep), valid and heavy-pollution days (daily AQI > 200). Gap cells: red when behind the target.",
+		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "截至 as of", "unit": "dateTimeAsLocalNoDateIfToday"}),
+			override("county", map[string]any{"custom.hidden": true}),
+			override("name", map[string]any{"displayName": "区县 county"}),
+			override("pm25_ytd", map[string]any{"displayName": "PM2.5 累计 YTD", "unit": unitUG}),
+			override("pm25_target", map[string]any{"displayName": "PM2.5 2020 目标", "unit": unitUG}),
+			override("pm25_gap", gap("PM2.5 差距 gap", 0.05, true)),
+			override("pm25_base", map[string]any{"displayName": "PM2.5 基准 base", "unit": unitUG}),
+			override("pm25_2017", map[string]any{"displayName": "PM2.5 2017", "unit": unitUG}),
+			override("good_ratio_ytd", map[string]any{"displayName": "优良 % YTD", "unit": "percent"}),
+			override("good_target", map[string]any{"displayName": "优良 % 目标", "unit": "percent"}),
+			override("good_gap", gap("优良 差距 gap", 0, false)),
+			override("good_base", map[string]any{"displayName": "优良 % 基准 base", "unit": "percent"}),
+			override("good_2017", map[string]any{"displayName": "优良 % 2017", "unit": "percent"}),
+			override("base_year", map[string]any{"displayName": "基准年 base year", "decimals": 0}),
+			override("valid_days", map[string]any{"displayName": "有效天数 valid days", "decimals": 0}),
+			override("heavy_days", heavy),
+		},
+		fluxTarget("A", countyYTD(targets, names)))
+}
+
+// beijingShiftNS moves a Beijing local midnight (16:00 UTC) to 00:00 UTC of the same date, so
+// that date.year and date.month give the local month.
+const beijingShiftNS = "28800000000000"
+
+// countyMonths is Flux statements that end in a stream "months": per county and local month
+// (column month, "2026-03"), the days with a published county daily value of field and the
+// value's sum, with _time the local start of the month.
+func countyMonths(field string) string {
+	return fmt.Sprintf(`import "date"
+
+%s
+  |> filter(fn: (r) => r._measurement == "aqi_daily" and r.scope == "county" and r._field == %q and %s)
+  |> map(fn: (r) => ({r with local: time(v: int(v: r._time) + %s)}))
+  |> map(fn: (r) => ({_time: r._time, county: r.county, _value: float(v: r._value),
+      month: string(v: date.year(t: r.local)) + (if date.month(t: r.local) < 10 then "-0" else "-") + string(v: date.month(t: r.local))}))
+  |> group(columns: ["county", "month"])
+  |> reduce(fn: (r, accumulator) => ({sum: accumulator.sum + r._value, days: accumulator.days + 1.0}), identity: {sum: 0.0, days: 0.0})
+  |> group()
+  |> map(fn: (r) => ({county: r.county, month: r.month, mean: r.sum / r.days, days: r.days,
+      _time: time(v: int(v: time(v: r.month + "-01T00:00:00Z")) - %s)}))`, fromBucket(), field, countyFilter, beijingShiftNS, beijingShiftNS)
+}
+
+// monthlyRanking ranks the counties each month by the mean of their published daily AQI
+// (1 = cleanest). The composite index (综合指数) needs percentiles of CO and O3_8h by HJ 663's
+// rule, which Flux's quantile does not reproduce, so the ranking is by mean AQI.
+func monthlyRanking(names map[string]string) *sdk.Panel {
+	q := fmt.Sprintf(`%s
+  |> group(columns: ["month"])
+  |> sort(columns: ["mean", "county"])
+  |> map(fn: (r) => ({r with rank: 1}))
+  |> cumulativeSum(columns: ["rank"])
+  |> group()
+  |> map(fn: (r) => ({month: r.month, rank: r.rank, county: r.county, name: %s, mean: r.mean, days: r.days}))
+  |> sort(columns: ["month", "rank"], desc: false)`, countyMonths("aqi"), nameOf("county", names))
+	return table("各县市月度排名 (日均AQI)",
+		"Counties ranked each month by the mean of their published county daily AQI (aqi_daily, scope=county; natural months in Beijing time), 1 = cleanest. The composite index (综合指数) is not used: it needs HJ 663's percentiles of CO and O3-8h, which Flux does not reproduce.",
+		map[string]any{"custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("month", map[string]any{"displayName": "月份 month"}),
+			override("rank", map[string]any{"displayName": "排名 rank"}),
+			override("county", map[string]any{"custom.hidden": true}),
+			override("name", map[string]any{"displayName": "区县 county"}),
+			override("mean", withUnitDecimals(colouredCells(aqiSteps()), "AQI 均值 mean", "none", 0)),
+			override("days", map[string]any{"displayName": "天数 days", "decimals": 0}),
+		},
+		fluxTarget("A", q))
+}
+
+func withUnitDecimals(props map[string]any, name, unit string, decimals int) map[string]any {
+	props["displayName"], props["unit"], props["decimals"] = name, unit, decimals
+	return props
+}
+
+// aqiSteps are the AQI level boundaries in the official colours.
+func aqiSteps() []step {
+	return []step{base(colorGood), at(51, colorModerate), at(101, colorLight), at(151, colorMedium), at(201, colorHeavy), at(301, colorSevere)}
+}
+
+// monthlyTrend draws each county's monthly mean of the daily PM2.5 as bars.
+func monthlyTrend(names map[string]string) *sdk.Panel {
+	q := fmt.Sprintf(`%s
+  |> map(fn: (r) => ({_time: r._time, _value: r.mean, _field: %s}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, countyMonths("pm25"), nameOf("county", names))
+	p := timeseries("各县市PM2.5月均值趋势",
+		"Monthly mean of each county's daily PM2.5 (aqi_daily, scope=county, the HJ 663 daily values; natural months in Beijing time), one bar group per month.",
+		unitUG, fluxTarget("A", q))
+	c := &p.TimeseriesPanel.FieldConfig.Defaults.Custom
+	c.DrawStyle = "bars"
+	c.FillOpacity = 80
+	c.ShowPoints = "never"
+	p.TimeseriesPanel.Options.Legend = sdk.TimeseriesLegendOptions{Calcs: []string{"lastNotNull", "mean"}, DisplayMode: "table", Placement: "right"}
+	return p
 }

@@ -52,7 +52,7 @@ const OperatorsUID = "lantian-operators"
 
 // Operators is the monitoring centre's live board (监控中心): readings per station and
 // pollutant, latest values in AQI colours, silent stations and outlets, flagged data, source
-// emissions now. To add a panel, add it to the grid here; the tests run its queries.
+// emissions now, open exceedance events and the outlets' data-quality scores. To add a panel, add it to the grid here; the tests run its queries.
 func Operators() *sdk.Board {
 	g := &grid{}
 	g.row("实时浓度 Live readings")
@@ -71,6 +71,11 @@ func Operators() *sdk.Board {
 	g.add(emissionsNow(), 16, 10)
 	g.add(flaggedToday("今日标记数据 (排口)", "Outlet (CEMS) values flagged other than N since midnight, per source, outlet, field and flag.",
 		fmt.Sprintf(`r._measurement == "emission" and %s`, countyFilter), "source", "outlet"), 8, 10)
+	open := exceedanceTable("当前超标事件", "Source exceedance events open now (measurement exceedance: opened or extended, not closed), from the last 30 days whatever the board's range, newest first. Each also fires the SourceExceedance alert to the enforcement team.",
+		countyFilter, true)
+	(*open.CustomPanel)["timeFrom"] = "30d"
+	g.add(open, 14, 9)
+	g.add(qualityScores(), 10, 9)
 	return newBoard(OperatorsUID, "蓝天 · 监控中心实时", []string{"lantian", "operators"}, "now-24h",
 		[]sdk.TemplateVar{bucketVar(), countyVar(), stationVar(), periodVar()}, g)
 }
@@ -161,4 +166,39 @@ func emissionsNow() *sdk.Panel {
 	return table("污染源排放实时值",
 		"Latest valid value per source outlet (CEMS) in the time range: measured and converted (折算, _zs) dust, SO₂, NOx in mg/m³, NMHC, O₂ %, flow m³/h. Flags F M D C B P excluded.",
 		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}}, overrides, fluxTarget("A", q))
+}
+
+// qualityScores is each outlet's data-quality score of its latest judged day
+// (source_quality_daily, written once a local day is over), worst first.
+func qualityScores() *sdk.Panel {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "source_quality_daily" and %s)
+  |> filter(fn: (r) => r._field == "score" or r._field == "valid_hours" or r._field == "findings" or r._field == "rules")%s
+  |> group(columns: ["source", "outlet", "county"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> sort(columns: ["_time"])
+  |> last(column: "score")
+  |> group()
+  |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, score: float(v: r.score),
+      valid_hours: int(v: r.valid_hours), findings: int(v: r.findings), rules: r.rules}))
+  |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), countyFilter, asText)
+	score := colouredCells([]step{base(colorBad), at(60, colorWarn), at(90, colorOK)})
+	score["displayName"] = "评分 score"
+	score["decimals"] = 0
+	p := table("排口数据质量评分",
+		"Data-quality score (0-100) of each outlet's latest judged day in the last 7 days (measurement source_quality_daily: 100 minus the weighted findings of the day's rules, docs/sources.md), worst first, with the valid hours, the number of findings and the rules that found something (rule:count). Red under 60, orange under 90.",
+		map[string]any{"custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "日期 day", "unit": "time:YYYY-MM-DD"}),
+			override("source", map[string]any{"displayName": "污染源 source"}),
+			override("outlet", map[string]any{"displayName": "排口 outlet"}),
+			override("county", map[string]any{"displayName": "区县 county"}),
+			override("score", score),
+			override("valid_hours", map[string]any{"displayName": "有效小时 valid hours"}),
+			override("findings", map[string]any{"displayName": "问题数 findings"}),
+			override("rules", map[string]any{"displayName": "规则 rules"}),
+		},
+		fluxTarget("A", q))
+	(*p.CustomPanel)["timeFrom"] = "7d"
+	return p
 }

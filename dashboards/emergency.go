@@ -1,0 +1,277 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/grafana-tools/sdk"
+
+	"lantian/ingest/registry"
+)
+
+// EmergencyUID is the uid of the emergency office's board (应急办).
+const EmergencyUID = "lantian-emergency"
+
+// varArea selects warning areas: counties, parks and regions of the registry.
+const varArea = "area"
+
+// Warning-grade AQI thresholds (docs/warnings.md: a forecast daily AQI above 150, 200 and 300
+// grades yellow, orange and red under the 2024 scheme).
+var forecastSteps = []step{base(colorOK), at(150, colorLight), at(200, colorMedium), at(300, colorSevere)}
+
+// levelMappings are the warning levels of lantian_warning_*_level and the level_num fields:
+// 0 none, 1 blue, 2 yellow, 3 orange, 4 red, in the warning colours.
+func levelMappings() []map[string]any {
+	return []map[string]any{valueMapping(map[string][2]string{
+		"0": {"无预警 none", "transparent"},
+		"1": {"蓝色 blue", "blue"},
+		"2": {"黄色 yellow", "yellow"},
+		"3": {"橙色 orange", "orange"},
+		"4": {"红色 red", "red"},
+	})}
+}
+
+// Emergency is the emergency office's board: forecast AQI against the warning thresholds,
+// recommended and issued warning levels per area, warnings as annotations, source exceedance
+// events, and a placeholder for the enterprise compliance check (not built yet).
+func Emergency(areas []registry.Area) *sdk.Board {
+	names := areaNames(areas)
+	g := &grid{}
+	g.row("预报 Forecast")
+	g.add(forecastPanel(names), 24, 9)
+	g.row("预警等级 Warning levels")
+	g.add(levelTimeline("建议预警等级", "Recommended warning level per area and region over time (warning_recommendation.level_num, written at every recompute of the warning office): 0 none, 1 blue, 2 yellow, 3 orange, 4 red.",
+		recommendedLevels(names)), 12, 9)
+	g.add(levelTimeline("已发布预警等级", "Level of the warning in force per area over time, from the warning office's warning_event points (issue and change set the level, lift sets 0). An area removed from a warning by a change keeps its last level here until the warning is lifted.",
+		issuedLevels(names)), 12, 9)
+	g.add(latestRecommendations(names), 24, 8)
+	g.row("污染源与执法 Sources and enforcement")
+	g.add(exceedanceTable("超标事件", "Source exceedance events that started in the time range (measurement exceedance; latest state of each event: open or closed), for the counties selected by the area variable (a region selects none: pick its members). Peak and limit are hourly means in mg/m³ at the reference O₂.",
+		`r.county =~ /^${area:regex}$/`, false), 14, 10)
+	g.add(textPanel("重污染应急减排企业落实情况 (未建)",
+		"Placeholder: the compliance table of the current warning (do the enterprises of the emergency emission-reduction list cut as required?) is issue 5 item 4 and is not built yet; the exceedance events beside are what exists.",
+		"### 企业应急减排落实情况 — 尚未建设\n\nThe compliance check of the enterprises on the emission-reduction list during a warning (issue 5, item 4) "+
+			"is **not built yet** (docs/warnings.md). Until it is, use the exceedance events beside and the operators' board "+
+			"(source emissions now, open exceedances, data-quality score)."), 10, 10)
+	b := newBoard(EmergencyUID, "蓝天 · 应急办 重污染天气", []string{"lantian", "emergency"}, "now-7d",
+		[]sdk.TemplateVar{bucketVar(), areaVar(areas)}, g)
+	b.Time.To = "now+7d"
+	b.Annotations.List = []sdk.Annotation{warningAnnotation()}
+	return b
+}
+
+func areaNames(areas []registry.Area) map[string]string {
+	names := make(map[string]string, len(areas))
+	for _, a := range areas {
+		names[a.ID] = a.Name
+	}
+	return names
+}
+
+// nameOf is a Flux expression giving the display name of the area id in column col.
+func nameOf(col string, names map[string]string) string {
+	var b strings.Builder
+	for _, id := range sortedKeys(names) {
+		fmt.Fprintf(&b, "if r.%s == %q then %q else ", col, id, names[id])
+	}
+	return b.String() + "r." + col
+}
+
+// areaVar lists the registry's areas (regions first): warnings and forecasts are per area, and
+// an area may have no data yet, so the list is not read from InfluxDB.
+func areaVar(areas []registry.Area) sdk.TemplateVar {
+	var ordered []registry.Area
+	for _, k := range []registry.AreaKind{registry.Region, registry.County, registry.Park} {
+		for _, a := range areas {
+			if a.Kind == k {
+				ordered = append(ordered, a)
+			}
+		}
+	}
+	opts := []sdk.Option{{Text: "All", Value: "$__all", Selected: true}}
+	query := make([]string, 0, len(ordered))
+	for _, a := range ordered {
+		opts = append(opts, sdk.Option{Text: a.Name + " " + a.ID, Value: a.ID})
+		query = append(query, fmt.Sprintf("%s %s : %s", a.Name, a.ID, a.ID))
+	}
+	return sdk.TemplateVar{
+		Name: varArea, Type: "custom", Label: "区域 area", Query: strings.Join(query, ","), Options: opts,
+		Multi: true, IncludeAll: true, AllValue: ".*",
+		Current: sdk.Current{Text: &sdk.StringSliceString{Value: []string{"All"}, Valid: true}, Value: []string{"$__all"}},
+	}
+}
+
+// forecastPanel draws the latest forecast daily AQI of each day per area (the smallest lead
+// wins: the forecast issued closest to the day) and the observed county daily AQI.
+func forecastPanel(names map[string]string) *sdk.Panel {
+	a := fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "forecast" and r.kind == "daily" and r._field == "aqi" and r.area =~ /^${area:regex}$/)
+  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), area: r.area, lead_n: int(v: r.lead)}))
+  |> group(columns: ["area", "_time"])
+  |> sort(columns: ["lead_n"])
+  |> first()
+  |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "预报 " + (%s)}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+	b := fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "aqi_daily" and r.scope == "county" and r._field == "aqi" and r.county =~ /^${area:regex}$/)
+  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), _field: "实测 " + (%s)}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), nameOf("county", names))
+	p := withThresholdLine(timeseries("预报AQI与预警阈值",
+		"Forecast daily AQI per area (measurement forecast, kind=daily; for each day the forecast issued closest to it, i.e. the smallest lead) and the observed county daily AQI (aqi_daily, scope=county, published days). Dashed lines: AQI 150, 200 and 300, the thresholds of the warning levels. The board shows 7 days back and 7 ahead.",
+		"none", fluxTarget("A", a), fluxTarget("B", b)), forecastSteps...)
+	p.TimeseriesPanel.FieldConfig.Defaults.Custom.ShowPoints = "always"
+	p.TimeseriesPanel.FieldConfig.Defaults.Custom.PointSize = 6
+	return p
+}
+
+func recommendedLevels(names map[string]string) string {
+	return fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "warning_recommendation" and r._field == "level_num" and r.area =~ /^${area:regex}$/)
+  |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: %s}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+}
+
+func issuedLevels(names map[string]string) string {
+	return fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "warning_event" and r._field == "level_num" and r.area =~ /^${area:regex}$/)
+  |> map(fn: (r) => ({_time: r._time, _value: if r.action == "lift" then 0 else r._value, _field: %s}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+}
+
+// levelTimeline is a state timeline of warning levels, one row per area.
+func levelTimeline(title, description, query string) *sdk.Panel {
+	return custom("state-timeline", title, description, []sdk.Target{fluxTarget("A", query)},
+		map[string]any{"mergeValues": true, "showValue": "auto", "alignValue": "left", "rowHeight": 0.9,
+			"legend":  map[string]any{"showLegend": true, "displayMode": "list", "placement": "bottom"},
+			"tooltip": map[string]any{"mode": "single"}},
+		fieldConfig(map[string]any{"mappings": levelMappings(), "min": 0, "max": 4, "decimals": 0,
+			"thresholds": mapSteps([]step{base("transparent"), at(1, "blue"), at(2, "yellow"), at(3, "orange"), at(4, "red")}),
+			"color":      map[string]any{"mode": "thresholds"},
+			"custom":     map[string]any{"fillOpacity": 80, "lineWidth": 0}}))
+}
+
+// latestRecommendations is the office's latest recommendation per area: level, action, the
+// level in force and the reason.
+func latestRecommendations(names map[string]string) *sdk.Panel {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "warning_recommendation" and r.area =~ /^${area:regex}$/)
+  |> filter(fn: (r) => r._field == "level_num" or r._field == "current_num" or r._field == "forecast_num" or r._field == "reason")%s
+  |> group(columns: ["area", "action", "scheme"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group(columns: ["area"])
+  |> sort(columns: ["_time"])
+  |> last(column: "level_num")
+  |> group()
+  |> map(fn: (r) => ({_time: r._time, area: r.area, name: %s, level_num: int(v: r.level_num), current_num: int(v: r.current_num), forecast_num: int(v: r.forecast_num), action: r.action, reason: r.reason}))
+  |> sort(columns: ["area"])`, fromBucket(), asText, nameOf("area", names))
+	level := func(name string) map[string]any {
+		props := colouredCells([]step{base("transparent"), at(1, "blue"), at(2, "yellow"), at(3, "orange"), at(4, "red")})
+		props["mappings"] = levelMappings()
+		props["displayName"] = name
+		return props
+	}
+	return table("最新预警建议",
+		"The warning office's latest recommendation per area in the time range (warning_recommendation): recommended level, the level in force when it was made, the level the forecast alone grades, the action (issue, upgrade, downgrade, keep, lift, none) and the reason.",
+		map[string]any{"custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "时间 time"}),
+			override("area", map[string]any{"custom.hidden": true}),
+			override("name", map[string]any{"displayName": "区域 area", "custom.width": 180}),
+			override("level_num", level("建议 recommended")),
+			override("current_num", level("在发布 in force")),
+			override("forecast_num", level("预报 forecast")),
+			override("action", map[string]any{"displayName": "操作 action", "custom.width": 100}),
+			override("reason", map[string]any{"displayName": "理由 reason"}),
+		},
+		fluxTarget("A", q))
+}
+
+// asText turns every value into text before fields of different types are grouped into one
+// table to be pivoted: InfluxDB 1.8 pushes a group() after a filter down into its storage,
+// which cannot group an integer and a string field, and Flux cannot group them either. The
+// pivoted columns are converted back.
+const asText = `
+  |> map(fn: (r) => ({r with _value: string(v: r._value)}))`
+
+// exceedanceEvents has one row per exceedance event (source, outlet, pollutant, start) in the
+// latest state written: an event's opened point is kept, its extended point rewritten as it
+// grows, and its closed point is the final record (docs/sources.md). openOnly keeps the
+// events not closed.
+func exceedanceEvents(filter string, openOnly bool) string {
+	open := ""
+	if openOnly {
+		open = "\n  |> filter(fn: (r) => r.state != \"closed\")"
+	}
+	return fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "exceedance" and %s)
+  |> filter(fn: (r) => r._field == "limit" or r._field == "peak" or r._field == "hours" or r._field == "end" or r._field == "basis")%s
+  |> group(columns: ["source", "outlet", "county", "pollutant", "state"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, pollutant: r.pollutant, state: r.state,
+      peak: float(v: r.peak), limit: float(v: r.limit), hours: int(v: r.hours), end: r.end, basis: r.basis,
+      rank: if r.state == "closed" then 3 else if r.state == "extended" then 2 else 1}))
+  |> group(columns: ["source", "outlet", "pollutant", "_time"])
+  |> sort(columns: ["rank"])
+  |> last(column: "rank")
+  |> group()%s
+  |> drop(columns: ["rank"])
+  |> sort(columns: ["_time"], desc: true)`, fromBucket(), filter, asText, open)
+}
+
+func exceedanceTable(title, description, filter string, openOnly bool) *sdk.Panel {
+	state := map[string]any{
+		"displayName": "状态 state",
+		"mappings": []map[string]any{valueMapping(map[string][2]string{
+			"opened": {"超标中 open", colorBad}, "extended": {"超标中 open", colorBad}, "closed": {"已结束 closed", colorOK}})},
+		"custom.cellOptions": map[string]any{"type": "color-text"},
+		"custom.displayMode": "color-text",
+	}
+	p := table(title, description, map[string]any{"custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "开始 start"}),
+			override("source", map[string]any{"displayName": "污染源 source"}),
+			override("outlet", map[string]any{"displayName": "排口 outlet"}),
+			override("county", map[string]any{"displayName": "区县 county"}),
+			override("pollutant", map[string]any{"displayName": "污染物 pollutant"}),
+			override("state", state),
+			override("peak", map[string]any{"displayName": "峰值 peak", "unit": unitMG, "decimals": 1}),
+			override("limit", map[string]any{"displayName": "限值 limit", "unit": unitMG}),
+			override("hours", map[string]any{"displayName": "超标小时 hours"}),
+			override("end", map[string]any{"displayName": "最近超标至 until"}),
+			override("basis", map[string]any{"displayName": "依据 basis"}),
+		},
+		fluxTarget("A", exceedanceEvents(filter, openOnly)))
+	return p
+}
+
+// warningAnnotation marks each warning issued, changed or lifted (warning_event) on every
+// time-series panel; Grafana takes the title, text and comma-separated tags columns.
+func warningAnnotation() sdk.Annotation {
+	return sdk.Annotation{
+		Name: "预警 warnings", Datasource: influxRef(), Enable: true, IconColor: "red",
+		Query: fmt.Sprintf(`%s
+  |> filter(fn: (r) => r._measurement == "warning_event" and r.area =~ /^${area:regex}$/)
+  |> filter(fn: (r) => r._field == "title" or r._field == "text" or r._field == "tags")
+  |> group(columns: ["area", "warning_id", "action", "level"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> keep(columns: ["_time", "title", "text", "tags", "area", "warning_id", "action", "level"])
+  |> sort(columns: ["_time"])`, fromBucket()),
+	}
+}
+
+// textPanel is a markdown text panel (no query).
+func textPanel(title, description, content string) *sdk.Panel {
+	p := sdk.NewCustom(title)
+	p.Type = "text"
+	p.Renderer = nil
+	p.IsNew = false
+	p.Description = ptr(description)
+	m := *p.CustomPanel
+	m["options"] = map[string]any{"mode": "markdown", "content": content}
+	return p
+}
