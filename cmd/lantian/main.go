@@ -25,6 +25,7 @@ func commands() map[string]command {
 		"warnings":   {"heavy-pollution warnings: recommend from a forecast CSV; issue|lift|list through lantian run's API", warningsCmd},
 		"dashboards": {"Grafana boards as code: export JSON or push to a Grafana", dashboardsCmd},
 		"replay":     {"publish hourly CSV (Lantian or Beijing PRSA format) to MQTT as 1h readings", replayCmd},
+		"sources":    {"pollution sources: report --from --to (CSV of exceedances, emissions, data quality)", sourcesCmd},
 		"assess":     {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
 		"config":     {"config check: load, validate and summarise a config file", configCmd},
 		"demo":       {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},

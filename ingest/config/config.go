@@ -136,7 +136,7 @@ type HJ212Device struct {
 // Default returns the built-in configuration: local services, the plan's areas and targets and
 // no stations or sources (the sample registry lives in deploy/lantian.yaml).
 func Default() Config {
-	return Config{
+	c := Config{
 		Timezone: "Asia/Shanghai",
 		DataDir:  "data",
 		MQTT: MQTT{
@@ -172,6 +172,8 @@ func Default() Config {
 			Targets: registry.DefaultTargets(),
 		},
 	}
+	c.Alertmanager, c.SourceMonitoring = defaultAlerting()
+	return c
 }
 
 // Load reads a config file over the defaults. Unknown keys are errors that name the key and
@@ -238,6 +240,7 @@ func (c *Config) Resolve() error {
 	}
 	errs = append(errs, c.validateHJ212()...)
 	errs = append(errs, c.validateWarnings()...)
+	errs = append(errs, c.validateAlerting()...)
 	return errors.Join(errs...)
 }
 

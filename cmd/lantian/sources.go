@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+
+	"lantian/alert/source"
+	"lantian/ingest/config"
+	"lantian/ingest/reading"
+)
+
+// sourcesCmd is `lantian sources report --from YYYY-MM-DD --to YYYY-MM-DD`: the per-outlet CSV
+// of exceedances, emissions and data quality (docs/sources.md) from the `emission` readings
+// stored in InfluxDB. Both dates are local days of the configured timezone, --to included.
+func sourcesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := func() {
+		fmt.Fprintln(stderr, "usage: lantian sources report --from YYYY-MM-DD --to YYYY-MM-DD [--config FILE] [--influx-url URL] [flags]")
+	}
+	if len(args) == 0 || args[0] != "report" {
+		usage()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+			return nil
+		}
+		return errUsage
+	}
+	// loadConfig owns the common flags and refuses others, so the report's own flags are
+	// taken out first.
+	dates, rest, err := takeFlags(args[1:], "from", "to")
+	if err != nil {
+		fmt.Fprintln(stderr, "lantian sources report:", err)
+		usage()
+		return errUsage
+	}
+	if dates["from"] == "" || dates["to"] == "" {
+		fmt.Fprintln(stderr, "lantian sources report: --from and --to are required")
+		usage()
+		return errUsage
+	}
+	cfg, _, _, err := loadConfig("sources report", rest, stderr)
+	if err != nil {
+		return err
+	}
+	return sourcesReport(ctx, cfg, dates["from"], dates["to"], stdout)
+}
+
+// sourcesReport writes the report of the local days from through to (both YYYY-MM-DD, to
+// included) for a resolved configuration.
+func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string, stdout io.Writer) error {
+	loc := cfg.Location()
+	from, err := time.ParseInLocation("2006-01-02", fromDay, loc)
+	if err != nil {
+		return fmt.Errorf("--from %q: want YYYY-MM-DD: %w", fromDay, err)
+	}
+	last, err := time.ParseInLocation("2006-01-02", toDay, loc)
+	if err != nil {
+		return fmt.Errorf("--to %q: want YYYY-MM-DD: %w", toDay, err)
+	}
+	if last.Before(from) {
+		return fmt.Errorf("--to %s is before --from %s", toDay, fromDay)
+	}
+	to := last.AddDate(0, 0, 1)
+
+	limits, err := cfg.SourceLimits()
+	if err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	rules, err := cfg.SourceRules()
+	if err != nil {
+		return err
+	}
+	client := influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(),
+		influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(max(cfg.Influx.Timeout, time.Minute)/time.Second)))
+	defer client.Close()
+	q := client.QueryAPI(cfg.Influx.Org)
+	var hours []source.Hour
+	// One outlet at a time keeps memory to one outlet's readings of the period.
+	for _, s := range cfg.Sources {
+		for _, o := range s.Outlets {
+			rs, err := outletReadings(ctx, q, cfg.Influx.Bucket, s.ID, o.ID, from, to)
+			if err != nil {
+				return err
+			}
+			hs, err := source.HoursFromReadings(rs, limits, rules)
+			if err != nil {
+				return fmt.Errorf("outlet %s/%s: %w", s.ID, o.ID, err)
+			}
+			hours = append(hours, hs...)
+		}
+	}
+	return source.Report(stdout, source.ReportInput{
+		Sources: cfg.Sources, From: from, To: to, Hours: hours, Limits: limits,
+		Stops: cfg.SourceStops(), Config: rules,
+	})
+}
+
+// takeFlags removes --name VALUE and --name=VALUE (one or two dashes) from args.
+func takeFlags(args []string, names ...string) (map[string]string, []string, error) {
+	got := make(map[string]string)
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		matched := false
+		for _, n := range names {
+			for _, prefix := range []string{"--" + n, "-" + n} {
+				switch {
+				case a == prefix:
+					if i+1 >= len(args) {
+						return nil, nil, fmt.Errorf("flag %s needs a value", a)
+					}
+					got[n] = args[i+1]
+					i++
+					matched = true
+				case strings.HasPrefix(a, prefix+"="):
+					got[n] = a[len(prefix)+1:]
+					matched = true
+				}
+				if matched {
+					break
+				}
+			}
+			if matched {
+				break
+			}
+		}
+		if !matched {
+			rest = append(rest, a)
+		}
+	}
+	return got, rest, nil
+}
+
+// outletFields are the fields of an outlet reading read back for the report.
+var outletFields = []string{"dust", "so2", "nox", "nmhc", "dust_zs", "so2_zs", "nox_zs", "nmhc_zs", "o2", "flow", "temp"}
+
+// outletReadings reads one outlet's stored readings of [from, to) with Flux (InfluxDB 2.x, or
+// 1.8 with flux-enabled). Daily records are skipped: hours are built from rt, 1m or 1h data.
+func outletReadings(ctx context.Context, q api.QueryAPI, bucket, src, outlet string, from, to time.Time) ([]reading.Reading, error) {
+	var filter []string
+	for _, f := range outletFields {
+		filter = append(filter, fmt.Sprintf("r._field == %q or r._field == %q", f, f+"_flag"))
+	}
+	flux := fmt.Sprintf(`from(bucket: %s)
+  |> range(start: %s, stop: %s)
+  |> filter(fn: (r) => r._measurement == "emission" and r.source == %s and r.outlet == %s and r.period != "1d")
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		strconv.Quote(bucket), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339),
+		strconv.Quote(src), strconv.Quote(outlet), strings.Join(filter, " or "))
+	res, err := q.Query(ctx, flux)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s/%s readings: %w", src, outlet, err)
+	}
+	defer res.Close()
+	var out []reading.Reading
+	for res.Next() {
+		rec := res.Record()
+		period, _ := rec.ValueByKey("period").(string)
+		p, err := reading.ParsePeriod(period)
+		if err != nil || p == reading.Day {
+			continue
+		}
+		r := reading.Reading{Kind: reading.Source, Source: src, Outlet: outlet, Time: rec.Time(), Period: p}
+		for _, f := range outletFields {
+			v, hasV := rec.ValueByKey(f).(float64)
+			var flag reading.Flag
+			if s, ok := rec.ValueByKey(f + "_flag").(string); ok {
+				// Stored flags were validated on the way in; an unreadable one counts as a fault.
+				if flag, err = reading.ParseFlag(s); err != nil {
+					flag = reading.FlagFault
+				}
+			}
+			if !hasV && flag == reading.FlagNone {
+				continue
+			}
+			r.Values = append(r.Values, reading.Value{Name: f, Value: v, Flag: flag, NoValue: !hasV})
+		}
+		if len(r.Values) > 0 {
+			out = append(out, r)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read flux result of %s/%s: %w", src, outlet, err)
+	}
+	return out, nil
+}
