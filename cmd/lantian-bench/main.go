@@ -1,0 +1,240 @@
+// Command lantian-bench measures Lantian end to end against a real Mosquitto and InfluxDB:
+// a QoS 1 backlog drained from the broker, and live streams at fixed rates, each for three
+// subscribers run as separate processes — a do-nothing paho subscriber (the client library's
+// ceiling), the simplest pipeline (paho → encoding/json → blocking InfluxDB writes) and
+// `lantian run` — and writes the figures as Markdown (docs/performance.md via `make bench`).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	out          string
+	backlog      int
+	rates        []int
+	liveDuration time.Duration
+	lantianBin   string
+	influxdBin   string
+	mosquittoBin string
+	quick        bool
+	stations     int
+	publishers   int
+	drainCap     time.Duration
+	liveCap      time.Duration
+	quietWait    time.Duration
+	subscribers  []string
+	args         []string
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == subscriberCmd {
+		os.Exit(subscriberMain(os.Args[2:]))
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	opt, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, opt); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted; no report written: %w", err)
+		}
+		slog.Error("bench failed", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	fs := flag.NewFlagSet("lantian-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opt options
+	rates := fs.String("rates", "2000,10000", "live stream rates in readings/s, comma-separated")
+	fs.StringVar(&opt.out, "out", "", "write the Markdown report to this file (default stdout)")
+	fs.IntVar(&opt.backlog, "backlog", 1_000_000, "readings in the QoS 1 backlog (0 skips the backlog)")
+	fs.DurationVar(&opt.liveDuration, "live-duration", 30*time.Second, "length of each live stream")
+	fs.StringVar(&opt.lantianBin, "lantian", "bin/lantian", "lantian binary (make build)")
+	fs.StringVar(&opt.influxdBin, "influxd", "tools/bin/influxd", "InfluxDB 1.8 binary (make tools)")
+	fs.StringVar(&opt.mosquittoBin, "mosquitto", "/usr/sbin/mosquitto", "Mosquitto binary")
+	fs.BoolVar(&opt.quick, "quick", false, "small numbers for a smoke run (flags given explicitly still apply)")
+	fs.IntVar(&opt.stations, "stations", 200, "stations the readings are spread over")
+	fs.IntVar(&opt.publishers, "publishers", 4, "parallel publisher connections filling the backlog")
+	fs.DurationVar(&opt.drainCap, "drain-cap", 4*time.Minute, "longest a subscriber may take to drain the backlog")
+	fs.DurationVar(&opt.liveCap, "live-cap", time.Minute, "longest a subscriber may lag behind after a live stream ends")
+	fs.DurationVar(&opt.quietWait, "quiet-wait", 20*time.Second, "before each run, wait up to this long for other work on the machine to drop below half a core")
+	subs := fs.String("subscribers", strings.Join(kinds, ","), "subscribers to measure, comma-separated: "+strings.Join(kinds, ", "))
+	if err := fs.Parse(args); err != nil {
+		return opt, err
+	}
+	for _, k := range strings.Split(*subs, ",") {
+		k = strings.TrimSpace(k)
+		if _, ok := kindTitle[k]; !ok {
+			fmt.Fprintf(stderr, "lantian-bench: -subscribers: unknown subscriber %q (want %s)\n", k, strings.Join(kinds, ", "))
+			return opt, errors.New("usage")
+		}
+		opt.subscribers = append(opt.subscribers, k)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lantian-bench: unexpected arguments %q\n", fs.Args())
+		return opt, errors.New("usage")
+	}
+	if opt.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["backlog"] {
+			opt.backlog = 20_000
+		}
+		if !set["rates"] {
+			*rates = "500,2000"
+		}
+		if !set["live-duration"] {
+			opt.liveDuration = 5 * time.Second
+		}
+		if !set["drain-cap"] {
+			opt.drainCap = time.Minute
+		}
+	}
+	for _, r := range strings.Split(*rates, ",") {
+		if r = strings.TrimSpace(r); r == "" {
+			continue
+		}
+		n, err := strconv.Atoi(r)
+		if err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "lantian-bench: -rates: %q is not a positive number\n", r)
+			return opt, errors.New("usage")
+		}
+		opt.rates = append(opt.rates, n)
+	}
+	if opt.backlog < 0 || opt.stations <= 0 || opt.publishers <= 0 || opt.liveDuration <= 0 {
+		fmt.Fprintln(stderr, "lantian-bench: -stations, -publishers and -live-duration must be positive, -backlog not negative")
+		return opt, errors.New("usage")
+	}
+	opt.args = args
+	return opt, nil
+}
+
+// bench holds what every run shares.
+type bench struct {
+	opt           options
+	dir           string
+	svc           *services
+	lantianConfig string
+}
+
+func run(ctx context.Context, opt options) error {
+	for _, bin := range []*string{&opt.lantianBin, &opt.influxdBin, &opt.mosquittoBin} {
+		p, err := exec.LookPath(*bin)
+		if err != nil {
+			return fmt.Errorf("binary %s: %w (make build, make tools)", *bin, err)
+		}
+		if *bin, err = filepath.Abs(p); err != nil {
+			return fmt.Errorf("binary %s: %w", p, err)
+		}
+	}
+	rep := &report{opt: opt, machine: describeMachine(), started: time.Now(), loadStart: loadAvg(),
+		versions: toolVersions(opt.mosquittoBin, opt.influxdBin)}
+	dir, err := os.MkdirTemp("", "lantian-bench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	slog.Info("starting mosquitto and influxdb", "dir", dir)
+	svc, err := startServices(ctx, dir, opt.mosquittoBin, opt.influxdBin)
+	if err != nil {
+		return err
+	}
+	defer svc.stop()
+	b := &bench{opt: opt, dir: dir, svc: svc, lantianConfig: filepath.Join(dir, "lantian.yaml")}
+	if err := os.WriteFile(b.lantianConfig, []byte(registryYAML(opt.stations)), 0o600); err != nil {
+		return fmt.Errorf("write lantian config: %w", err)
+	}
+
+	for _, kind := range opt.subscribers {
+		if opt.backlog == 0 {
+			break
+		}
+		slog.Info("backlog", "subscriber", kind, "readings", opt.backlog)
+		r := b.backlog(ctx, kind)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		logResult("backlog", r)
+		rep.backlog = append(rep.backlog, r)
+	}
+	for _, rate := range opt.rates {
+		var rs []result
+		for _, kind := range opt.subscribers {
+			slog.Info("live", "subscriber", kind, "rate", rate, "duration", opt.liveDuration)
+			r := b.live(ctx, kind, rate)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			logResult("live", r)
+			rs = append(rs, r)
+		}
+		rep.live = append(rep.live, liveSet{rate: rate, results: rs})
+	}
+	rep.finished = time.Now()
+	rep.loadEnd = loadAvg()
+
+	md := rep.markdown()
+	if opt.out == "" {
+		_, err := io.WriteString(os.Stdout, md)
+		return err
+	}
+	tmp := opt.out + ".tmp"
+	if err := os.WriteFile(tmp, []byte(md), 0o644); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp, opt.out); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	slog.Info("report written", "file", opt.out)
+	return nil
+}
+
+func logResult(scenario string, r result) {
+	attrs := []any{"subscriber", r.Kind, "stored", r.Stored, "of", r.Target, "wall", r.Wall.Round(time.Millisecond),
+		"per_s", int(r.rate()), "cpu", r.CPU, "us_per_reading", fmt.Sprintf("%.2f", r.usPerReading()),
+		"peak_rss_mb", fmt.Sprintf("%.1f", mb(r.PeakRSS))}
+	if r.Err != nil {
+		slog.Error(scenario+" run failed", append(attrs, "err", r.Err)...)
+		return
+	}
+	slog.Info(scenario+" done", attrs...)
+}
+
+// registryYAML is the lantian configuration the bench runs with: the built-in defaults plus a
+// registry of the bench's stations, spread over the prefecture's counties.
+func registryYAML(stations int) string {
+	counties := []string{"changji", "fukang", "hutubi", "manas", "jimsar", "qitai", "mori"}
+	var sb strings.Builder
+	sb.WriteString("# lantian-bench registry: the stations the bench publishes for\nstations:\n")
+	for i := 0; i < stations; i++ {
+		class := "micro"
+		if i%10 == 0 {
+			class = "national"
+		}
+		fmt.Fprintf(&sb, "  - {id: %s, name: 压测站%d, area: %s, class: %s}\n", stationID(i), i+1, counties[i%len(counties)], class)
+	}
+	return sb.String()
+}
