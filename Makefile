@@ -44,14 +44,29 @@ test: tools check
 	$(GO) test -race -timeout 25m -count=1 $(RACE_PKGS)
 	$(GO) test -timeout 25m -count=1 $$($(GO) list ./... | grep -v -e '/ingest/' -e '/cmd/')
 
-# Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m).
+# Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m). The seed
+# corpora also run as plain tests in `make test`.
 FUZZTIME ?= 30s
+FUZZ_TARGETS := ./ingest/validate/:FuzzDecodeAir ./ingest/validate/:FuzzDecodeSource \
+	./ingest/hj212/:FuzzSplitter ./ingest/hj212/:FuzzParse ./alert/assess/:FuzzReadCSV \
+	./alert/warning/:FuzzRecommendCSV ./alert/office/:FuzzForecastDecode
 fuzz:
-	$(GO) test ./ingest/validate/ -run '^$$' -fuzz FuzzDecodeAir -fuzztime $(FUZZTIME)
-	$(GO) test ./ingest/validate/ -run '^$$' -fuzz FuzzDecodeSource -fuzztime $(FUZZTIME)
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn in $$pkg for $(FUZZTIME)"; \
+	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
+# End-to-end figures (cmd/lantian-bench), then the micro-benchmarks of the hot paths, all into
+# docs/performance.md.
+MICROBENCH_PKGS := ./ingest/pipeline/ ./ingest/hj212/ ./ingest/deadletter/ ./alert/assess/
 bench: $(INFLUXD) system-deps build
 	$(GO) run ./cmd/lantian-bench -out docs/performance.md
+	@{ echo; echo '## Micro-benchmarks'; echo; \
+	  echo 'Lantian code alone, without broker, network or InfluxDB: `go test -run ^$$ -bench . -benchmem $(MICROBENCH_PKGS)`, same run as above.'; \
+	  echo '`BenchmarkHandleMessage` is decode, validation, line encoding, metrics and the done path of one MQTT message; `BenchmarkDecode` decodes the real HJ 212 packets; `BenchmarkPut*` is a dead letter with its fsync, alone and with 16 concurrent writers sharing fsyncs; `BenchmarkDaily` is the offline daily report.'; \
+	  echo; echo '```'; \
+	  $(GO) test -run '^$$' -bench . -benchmem $(MICROBENCH_PKGS) | grep -E '^(Benchmark|cpu:)'; \
+	  echo '```'; } >> docs/performance.md
 
 clean:
 	rm -rf bin
