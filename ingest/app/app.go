@@ -40,6 +40,7 @@ type Service struct {
 	spool           *spool.Spool
 	board           *status.Board
 	warnings        *office.Office
+	warningStore    *office.Store
 	dead            *deadletter.Store
 	influx          influxdb2.Client
 	listener        net.Listener

@@ -71,6 +71,10 @@ func (s *Service) sourceObservers() ([]pipeline.Observer, error) {
 		notifier, runNotifier = c, c.Run
 	}
 	m, err := newSourceMonitor(&s.cfg, rules, limits, s.writer, notifier, runNotifier, s.Registry, log)
+	if err == nil {
+		// The warning office is built after the monitor; ask it at check time.
+		m.notices = s.warningNotices
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +114,9 @@ type sourceMonitor struct {
 	m            *srcMetrics
 	in           chan reading.Reading
 	lastDropLog  atomic.Int64
+	// notices lists the announcements (warnings issued) that the drop_after_notice rule looks
+	// behind; nil when there are none.
+	notices func() []source.Notice
 
 	agg      *source.Aggregator
 	tracker  *source.Tracker
@@ -466,7 +473,15 @@ func progressive(r source.Rule) bool {
 // dayCheck runs the daily rules on one outlet's day: in progress (progressive rules only) or
 // whole (every rule, staggered production, the score).
 func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day time.Time, whole bool) {
-	dq := m.checker.Day(source.DayInput{Source: k.Source, Outlet: k.Outlet, Day: day, Hours: m.hours[k], Limits: m.limits[k]})
+	var notices []source.Notice
+	if m.notices != nil {
+		for _, n := range m.notices() {
+			if n.Source == "" || n.Source == k.Source {
+				notices = append(notices, n)
+			}
+		}
+	}
+	dq := m.checker.Day(source.DayInput{Source: k.Source, Outlet: k.Outlet, Day: day, Hours: m.hours[k], Limits: m.limits[k], Notices: notices})
 	if whole && len(m.stops) > 0 {
 		var in []source.Hour
 		for _, h := range m.hours[k] {

@@ -9,6 +9,7 @@ import (
 
 	"lantian/alert/notify"
 	"lantian/alert/office"
+	"lantian/alert/source"
 	"lantian/ingest/pipeline"
 )
 
@@ -70,7 +71,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		store.Close()
 		return nil, err
 	}
-	s.warnings = o
+	s.warnings, s.warningStore = o, store
 	if notifyRun != nil {
 		s.background = append(s.background, notifyRun)
 	}
@@ -89,6 +90,34 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		return err
 	})
 	return map[string]pipeline.RouteHandler{"forecast": o.HandleForecast}, nil
+}
+
+// warningNotices turns the warnings issued (and changed) into notices for the sources in their
+// areas, so that the data-quality rule drop_after_notice can spot a CEMS whose readings fall
+// right after a warning, as faked data would.
+func (s *Service) warningNotices() []source.Notice {
+	if s.warningStore == nil {
+		return nil
+	}
+	list, err := s.warningStore.List(true)
+	if err != nil {
+		s.log.Warn("cannot list warnings for the source-data checks", "err", err)
+		return nil
+	}
+	var out []source.Notice
+	for _, w := range list {
+		areas := make(map[string]bool, len(w.Areas))
+		for _, a := range w.Areas {
+			areas[a] = true
+		}
+		for _, src := range s.cfg.Sources {
+			if areas[src.Area] {
+				out = append(out, source.Notice{Kind: source.NoticeWarning, Time: w.IssuedAt, Source: src.ID,
+					Note: fmt.Sprintf("%s warning %s", w.Level, w.ID)})
+			}
+		}
+	}
+	return out
 }
 
 // warningHTTP adds the warning office's API (/api/v1/forecasts, /api/v1/recommendations,
