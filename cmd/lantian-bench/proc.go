@@ -19,50 +19,56 @@ const clockTicks = 100
 // procCPU is the CPU time (user + system) a process has used so far, from /proc/<pid>/stat.
 // Its resolution is one tick, 10 ms.
 func procCPU(pid int) (time.Duration, error) {
+	user, sys, err := procTimes(pid)
+	return user + sys, err
+}
+
+// procTimes is a process's user and system CPU time so far, from /proc/<pid>/stat.
+func procTimes(pid int) (user, sys time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, fmt.Errorf("read cpu time of pid %d: %w", pid, err)
+		return 0, 0, fmt.Errorf("read cpu time of pid %d: %w", pid, err)
 	}
 	// The command name (field 2) is in parentheses and may hold spaces; fields after the last
 	// ')' start with field 3, state.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: no ')'", pid)
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: no ')'", pid)
 	}
 	f := strings.Fields(string(b[i+1:]))
 	if len(f) < 13 {
-		return 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat: %d fields", pid, len(f))
 	}
 	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
 	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("parse /proc/%d/stat utime %q stime %q", pid, f[11], f[12])
+		return 0, 0, fmt.Errorf("parse /proc/%d/stat utime %q stime %q", pid, f[11], f[12])
 	}
-	return time.Duration(utime+stime) * time.Second / clockTicks, nil
+	return ticks(utime), ticks(stime), nil
 }
 
-// systemBusy is the CPU time all processors spent outside idle and iowait, from /proc/stat:
-// user, nice, system, irq, softirq and steal (guest time is inside user). A process's stime
-// includes the interrupt work done while it ran, so interrupt time belongs in the total too.
-func systemBusy() (time.Duration, error) {
+func ticks(n int64) time.Duration { return time.Duration(n) * time.Second / clockTicks }
+
+// systemUser is the user-mode CPU time (user + nice) of all processors, from /proc/stat. User
+// time is counted the same way for the machine and for each process; system time is not (a
+// process's stime includes interrupt work that /proc/stat books as irq or softirq), so only
+// user time can be compared cleanly.
+func systemUser() (time.Duration, error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, fmt.Errorf("read /proc/stat: %w", err)
 	}
 	line, _, _ := strings.Cut(string(b), "\n")
 	f := strings.Fields(line)
-	if len(f) < 9 || f[0] != "cpu" {
+	if len(f) < 3 || f[0] != "cpu" {
 		return 0, fmt.Errorf("parse /proc/stat: first line %q", line)
 	}
-	var busy int64
-	for _, i := range []int{1, 2, 3, 6, 7, 8} {
-		n, err := strconv.ParseInt(f[i], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse /proc/stat: %q: %w", f[i], err)
-		}
-		busy += n
+	user, err1 := strconv.ParseInt(f[1], 10, 64)
+	nice, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parse /proc/stat: first line %q", line)
 	}
-	return time.Duration(busy) * time.Second / clockTicks, nil
+	return ticks(user + nice), nil
 }
 
 // procMemory returns the peak resident set size (VmHWM) and the current one (VmRSS) in bytes.

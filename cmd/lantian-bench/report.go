@@ -68,10 +68,10 @@ func (rep *report) markdown() string {
 	if len(rep.backlog) > 0 {
 		w("## Backlog: %s QoS 1 readings drained from Mosquitto into InfluxDB\n\n", thousands(int64(o.backlog)))
 		w("The readings (%d stations, one reading a minute each, all within the last %s) were published over %d connections ",
-			o.stations, (time.Duration(o.backlog/o.stations+60) * time.Minute).Round(time.Hour), o.publishers)
+			o.stations, spanText(time.Duration(o.backlog/o.stations+60)*time.Minute), o.publishers)
 		w("into the subscriber's persistent session while it was away. The clock runs from starting the subscriber's process ")
 		w("to the moment it reported the last reading stored (drain cap %s).\n\n", o.drainCap)
-		w("| subscriber | stored | time s | readings/s | CPU s | µs CPU/reading | peak RSS MB | Mosquitto CPU s | influxd CPU s | other work, cores | points in InfluxDB |\n")
+		w("| subscriber | stored | time s | readings/s | CPU s | µs CPU/reading | peak RSS MB | Mosquitto CPU s | influxd CPU s | other work, cores (user) | points in InfluxDB |\n")
 		w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, r := range rep.backlog {
 			w("| %s | %s | %.1f | %s | %.2f | %.1f | %.0f | %.2f | %.2f | %.2f | %s |\n", kindTitle[r.Kind], storedCell(r), r.Wall.Seconds(),
@@ -85,6 +85,11 @@ func (rep *report) markdown() string {
 					thousands(int64(float64(r.Target)/r.PubElapsed.Seconds())))
 			}
 		}
+		if r, ok := find(rep.backlog, kindLantian); ok && r.PeakGoroutines > 0 {
+			w("- During lantian's drain its %d progress polls saw at most %s goroutines (`go_goroutines`) and %s messages ",
+				r.Polls, thousands(r.PeakGoroutines), thousands(r.PeakInflight))
+			w("received and not yet acknowledged (`lantian_mqtt_inflight_messages`).\n")
+		}
 		rep.failures(&b, rep.backlog)
 		w("\n")
 	}
@@ -93,7 +98,7 @@ func (rep *report) markdown() string {
 		w("## Live stream at %s readings/s for %s\n\n", thousands(int64(set.rate)), o.liveDuration)
 		w("Readings stamped with their publish time (unix ms) by one publisher connection; each subscriber a fresh process. ")
 		w("CPU and time run from the subscriber being ready to it having stored the last reading.\n\n")
-		w("| subscriber | published | stored | achieved readings/s | last stored after stream end | µs CPU/reading | peak RSS MB | latency p50 | latency p99 | Mosquitto CPU s | influxd CPU s | other work, cores | points in InfluxDB |\n")
+		w("| subscriber | published | stored | achieved readings/s | last stored after stream end | µs CPU/reading | peak RSS MB | latency p50 | latency p99 | Mosquitto CPU s | influxd CPU s | other work, cores (user) | points in InfluxDB |\n")
 		w("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, r := range set.results {
 			w("| %s | %s | %s | %s | %.2f s | %.1f | %.0f | %s | %s | %.2f | %.2f | %.2f | %s |\n", kindTitle[r.Kind], thousands(r.Published), storedCell(r),
@@ -116,6 +121,16 @@ func (rep *report) markdown() string {
 		w("\n")
 	}
 
+	if n := len(rep.live); n > 1 {
+		lo, okLo := find(rep.live[0].results, kindNull)
+		hi, okHi := find(rep.live[n-1].results, kindNull)
+		if okLo && okHi && lo.Stored > 0 && hi.Stored > 0 && lo.usPerReading() > 1.3*hi.usPerReading() {
+			w("Even the do-nothing subscriber spends more CPU per reading at %s/s (%.0f µs) than at %s/s (%.0f µs): the fewer ",
+				thousands(int64(rep.live[0].rate)), lo.usPerReading(), thousands(int64(rep.live[n-1].rate)), hi.usPerReading())
+			w("messages arrive per wake-up, the fewer share its fixed cost, so per-reading CPU at low rates says more about ")
+			w("waking up than about the work per reading.\n\n")
+		}
+	}
 	w("Latency columns: for `lantian run`, the reading's own timestamp (its publish time) to the reading being durable, ")
 	w("from the bucket deltas of `lantian_reading_age_at_durable_seconds` over the run, interpolated linearly inside the bucket ")
 	w("as Prometheus' `histogram_quantile` does; the bucket is shown in brackets, and that bucket is all the histogram can tell ")
@@ -304,10 +319,11 @@ func (rep *report) howMeasured(b *strings.Builder) {
 	w("behind shows a lower rate and a longer time from the end of the stream to its last reading stored (cap %s; ", o.liveCap)
 	w("that time is as seen by the progress polls, so up to about 50 ms late).\n")
 	w("- The Mosquitto and influxd CPU columns are those processes' CPU over the same interval; they compete with the ")
-	w("subscriber for the same cores. \"Other work\" is the machine's busy time from `/proc/stat` less the subscriber, ")
-	w("Mosquitto, influxd and the bench itself (its publishers and polls), as average cores over the run: other users' ")
-	w("jobs on this shared machine, plus interrupt work charged to no process of the bench (part of it the bench's own ")
-	w("loopback traffic, so it is never quite zero). Before each run the bench waits up to %s for that to fall below half a core. ", o.quietWait)
+	w("subscriber for the same cores. \"Other work\" is the user-mode CPU of every other process on the machine ")
+	w("(`/proc/stat` user time less that of the subscriber, Mosquitto, influxd and the bench itself with its publishers), ")
+	w("as average cores over the run: other users' jobs on this shared machine. It is a lower bound, as their kernel time ")
+	w("is left out (a process's system time includes interrupt work that `/proc/stat` books elsewhere, so it cannot be ")
+	w("subtracted cleanly). Before each run the bench waits up to %s for that to fall below half a core. ", o.quietWait)
 	w("Wall-clock figures (rates, latency) suffer most from such load; CPU per reading less so.\n")
 }
 
@@ -358,6 +374,14 @@ func bucketText(q quantileEstimate) string {
 		return fmt.Sprintf("> %s s (above the last bucket)", trimFloat(q.lo))
 	}
 	return fmt.Sprintf("%s s (%s–%s s)", trimFloat(q.est), trimFloat(q.lo), trimFloat(q.hi))
+}
+
+// spanText is a span in hours or days, e.g. "3.5 days".
+func spanText(d time.Duration) string {
+	if d < 48*time.Hour {
+		return fmt.Sprintf("%.0f hours", math.Ceil(d.Hours()))
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
 }
 
 func durText(s float64) string {

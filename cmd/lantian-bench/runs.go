@@ -17,8 +17,8 @@ type result struct {
 	Wall     time.Duration
 	CPU      time.Duration
 	PeakRSS  int64
-	// CPU of the broker, of influxd and of everything else on the machine (other users' work;
-	// the bench's own publishers and polls excluded) over the same interval.
+	// CPU of the broker and of influxd over the same interval, and the user-mode CPU of all other
+	// processes on the machine (other users' work; the bench's own publishers and polls excluded).
 	BrokerCPU, InfluxCPU, OtherCPU time.Duration
 	Points                         int64 // points in InfluxDB afterwards; -1 when not applicable
 	Rejected                       int64
@@ -26,8 +26,10 @@ type result struct {
 	Polls                          int
 	// Backlog: how long the publishers took to fill it.
 	PubElapsed time.Duration
-	// Lantian backlog: CPU of one /metrics scrape, measured after the drain.
-	ScrapeCPU time.Duration
+	// Lantian backlog: CPU of one /metrics scrape, measured after the drain, and the most
+	// goroutines and unacknowledged messages its polls saw.
+	ScrapeCPU                    time.Duration
+	PeakGoroutines, PeakInflight int64
 	// Live: time from the end of the stream to the last reading stored.
 	Lag       time.Duration
 	Published int64
@@ -82,40 +84,52 @@ func (r result) otherLoad() float64 {
 // snapshot is the CPU of the subscriber, broker, influxd, the bench itself and the whole
 // machine at one moment.
 type snapshot struct {
-	at                              time.Time
-	sub, broker, influx, self, busy time.Duration
+	at                  time.Time
+	sub, broker, influx time.Duration // user + system
+	// User-mode CPU of the machine and of the processes the bench runs, for other work.
+	machineUser, oursUser time.Duration
 }
 
-// other is the CPU used between two snapshots by processes that are not the bench's.
+// other is the user-mode CPU used between two snapshots by processes that are not the bench's.
 func (s snapshot) other(before snapshot) time.Duration {
-	return (s.busy - before.busy) - (s.sub - before.sub) - (s.broker - before.broker) -
-		(s.influx - before.influx) - (s.self - before.self)
+	return max((s.machineUser-before.machineUser)-(s.oursUser-before.oursUser), 0)
 }
 
 func (b *bench) snapshot(pid int) (snapshot, error) {
 	s := snapshot{at: time.Now()}
 	var err error
-	if s.busy, err = systemBusy(); err != nil {
+	if s.machineUser, err = systemUser(); err != nil {
 		return s, err
 	}
-	if s.self, err = procCPU(os.Getpid()); err != nil {
+	add := func(pid int, dst *time.Duration) error {
+		user, sys, err := procTimes(pid)
+		if err != nil {
+			return err
+		}
+		s.oursUser += user
+		if dst != nil {
+			*dst = user + sys
+		}
+		return nil
+	}
+	if err := add(os.Getpid(), nil); err != nil {
 		return s, err
 	}
 	if pid > 0 {
-		if s.sub, err = procCPU(pid); err != nil {
+		if err := add(pid, &s.sub); err != nil {
 			return s, err
 		}
 	}
-	if s.broker, err = procCPU(b.svc.mosq.pid()); err != nil {
+	if err := add(b.svc.mosq.pid(), &s.broker); err != nil {
 		return s, err
 	}
-	if s.influx, err = procCPU(b.svc.influxPID); err != nil {
+	if err := add(b.svc.influxPID, &s.influx); err != nil {
 		return s, err
 	}
 	return s, nil
 }
 
-// waitQuiet waits, up to max, until other work on the machine uses less than half a core over
+// waitQuiet waits, up to limit, until other work on the machine uses less than half a core over
 // two seconds: the machine is shared, and a run next to someone's test suite measures the suite.
 func (b *bench) waitQuiet(ctx context.Context, limit time.Duration) {
 	deadline := time.Now().Add(limit)
@@ -200,7 +214,7 @@ func (b *bench) backlogRun(ctx context.Context, r *result) error {
 	if r.PeakRSS, _, err = procMemory(sub.proc.pid()); err != nil {
 		return err
 	}
-	r.Polls = polls
+	r.Polls, r.PeakGoroutines, r.PeakInflight = polls, p.PeakGoroutines, p.PeakInflight
 	r.Wall = seen.Sub(before.at)
 	r.CPU = after.sub // the process started after the first snapshot
 	r.BrokerCPU, r.InfluxCPU, r.OtherCPU = after.broker-before.broker, after.influx-before.influx, after.other(before)

@@ -56,6 +56,10 @@ type progress struct {
 	P50ms      float64
 	P99ms      float64
 	ScrapeTime time.Duration
+	// lantian only: go_goroutines and lantian_mqtt_inflight_messages now, and the highest
+	// values seen by waitStored's polls.
+	Goroutines, PeakGoroutines int64
+	Inflight, PeakInflight     int64
 }
 
 type subscriberSpec struct {
@@ -153,6 +157,8 @@ func (s *subscriber) progress(ctx context.Context) (progress, error) {
 			Rejected:   int64(counterSum(fams, "lantian_rejected_total")),
 			Age:        histogramOf(fams, "lantian_reading_age_at_durable_seconds"),
 			Arrival:    histogramOf(fams, "lantian_arrival_to_durable_seconds"),
+			Goroutines: int64(counterSum(fams, "go_goroutines")),
+			Inflight:   int64(counterSum(fams, "lantian_mqtt_inflight_messages")),
 			ScrapeTime: time.Since(began),
 		}, nil
 	}
@@ -195,6 +201,7 @@ func (s *subscriber) waitStored(ctx context.Context, want int64, deadline time.T
 	var last progress
 	var lastErr error
 	var lastAt time.Time
+	var peakG, peakI int64
 	var perSecond float64
 	polls := 0
 	for {
@@ -209,6 +216,8 @@ func (s *subscriber) waitStored(ctx context.Context, want int64, deadline time.T
 			if !lastAt.IsZero() && seen.After(lastAt) {
 				perSecond = float64(p.Stored-last.Stored) / seen.Sub(lastAt).Seconds()
 			}
+			peakG, peakI = max(peakG, p.Goroutines), max(peakI, p.Inflight)
+			p.PeakGoroutines, p.PeakInflight = peakG, peakI
 			last, lastErr, lastAt = p, nil, seen
 			if p.Stored >= want {
 				return last, seen, polls, nil
