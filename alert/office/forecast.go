@@ -317,18 +317,18 @@ func (f Forecast) lines(loc *time.Location) [][]byte {
 	out := make([][]byte, 0, len(f.Days)+len(f.Hours))
 	for _, d := range f.Days {
 		lead := daysBetween(issuedOn, d.Date)
-		l := newLine("forecast").tag("area", f.Area).tag("kind", "daily").tag("lead", strconv.Itoa(lead)).tag("source", f.Source)
-		l.int("aqi", int64(d.AQI)).int("issued", f.Issued.Unix())
+		l := newLine("forecast").Tag("area", f.Area).Tag("kind", "daily").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
+		l.Int("aqi", int64(d.AQI)).Int("issued", f.Issued.Unix())
 		if d.Primary != "" {
-			l.str("primary", d.Primary)
+			l.String("primary", d.Primary)
 		}
-		out = append(out, l.at(d.Date.Start(loc)))
+		out = append(out, l.At(d.Date.Start(loc)))
 	}
 	for _, h := range f.Hours {
 		lead := daysBetween(issuedOn, aqi.DateOf(h.Start.In(loc)))
-		l := newLine("forecast").tag("area", f.Area).tag("kind", "hourly").tag("lead", strconv.Itoa(lead)).tag("source", f.Source)
-		l.int("aqi", int64(h.AQI)).int("issued", f.Issued.Unix())
-		out = append(out, l.at(h.Start))
+		l := newLine("forecast").Tag("area", f.Area).Tag("kind", "hourly").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
+		l.Int("aqi", int64(h.AQI)).Int("issued", f.Issued.Unix())
+		out = append(out, l.At(h.Start))
 	}
 	return out
 }

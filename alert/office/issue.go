@@ -397,15 +397,15 @@ func (o *Office) writeEvent(ctx context.Context, action string, before *Warning,
 	}
 	lines := make([][]byte, 0, len(areas))
 	for _, a := range areas {
-		l := newLine("warning_event").tag("action", action).tag("area", a).tag("level", lvl.String()).
-			tag("region", w.Region).tag("warning_id", w.ID)
-		l.str("title", title).str("text", text).str("who", w.UpdatedBy).int("level_num", int64(lvl)).
-			int("version", int64(w.Version)).int("start", w.Start.Unix())
+		l := newLine("warning_event").Tag("action", action).Tag("area", a).Tag("level", lvl.String()).
+			Tag("region", w.Region).Tag("warning_id", w.ID)
+		l.String("title", title).String("text", text).String("who", w.UpdatedBy).Int("level_num", int64(lvl)).
+			Int("version", int64(w.Version)).Int("start", w.Start.Unix())
 		if !w.ExpectedEnd.IsZero() {
-			l.int("expected_end", w.ExpectedEnd.Unix())
+			l.Int("expected_end", w.ExpectedEnd.Unix())
 		}
-		l.str("tags", strings.Join([]string{"warning", lvl.String(), action, a}, ","))
-		lines = append(lines, l.at(now))
+		l.String("tags", strings.Join([]string{"warning", lvl.String(), action, a}, ","))
+		lines = append(lines, l.At(now))
 	}
 	// Not cancelled with the request: a client that gives up must not lose the event.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

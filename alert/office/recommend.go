@@ -262,14 +262,14 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 	for _, area := range slices.Sorted(maps.Keys(recs)) {
 		r := recs[area]
 		o.m.recommended.WithLabelValues(area).Set(float64(r.Level))
-		l := newLine("warning_recommendation").tag("action", r.Action.String()).tag("area", area).
-			tag("level", r.Level.String()).tag("region", r.Region).tag("scheme", r.Scheme)
-		l.int("level_num", int64(r.Level)).int("current_num", int64(r.Current)).int("forecast_num", int64(r.Forecast)).
-			bool("lift_met", r.LiftMet).str("reason", r.Reason)
+		l := newLine("warning_recommendation").Tag("action", r.Action.String()).Tag("area", area).
+			Tag("level", r.Level.String()).Tag("region", r.Region).Tag("scheme", r.Scheme)
+		l.Int("level_num", int64(r.Level)).Int("current_num", int64(r.Current)).Int("forecast_num", int64(r.Forecast)).
+			Bool("lift_met", r.LiftMet).String("reason", r.Reason)
 		if !r.ForecastIssued.IsZero() {
-			l.int("forecast_issued", r.ForecastIssued.Unix())
+			l.Int("forecast_issued", r.ForecastIssued.Unix())
 		}
-		lines = append(lines, l.at(now))
+		lines = append(lines, l.At(now))
 	}
 	o.mu.Lock()
 	for _, area := range slices.Sorted(maps.Keys(recs)) {

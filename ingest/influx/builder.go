@@ -74,15 +74,20 @@ func (l *Line) Bool(key string, v bool) *Line {
 	return l
 }
 
-// String adds a string field, escaping quotes and backslashes.
+// String adds a string field, escaping quotes and backslashes; line breaks, which would end
+// the point, become spaces.
 func (l *Line) String(key, v string) *Line {
 	l.field(key)
 	l.b = append(l.b, '"')
 	for i := 0; i < len(v); i++ {
-		if v[i] == '"' || v[i] == '\\' {
-			l.b = append(l.b, '\\')
+		switch c := v[i]; c {
+		case '"', '\\':
+			l.b = append(l.b, '\\', c)
+		case '\n', '\r':
+			l.b = append(l.b, ' ')
+		default:
+			l.b = append(l.b, c)
 		}
-		l.b = append(l.b, v[i])
 	}
 	l.b = append(l.b, '"')
 	return l
