@@ -71,24 +71,16 @@ func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Regis
 		c.filters[f] = 1
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	opts := paho.NewClientOptions().
-		AddBroker(cfg.URL).
-		SetClientID(cfg.ClientID).
-		// The broker keeps the subscription and queues QoS 1 messages while we are away.
-		SetCleanSession(false).
+	opts, err := SessionOptions(cfg, cfg.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	opts.
 		// Handlers block until the reading is queued; with ordered delivery that would stall
 		// paho's router and its pings (paho #473, #509).
 		SetOrderMatters(false).
 		// paho acks when the handler returns unless told otherwise; we ack after durability.
 		SetAutoAckDisabled(true).
-		SetAutoReconnect(true).
-		SetMaxReconnectInterval(cfg.MaxReconnect).
-		SetConnectRetry(true).
-		SetConnectRetryInterval(time.Second).
-		SetKeepAlive(cfg.KeepAlive).
-		SetPingTimeout(10 * time.Second).
-		SetWriteTimeout(10 * time.Second).
-		SetConnectTimeout(10 * time.Second).
 		SetDefaultPublishHandler(c.onMessage).
 		SetOnConnectHandler(c.onConnect).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -97,6 +89,26 @@ func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Regis
 			c.log.Warn("MQTT connection lost; reconnecting", "broker", cfg.URL, "err", err)
 		}).
 		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) { c.m.reconnects.Inc() })
+	c.client = paho.NewClient(opts)
+	return c, nil
+}
+
+// SessionOptions are the paho options every Lantian MQTT session shares: a persistent session
+// under a stable client id (the broker keeps subscriptions and queued QoS 1 messages while we
+// are away), reconnecting on its own, bounded timeouts, credentials and TLS from config.
+func SessionOptions(cfg config.MQTT, clientID string) (*paho.ClientOptions, error) {
+	opts := paho.NewClientOptions().
+		AddBroker(cfg.URL).
+		SetClientID(clientID).
+		SetCleanSession(false).
+		SetAutoReconnect(true).
+		SetMaxReconnectInterval(cfg.MaxReconnect).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetKeepAlive(cfg.KeepAlive).
+		SetPingTimeout(10 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetConnectTimeout(10 * time.Second)
 	if cfg.Username != "" {
 		opts.SetUsername(cfg.Username)
 		opts.SetPassword(cfg.Password.Reveal())
@@ -108,8 +120,7 @@ func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Regis
 	if tlsCfg != nil {
 		opts.SetTLSConfig(tlsCfg)
 	}
-	c.client = paho.NewClient(opts)
-	return c, nil
+	return opts, nil
 }
 
 func tlsConfig(t config.TLS) (*tls.Config, error) {
