@@ -34,6 +34,7 @@ func (o *Office) Routes(mux *http.ServeMux) {
 	api("GET /api/v1/warnings/audit", o.apiAudit)
 	api("GET /api/v1/warnings/{id}", o.apiGetWarning)
 	api("POST /api/v1/warnings/{id}/lift", o.apiLift)
+	api("GET /api/v1/warnings/{id}/compliance", o.apiCompliance)
 	o.consoleRoutes(mux)
 }
 

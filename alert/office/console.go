@@ -72,7 +72,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 
 <h2>生效预警 Warnings in force</h2>
 {{if .InForce}}<table id="warnings"><tr><th>编号 id</th><th>等级 level</th><th>区域 areas</th><th>开始 start</th><th>预计结束 expected end</th><th>原因 reason</th><th>发布 issued by</th>{{if .CanIssue}}<th></th>{{end}}</tr>
-{{range .InForce}}<tr data-warning="{{.ID}}"><td>{{.ID}}</td>
+{{range .InForce}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td>
 <td class="lvl" style="background:{{bg .Level}};color:{{fg .Level}}">{{.Level.Chinese}}<br><small style="color:inherit">{{.Level.Response}}</small></td>
 <td>{{if .Region}}<b>{{.Region}}</b> 区域统一预警: {{end}}{{join .Areas}}</td>
 <td>{{call $.Fmt .Start}}</td><td>{{if .ExpectedEnd.IsZero}}–{{else}}{{call $.Fmt .ExpectedEnd}}{{end}}</td>
@@ -101,7 +101,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 
 {{if .Lifted}}<h2>已解除 Lifted</h2>
 <table id="lifted"><tr><th>编号 id</th><th>等级 level</th><th>区域 areas</th><th>开始 start</th><th>解除 lifted</th><th>原因 reason</th></tr>
-{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}</td><td>{{.Level.Chinese}}</td><td>{{join .Areas}}</td><td>{{call $.Fmt .Start}}</td>
+{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td><td>{{.Level.Chinese}}</td><td>{{join .Areas}}</td><td>{{call $.Fmt .Start}}</td>
 <td>{{call $.Fmt .LiftedAt}} {{.LiftedBy}}</td><td class="reason">{{.LiftReason}}</td></tr>{{end}}</table>{{end}}
 
 {{if .Audit}}<h2>操作记录 Audit trail</h2>
@@ -146,6 +146,7 @@ var confirmLiftPage = template.Must(template.New("confirm-lift").Funcs(consoleFu
 func (o *Office) consoleRoutes(mux *http.ServeMux) {
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, o.logged(pattern, h)) }
 	page("GET /warnings", o.pageMain)
+	page("GET /warnings/{id}/compliance", o.pageCompliance)
 	page("POST /warnings/login", o.pageLogin)
 	page("POST /warnings/logout", o.withSession(false, func(w http.ResponseWriter, r *http.Request, _ Principal) {
 		o.auth.logout(r)

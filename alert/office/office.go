@@ -55,7 +55,9 @@ type Options struct {
 	Notifier notify.Notifier
 	// Observed, if set, adds observed daily AQI before the forecast.
 	Observed ObservedSource
-	Tokens   []Token
+	// Emissions, if set, gives the hourly emission rates the compliance table is computed from.
+	Emissions EmissionSource
+	Tokens    []Token
 	// SessionTTL is how long a console login lasts (default 12 h).
 	SessionTTL time.Duration
 	// RecomputeInterval is the period of the recommendation runner (default 10 min).
