@@ -11,14 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"lantian/alert/aqi"
 	"lantian/alert/assess"
+	"lantian/ingest/mqttpub"
 )
 
 // ReplayOptions configure Replay.
@@ -214,78 +212,21 @@ func Replay(ctx context.Context, o ReplayOptions, rows []assess.Row, progress fu
 	}
 	st.First, st.Last = rows[0].Start, rows[len(rows)-1].Start
 
-	store := paho.NewMemoryStore()
-	opts := paho.NewClientOptions().AddBroker(o.URL).SetClientID(o.ClientID).
-		// A persistent session with the client's store keeps unacknowledged QoS 1 publishes
-		// across a reconnect; paho resends them when the broker is back.
-		SetCleanSession(false).SetStore(store).SetAutoReconnect(true).
-		SetMaxReconnectInterval(5 * time.Second).SetConnectTimeout(10 * time.Second).SetKeepAlive(30 * time.Second)
-	if o.Username != "" {
-		opts.SetUsername(o.Username)
-		opts.SetPassword(o.Password)
+	pub, err := mqttpub.Dial(ctx, mqttpub.Config{URL: o.URL, ClientID: o.ClientID, Username: o.Username,
+		Password: o.Password, QoS: 1, Window: o.Window})
+	if err != nil {
+		return st, fmt.Errorf("replay: %w", err)
 	}
-	client := paho.NewClient(opts)
-	tok := client.Connect()
-	select {
-	case <-tok.Done():
-	case <-ctx.Done():
-		client.Disconnect(0)
-		return st, fmt.Errorf("replay: connect to MQTT broker %s: %w", o.URL, ctx.Err())
-	}
-	if err := tok.Error(); err != nil {
-		return st, fmt.Errorf("replay: connect to MQTT broker %s: %w", o.URL, err)
-	}
-	defer client.Disconnect(250)
-
-	var (
-		sent, published, failed atomic.Int64
-		skipped                 atomic.Int64
-		current                 atomic.Int64
-		errMu                   sync.Mutex
-		firstErr                error
-	)
+	var skipped, current atomic.Int64
 	began := time.Now()
-	snapshot := func() ReplayStats {
+	snapshot := func(c mqttpub.Counts) ReplayStats {
 		s := st
-		s.Sent, s.Published, s.Errors = int(sent.Load()), int(published.Load()), int(failed.Load())
+		s.Sent, s.Published, s.Errors = int(c.Sent), int(c.Published), int(c.Errors)
 		s.Skipped = int(skipped.Load())
 		s.Current = time.Unix(0, current.Load()).In(o.Location)
 		s.Elapsed = time.Since(began)
 		return s
 	}
-	// The channel's capacity is the window: the loop blocks once Window publishes await their
-	// acknowledgement, instead of queueing the whole file inside the client.
-	tokens := make(chan paho.Token, o.Window)
-	abandon := make(chan struct{})
-	waited := make(chan struct{})
-	go func() {
-		defer close(waited)
-		for tok := range tokens {
-			select {
-			case <-tok.Done():
-				if err := tok.Error(); err != nil {
-					if pt, ok := tok.(*paho.PublishToken); ok && pt.MessageID() != 0 {
-						// Failed on a dying connection: the store keeps it and paho resends
-						// it after the reconnect; the final drain below confirms it.
-						published.Add(1)
-						continue
-					}
-					failed.Add(1)
-					errMu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					errMu.Unlock()
-					continue
-				}
-				published.Add(1)
-			case <-abandon:
-				for range tokens {
-				}
-				return
-			}
-		}
-	}()
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
 	go func() {
@@ -298,7 +239,7 @@ func Replay(ctx context.Context, o ReplayOptions, rows []assess.Row, progress fu
 		for {
 			select {
 			case <-t.C:
-				progress(snapshot())
+				progress(snapshot(pub.Counts()))
 			case <-stopProgress:
 				return
 			}
@@ -329,42 +270,19 @@ loop:
 		}
 		current.Store(row.Start.UnixNano())
 		topic, payload := Message(o.TopicPrefix, row, o.Location)
-		select {
-		case tokens <- client.Publish(topic, 1, false, payload):
-			sent.Add(1)
-		case <-ctx.Done():
+		if pub.Publish(ctx, topic, payload) != nil {
 			break loop
 		}
 	}
-	close(tokens)
-	// After a cancellation the publishes in flight get a few seconds, not for ever.
-	var deadline <-chan time.Time
-	if ctx.Err() != nil {
-		deadline = time.After(5 * time.Second)
-	}
-	select {
-	case <-waited:
-	case <-deadline:
-		close(abandon)
-		<-waited
-	}
-	// paho completes tokens of resent publishes before the broker has acknowledged them; an
-	// empty store (no outbound message kept) proves every publish arrived.
-	for pendingOutbound(store) > 0 {
-		if ctx.Err() != nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	counts, err := pub.Close(ctx)
 	close(stopProgress)
 	<-progressDone
-	res := snapshot()
-	res.Published = max(0, min(res.Published, res.Sent-res.Errors-pendingOutbound(store)))
+	res := snapshot(counts)
 	if ctx.Err() != nil {
 		return res, ctx.Err()
 	}
-	if res.Errors > 0 {
-		return res, fmt.Errorf("replay: %d of %d publishes failed, the first with: %w", res.Errors, res.Sent, firstErr)
+	if err != nil {
+		return res, fmt.Errorf("replay: %w", err)
 	}
 	return res, nil
 }
@@ -376,16 +294,6 @@ func hasValue(r assess.Row) bool {
 		}
 	}
 	return false
-}
-
-func pendingOutbound(store paho.Store) int {
-	n := 0
-	for _, k := range store.All() {
-		if strings.HasPrefix(k, "o.") {
-			n++
-		}
-	}
-	return n
 }
 
 // ExpectedDaily computes the offline daily report (lantian assess --report daily) of exactly the

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
+	"lantian/ingest/mqttpub"
 	"lantian/ingest/reading"
 )
 
@@ -88,54 +86,17 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 		return Stats{}, fmt.Errorf("sim: interval %s is not a whole number of %s periods", o.Interval, period)
 	}
 
-	store := paho.NewMemoryStore()
-	client, err := connect(ctx, o, store)
+	pub, err := mqttpub.Dial(ctx, mqttpub.Config{URL: o.URL, ClientID: o.ClientID, Username: o.Username,
+		Password: o.Password, QoS: o.QoS, Window: o.Window})
 	if err != nil {
-		return Stats{}, err
+		return Stats{}, fmt.Errorf("sim: %w", err)
 	}
-	defer client.Disconnect(250)
-
-	var (
-		sent, published, failed atomic.Int64
-		simTime                 atomic.Int64
-		firstErr                error
-		errOnce                 sync.Once
-	)
+	var simTime atomic.Int64
 	began := time.Now()
-	snapshot := func() Stats {
-		return Stats{Sent: sent.Load(), Published: published.Load(), Errors: failed.Load(),
+	snapshot := func(c mqttpub.Counts) Stats {
+		return Stats{Sent: c.Sent, Published: c.Published, Errors: c.Errors,
 			Elapsed: time.Since(began), SimTime: time.Unix(0, simTime.Load()).In(sim.loc)}
 	}
-
-	// The acknowledgement waiter: the channel's capacity is the window of outstanding
-	// publishes, so the loop below blocks instead of queueing without bound.
-	tokens := make(chan paho.Token, o.Window)
-	abandon := make(chan struct{})
-	waited := make(chan struct{})
-	go func() {
-		defer close(waited)
-		for tok := range tokens {
-			select {
-			case <-tok.Done():
-				err := tok.Error()
-				if pt, ok := tok.(*paho.PublishToken); ok && err != nil && o.QoS > 0 && pt.MessageID() != 0 {
-					// A write that failed on a dying connection: the message is in the store
-					// and paho resends it after the reconnect; the final drain confirms it.
-					err = nil
-				}
-				if err != nil {
-					failed.Add(1)
-					errOnce.Do(func() { firstErr = err })
-				} else {
-					published.Add(1)
-				}
-			case <-abandon:
-				for range tokens {
-				}
-				return
-			}
-		}
-	}()
 
 	stopProgress := make(chan struct{})
 	progressDone := make(chan struct{})
@@ -149,7 +110,7 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 		for {
 			select {
 			case <-tick.C:
-				progress(snapshot())
+				progress(snapshot(pub.Counts()))
 			case <-stopProgress:
 				return
 			}
@@ -176,17 +137,13 @@ loop:
 		}
 		simTime.Store(t.UnixNano())
 		for _, m := range sim.Messages(t, period) {
-			if o.Count > 0 && sent.Load() >= int64(o.Count) {
+			if o.Count > 0 && pub.Counts().Sent >= int64(o.Count) {
 				break loop
 			}
 			if pace.wait(ctx) != nil {
 				break loop
 			}
-			tok := client.Publish(prefix+m.Topic, o.QoS, false, m.Payload)
-			select {
-			case tokens <- tok:
-				sent.Add(1)
-			case <-ctx.Done():
+			if pub.Publish(ctx, prefix+m.Topic, m.Payload) != nil {
 				break loop
 			}
 		}
@@ -196,44 +153,12 @@ loop:
 			t = t.Add(o.Interval)
 		}
 	}
-	close(tokens)
-	// A cancelled run still gives the publishes in flight a moment to be acknowledged.
-	var deadline time.Time
-	expired := func() bool {
-		if ctx.Err() == nil {
-			return false
-		}
-		if deadline.IsZero() {
-			deadline = time.Now().Add(5 * time.Second)
-		}
-		return time.Now().After(deadline)
-	}
-	for waiting := true; waiting; {
-		select {
-		case <-waited:
-			waiting = false
-		case <-time.After(10 * time.Millisecond):
-			if expired() {
-				close(abandon)
-				<-waited
-				waiting = false
-			}
-		}
-	}
-	// paho completes the tokens of stored publishes when it queues them again after a
-	// reconnect, before the broker has acknowledged them; the store holds each QoS 1/2 publish
-	// until its acknowledgement, so an empty store is the proof that everything arrived.
-	pending := pendingPublishes(store)
-	for pending > 0 && !expired() {
-		time.Sleep(10 * time.Millisecond)
-		pending = pendingPublishes(store)
-	}
+	counts, err := pub.Close(ctx)
 	close(stopProgress)
 	<-progressDone
-	st := snapshot()
-	st.Published = max(0, min(st.Published, st.Sent-st.Errors-int64(pending)))
-	if st.Errors > 0 {
-		return st, fmt.Errorf("sim: %d of %d publishes failed, the first with: %w", st.Errors, st.Sent, firstErr)
+	st := snapshot(counts)
+	if err != nil {
+		return st, fmt.Errorf("sim: %w", err)
 	}
 	return st, nil
 }
@@ -283,47 +208,6 @@ func (o PublishOptions) withDefaults() (PublishOptions, error) {
 		o.ProgressEvery = 5 * time.Second
 	}
 	return o, nil
-}
-
-// pendingPublishes counts the outbound messages the client still keeps for resending.
-func pendingPublishes(store paho.Store) int {
-	n := 0
-	for _, k := range store.All() {
-		if strings.HasPrefix(k, "o.") {
-			n++
-		}
-	}
-	return n
-}
-
-func connect(ctx context.Context, o PublishOptions, store paho.Store) (paho.Client, error) {
-	opts := paho.NewClientOptions().
-		AddBroker(o.URL).
-		SetClientID(o.ClientID).
-		// A persistent session and the client's store keep unacknowledged QoS 1 publishes
-		// across a reconnect, and paho resends them once the broker is back.
-		SetCleanSession(false).
-		SetStore(store).
-		SetAutoReconnect(true).
-		SetMaxReconnectInterval(5 * time.Second).
-		SetConnectTimeout(10 * time.Second).
-		SetKeepAlive(30 * time.Second)
-	if o.Username != "" {
-		opts.SetUsername(o.Username)
-		opts.SetPassword(o.Password)
-	}
-	client := paho.NewClient(opts)
-	tok := client.Connect()
-	select {
-	case <-tok.Done():
-	case <-ctx.Done():
-		client.Disconnect(0)
-		return nil, fmt.Errorf("sim: connect to MQTT broker %s: %w", o.URL, ctx.Err())
-	}
-	if err := tok.Error(); err != nil {
-		return nil, fmt.Errorf("sim: connect to MQTT broker %s: %w", o.URL, err)
-	}
-	return client, nil
 }
 
 func periodLength(p reading.Period) time.Duration {
