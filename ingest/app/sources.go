@@ -313,22 +313,10 @@ func (m *sourceMonitor) add(r reading.Reading) {
 	}
 	// The reading covers its period, so an hourly record stamped 10:00 shows the outlet
 	// alive until 11:00; a late reading still proves the logger is talking.
-	end := r.Time.Add(periodLength(r.Period))
+	end := r.Time.Add(r.Period.Length())
 	if end.After(m.lastSeen[k]) {
 		m.lastSeen[k] = end
 	}
-}
-
-func periodLength(p reading.Period) time.Duration {
-	switch p {
-	case reading.Minute:
-		return time.Minute
-	case reading.Hour:
-		return time.Hour
-	case reading.Day:
-		return 24 * time.Hour
-	}
-	return 0
 }
 
 func (m *sourceMonitor) midnight(t time.Time) time.Time {

@@ -5,7 +5,6 @@ package localinflux
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	"lantian/ingest/localproc"
 )
@@ -67,7 +65,7 @@ bind-address = "127.0.0.1:%d"
 	confPath := filepath.Join(dir, "influxdb.conf")
 	url := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
 	s := &Server{URL: url, Process: &localproc.Process{Name: "influxd", Bin: bin, Args: []string{"-config", confPath},
-		Ready: func() error { return ping(url + "/ping") }}}
+		Ready: localproc.HTTPReady(url + "/ping")}}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("influx dir: %w", err)
 	}
@@ -91,19 +89,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func ping(u string) error {
-	c := http.Client{Timeout: time.Second}
-	resp, err := c.Get(u)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return errors.New("ping: " + resp.Status)
-	}
-	return nil
 }
 
 // InfluxQL runs a statement against the database and returns the JSON answer.

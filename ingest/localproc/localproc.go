@@ -6,6 +6,7 @@ package localproc
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -124,4 +125,20 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// HTTPReady is a Ready check that wants a 2xx answer from url.
+func HTTPReady(url string) func() error {
+	c := http.Client{Timeout: time.Second}
+	return func() error {
+		resp, err := c.Get(url)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		return nil
+	}
 }

@@ -39,6 +39,19 @@ const (
 	Day      Period = "1d"
 )
 
+// Length is how long the period lasts; real-time readings have none (0).
+func (p Period) Length() time.Duration {
+	switch p {
+	case Minute:
+		return time.Minute
+	case Hour:
+		return time.Hour
+	case Day:
+		return 24 * time.Hour
+	}
+	return 0
+}
+
 // ParsePeriod accepts the contract's spellings; the empty string means real-time.
 func ParsePeriod(s string) (Period, error) {
 	switch Period(s) {

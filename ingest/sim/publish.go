@@ -69,7 +69,7 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 		return Stats{}, err
 	}
 	period := o.Period
-	plen := periodLength(period)
+	plen := period.Length()
 	if o.Interval == 0 {
 		o.Interval = plen
 		if period == reading.RealTime {
@@ -208,18 +208,6 @@ func (o PublishOptions) withDefaults() (PublishOptions, error) {
 		o.ProgressEvery = 5 * time.Second
 	}
 	return o, nil
-}
-
-func periodLength(p reading.Period) time.Duration {
-	switch p {
-	case reading.Minute:
-		return time.Minute
-	case reading.Hour:
-		return time.Hour
-	case reading.Day:
-		return 24 * time.Hour
-	}
-	return 0
 }
 
 func rateInterval(rate float64) time.Duration {

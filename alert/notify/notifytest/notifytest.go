@@ -8,14 +8,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
+	"lantian/ingest/localproc"
+	"lantian/ingest/testenv"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -26,10 +25,8 @@ const Binary = "/usr/bin/prometheus-alertmanager"
 // Alertmanager is a running Alertmanager.
 type Alertmanager struct {
 	// URL is the base URL to configure clients with.
-	URL  string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
+	URL string
+	*localproc.Process
 }
 
 // minimalConfig routes everything to a receiver that notifies nobody: tests read the alerts
@@ -61,55 +58,17 @@ func Start(t testing.TB) *Alertmanager {
 	if err := os.WriteFile(conf, []byte(minimalConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	am := &Alertmanager{URL: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
-	am.cmd = exec.Command(bin,
-		"--config.file="+conf,
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=",
-		"--log.level=warn",
-	)
-	am.cmd.Stdout, am.cmd.Stderr = am.out, am.out
-	if err := am.cmd.Start(); err != nil {
-		t.Fatalf("start alertmanager: %v", err)
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	am := &Alertmanager{URL: "http://" + addr, Process: &localproc.Process{Name: "alertmanager", Bin: bin,
+		Args: []string{"--config.file=" + conf, "--storage.path=" + filepath.Join(dir, "data"),
+			"--web.listen-address=" + addr, "--cluster.listen-address=", "--log.level=warn"},
+		Ready: localproc.HTTPReady("http://" + addr + "/-/ready")}}
+	if err := am.Start(); err != nil {
+		t.Fatal(err)
 	}
-	go func() { _ = am.cmd.Wait(); close(am.done) }()
-	t.Cleanup(am.stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(am.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return am
-			}
-		}
-		select {
-		case <-am.done:
-			t.Fatalf("alertmanager exited before it was ready:\n%s", am.out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("alertmanager not ready within 30s: %v\n%s", err, am.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	t.Cleanup(am.Stop)
+	return am
 }
-
-func (am *Alertmanager) stop() {
-	_ = am.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-am.done:
-	case <-time.After(10 * time.Second):
-		_ = am.cmd.Process.Kill()
-		<-am.done
-	}
-}
-
-// Log is what Alertmanager printed so far.
-func (am *Alertmanager) Log() string { return am.out.String() }
 
 // Alert is an alert as Alertmanager reports it.
 type Alert struct {
@@ -147,31 +106,4 @@ func (am *Alertmanager) Alerts(ctx context.Context) ([]Alert, error) {
 		return nil, fmt.Errorf("decode alerts: %w: %s", err, body)
 	}
 	return out, nil
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
