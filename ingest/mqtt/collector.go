@@ -19,10 +19,11 @@ import (
 	"lantian/ingest/config"
 )
 
-// Handler processes one message. It must call ack exactly once, when the message's outcome
-// (stored reading or dead letter) is durable, or never if it is not (the broker then redelivers
-// it to the next session). It may block; it runs on its own goroutine.
-type Handler func(ctx context.Context, topic string, payload []byte, ack func())
+// Handler processes one message that came off the connection at arrived. It must call ack
+// exactly once, when the message's outcome (stored reading or dead letter) is durable, or never
+// if it is not (the broker then redelivers it to the next session). It may block; it runs on
+// its own goroutine.
+type Handler func(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func())
 
 // inflightWarning is the number of un-acknowledged messages at which the collector warns that
 // the broker's in-flight window is too wide (or unbounded).
@@ -175,6 +176,7 @@ func (c *Collector) onConnect(client paho.Client) {
 }
 
 func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
+	arrived := time.Now()
 	c.mu.RLock()
 	if c.stopping {
 		c.mu.RUnlock()
@@ -202,7 +204,7 @@ func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
 		})
 	}
 	c.workers <- struct{}{}
-	c.handle(c.ctx, msg.Topic(), msg.Payload(), ack)
+	c.handle(c.ctx, msg.Topic(), msg.Payload(), arrived, ack)
 	<-c.workers
 }
 

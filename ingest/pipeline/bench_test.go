@@ -53,7 +53,7 @@ func BenchmarkHandleMessage(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		p.HandleMessage(ctx, topics[i%200], payloads[i%200], ack)
+		p.HandleMessage(ctx, topics[i%200], payloads[i%200], time.Now(), ack)
 		i++
 	}
 	if acked != i {

@@ -87,8 +87,10 @@ func New(cfg Config) *Pipeline {
 // HandleMessage processes one MQTT message. ack is called once the message's readings are
 // durable or the message is a durable dead letter; it is not called when neither could be done
 // (shutdown with InfluxDB and the spool both unavailable), so the broker redelivers it.
-func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, ack func()) {
-	arrived := time.Now()
+//
+// arrived is when the message came off the connection, before it waited for a worker, so that
+// lantian_arrival_to_durable_seconds includes the queueing inside Lantian.
+func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func()) {
 	readings, err := p.decode(topic, payload)
 	var rt *routed
 	if errors.As(err, &rt) {

@@ -62,7 +62,9 @@ func (c *Checker) Check(r reading.Reading) (Accepted, error) {
 	default:
 		return a, reject(ReasonBadTopic, "reading of unknown kind %v", r.Kind)
 	}
-	values := 0
+	if len(r.Values) == 0 {
+		return a, reject(ReasonNoValues, "reading of %s carries no values", r.ID())
+	}
 	for _, v := range r.Values {
 		rg, ok := ranges[v.Name]
 		if !ok {
@@ -77,10 +79,6 @@ func (c *Checker) Check(r reading.Reading) (Accepted, error) {
 		if v.Value < rg.min || v.Value > rg.max {
 			return a, reject(ReasonOutOfRange, "%s = %g is outside the plausible range [%g, %g]", v.Name, v.Value, rg.min, rg.max)
 		}
-		values++
-	}
-	if values == 0 && len(r.Values) == 0 {
-		return a, reject(ReasonNoValues, "reading of %s carries no values", r.ID())
 	}
 	now := time.Now()
 	if c.Now != nil {
