@@ -12,7 +12,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
 )
 
 var beijing = time.FixedZone("CST", 8*3600)

@@ -16,15 +16,15 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"lantian/ingest/app"
-	"lantian/ingest/config"
-	"lantian/ingest/localproc"
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/localproc"
+	"lantian/internal/devenv/testenv"
+	"lantian/service"
+	"lantian/service/config"
 )
 
 // startLantian runs `lantian run` in-process (ingest/app) against the real broker and InfluxDB.
-func startLantian(t *testing.T, mqttURL, influxURL string) *app.Service {
+func startLantian(t *testing.T, mqttURL, influxURL string) *service.Service {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -44,7 +44,7 @@ func startLantian(t *testing.T, mqttURL, influxURL string) *app.Service {
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	svc, err := app.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, err := service.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"lantian/alert/notify"
-	"lantian/alert/notify/notifytest"
+	"lantian/internal/devenv/notifytest"
 )
 
 func value(c prometheus.Counter) float64 {

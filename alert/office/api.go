@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lantian/ingest/reading"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
-
-	"lantian/ingest/validate"
 )
 
 const maxBodyBytes = 1 << 20
@@ -111,7 +110,7 @@ func writeError(w http.ResponseWriter, status int, reason string, err error) {
 
 // writeOfficeError maps the office's errors to status codes.
 func writeOfficeError(w http.ResponseWriter, err error) {
-	var rej *validate.Rejection
+	var rej *reading.Rejection
 	var re *RequestError
 	switch {
 	case errors.As(err, &rej):
@@ -136,7 +135,7 @@ func readBody(r *http.Request) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, &validate.Rejection{Reason: validate.ReasonTooLarge, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
+			return nil, &reading.Rejection{Reason: reading.ReasonTooLarge, Err: fmt.Errorf("body larger than %d bytes", maxBodyBytes)}
 		}
 		return nil, fmt.Errorf("read body: %w", err)
 	}

@@ -14,8 +14,9 @@ import (
 
 	"lantian/alert/aqi"
 	"lantian/alert/warning"
+	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
+	"lantian/ingest/schema"
 )
 
 // Forecast is an air-quality forecast for one area: daily AQI with the primary pollutant for the
@@ -93,7 +94,7 @@ type ForecastChecker struct {
 
 // Decode parses and validates a forecast. topicArea is the area of the MQTT topic (empty for the
 // HTTP API, where the body must name it). Every problem is reported, under the reason code of
-// the first one, as a *validate.Rejection.
+// the first one, as a *reading.Rejection.
 func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time) (Forecast, error) {
 	var w wireForecast
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -101,12 +102,12 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 	dec.UseNumber()
 	if err := dec.Decode(&w); err != nil {
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return Forecast{}, &validate.Rejection{Reason: validate.ReasonUnknownField, Err: fmt.Errorf("forecast: %w", err)}
+			return Forecast{}, &reading.Rejection{Reason: reading.ReasonUnknownField, Err: fmt.Errorf("forecast: %w", err)}
 		}
-		return Forecast{}, &validate.Rejection{Reason: validate.ReasonMalformed, Err: fmt.Errorf("forecast: %w", err)}
+		return Forecast{}, &reading.Rejection{Reason: reading.ReasonMalformed, Err: fmt.Errorf("forecast: %w", err)}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Forecast{}, &validate.Rejection{Reason: validate.ReasonMalformed, Err: errors.New("forecast: data after the JSON object")}
+		return Forecast{}, &reading.Rejection{Reason: reading.ReasonMalformed, Err: errors.New("forecast: data after the JSON object")}
 	}
 	var p problems
 	loc := c.Location
@@ -117,7 +118,7 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 
 	switch {
 	case topicArea != "" && w.Area != "" && w.Area != topicArea:
-		p.add(validate.ReasonTopicMismatch, "area %q in the body differs from %q in the topic", w.Area, topicArea)
+		p.add(reading.ReasonTopicMismatch, "area %q in the body differs from %q in the topic", w.Area, topicArea)
 	case topicArea != "":
 		f.Area = topicArea
 	}
@@ -132,24 +133,24 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 	}
 
 	if w.Issued == "" {
-		p.add(validate.ReasonBadTime, "issued is missing (RFC 3339, e.g. 2024-01-02T16:00:00+08:00)")
+		p.add(reading.ReasonBadTime, "issued is missing (RFC 3339, e.g. 2024-01-02T16:00:00+08:00)")
 	} else if t, err := parseTime(w.Issued, loc); err != nil {
-		p.add(validate.ReasonBadTime, "issued: %v", err)
+		p.add(reading.ReasonBadTime, "issued: %v", err)
 	} else {
 		f.Issued = t
 		switch {
 		case t.After(now.Add(c.MaxFuture)):
-			p.add(validate.ReasonFuture, "issued %s is in the future (now %s)", t.Format(time.RFC3339), now.In(loc).Format(time.RFC3339))
+			p.add(reading.ReasonFuture, "issued %s is in the future (now %s)", t.Format(time.RFC3339), now.In(loc).Format(time.RFC3339))
 		case t.Before(now.Add(-maxForecastAge)):
-			p.add(validate.ReasonTooOld, "issued %s is more than %s ago", t.Format(time.RFC3339), maxForecastAge)
+			p.add(reading.ReasonTooOld, "issued %s is more than %s ago", t.Format(time.RFC3339), maxForecastAge)
 		}
 	}
 
 	switch {
 	case f.Source == "":
-		p.add(validate.ReasonBadValue, "source is missing (who made the forecast, e.g. 自治区环境监测总站)")
+		p.add(reading.ReasonBadValue, "source is missing (who made the forecast, e.g. 自治区环境监测总站)")
 	case len(f.Source) > maxSourceLen || !utf8.ValidString(f.Source) || strings.ContainsFunc(f.Source, func(r rune) bool { return unicode.IsControl(r) || r == '\\' }):
-		p.add(validate.ReasonBadValue, "source must be at most %d bytes of text without control characters or backslashes", maxSourceLen)
+		p.add(reading.ReasonBadValue, "source must be at most %d bytes of text without control characters or backslashes", maxSourceLen)
 	}
 
 	switch {
@@ -171,7 +172,7 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 			fd.AQI = p.aqi(fmt.Sprintf("days[%d].aqi", i), d.AQI)
 			prim, err := normalizePollutant(d.Primary)
 			if err != nil {
-				p.add(validate.ReasonBadValue, "days[%d].primary: %v", i, err)
+				p.add(reading.ReasonBadValue, "days[%d].primary: %v", i, err)
 			}
 			fd.Primary = prim
 			f.Days = append(f.Days, fd)
@@ -194,11 +195,11 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 			t, err := parseTime(h.Start, loc)
 			switch {
 			case err != nil:
-				p.add(validate.ReasonBadTime, "hours[%d].start: %v", i, err)
+				p.add(reading.ReasonBadTime, "hours[%d].start: %v", i, err)
 			case !t.Truncate(time.Hour).Equal(t):
-				p.add(validate.ReasonBadTime, "hours[%d].start %s is not on the hour", i, h.Start)
+				p.add(reading.ReasonBadTime, "hours[%d].start %s is not on the hour", i, h.Start)
 			case i > 0 && !f.Hours[i-1].Start.IsZero() && t.Sub(f.Hours[i-1].Start) != time.Hour:
-				p.add(validate.ReasonBadTime, "hours[%d].start %s does not follow %s by one hour: hours must be consecutive", i, h.Start, f.Hours[i-1].Start.In(loc).Format(time.RFC3339))
+				p.add(reading.ReasonBadTime, "hours[%d].start %s does not follow %s by one hour: hours must be consecutive", i, h.Start, f.Hours[i-1].Start.In(loc).Format(time.RFC3339))
 			}
 			f.Hours = append(f.Hours, HourAQI{Start: t, AQI: p.aqi(fmt.Sprintf("hours[%d].aqi", i), h.AQI)})
 		}
@@ -226,16 +227,16 @@ func (p *problems) add(reason, format string, args ...any) {
 
 func (p *problems) aqi(field string, n json.Number) int {
 	if n == "" {
-		p.add(validate.ReasonBadValue, "%s is missing", field)
+		p.add(reading.ReasonBadValue, "%s is missing", field)
 		return 0
 	}
 	v, err := strconv.Atoi(string(n))
 	if err != nil {
-		p.add(validate.ReasonBadValue, "%s %s is not an integer AQI", field, n)
+		p.add(reading.ReasonBadValue, "%s %s is not an integer AQI", field, n)
 		return 0
 	}
 	if v < 0 || v > 500 {
-		p.add(validate.ReasonOutOfRange, "%s %d outside 0–500 (HJ 633's scale)", field, v)
+		p.add(reading.ReasonOutOfRange, "%s %d outside 0–500 (HJ 633's scale)", field, v)
 	}
 	return v
 }
@@ -248,7 +249,7 @@ func (p *problems) err(area string) error {
 	if area != "" {
 		prefix += " for " + area
 	}
-	return &validate.Rejection{Reason: p.reason, Err: fmt.Errorf("%s: %s", prefix, strings.Join(p.msgs, "; "))}
+	return &reading.Rejection{Reason: p.reason, Err: fmt.Errorf("%s: %s", prefix, strings.Join(p.msgs, "; "))}
 }
 
 // parseTime reads RFC 3339, or a time without offset in the configured zone (as readings do).
@@ -317,7 +318,7 @@ func (f Forecast) lines(loc *time.Location) [][]byte {
 	out := make([][]byte, 0, len(f.Days)+len(f.Hours))
 	for _, d := range f.Days {
 		lead := daysBetween(issuedOn, d.Date)
-		l := newLine("forecast").Tag("area", f.Area).Tag("kind", "daily").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
+		l := newLine(schema.Forecast).Tag("area", f.Area).Tag("kind", "daily").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
 		l.Int("aqi", int64(d.AQI)).Int("issued", f.Issued.Unix())
 		if d.Primary != "" {
 			l.String("primary", d.Primary)
@@ -326,7 +327,7 @@ func (f Forecast) lines(loc *time.Location) [][]byte {
 	}
 	for _, h := range f.Hours {
 		lead := daysBetween(issuedOn, aqi.DateOf(h.Start.In(loc)))
-		l := newLine("forecast").Tag("area", f.Area).Tag("kind", "hourly").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
+		l := newLine(schema.Forecast).Tag("area", f.Area).Tag("kind", "hourly").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
 		l.Int("aqi", int64(h.AQI)).Int("issued", f.Issued.Unix())
 		out = append(out, l.At(h.Start))
 	}

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
+	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 func testRegistry(t testing.TB) *registry.Registry {
@@ -71,36 +71,36 @@ func TestForecastDecodeRejections(t *testing.T) {
 	cases := []struct {
 		name, area, body, reason, text string
 	}{
-		{"malformed", "changji", `{"issued":`, validate.ReasonMalformed, "forecast"},
-		{"trailing", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]} {}`, validate.ReasonMalformed, "data after"},
-		{"unknown field", "changji", `{` + ok + `,"days":[],"aqi":3}`, validate.ReasonUnknownField, `unknown field "aqi"`},
+		{"malformed", "changji", `{"issued":`, reading.ReasonMalformed, "forecast"},
+		{"trailing", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]} {}`, reading.ReasonMalformed, "data after"},
+		{"unknown field", "changji", `{` + ok + `,"days":[],"aqi":3}`, reading.ReasonUnknownField, `unknown field "aqi"`},
 		{"unknown area", "nowhere", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]}`, ReasonUnknownArea, `unknown area "nowhere"`},
 		{"no area", "", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]}`, ReasonUnknownArea, "area is missing"},
 		{"region", "wcs", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]}`, ReasonBadArea, "is a region"},
-		{"topic mismatch", "changji", `{"area":"fukang",` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]}`, validate.ReasonTopicMismatch, "differs"},
-		{"no issued", "changji", `{"source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, validate.ReasonBadTime, "issued is missing"},
-		{"bad issued", "changji", `{"issued":"yesterday","source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, validate.ReasonBadTime, `"yesterday" is not a time`},
-		{"future", "changji", `{"issued":"2024-01-03T16:00:00+08:00","source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, validate.ReasonFuture, "in the future"},
-		{"old", "changji", `{"issued":"2023-12-01T16:00:00+08:00","source":"s","days":[{"date":"2023-12-02","aqi":1}]}`, validate.ReasonTooOld, "ago"},
-		{"no source", "changji", `{"issued":"2024-01-02T16:00:00+08:00","days":[{"date":"2024-01-03","aqi":1}]}`, validate.ReasonBadValue, "source is missing"},
+		{"topic mismatch", "changji", `{"area":"fukang",` + ok + `,"days":[{"date":"2024-01-03","aqi":1}]}`, reading.ReasonTopicMismatch, "differs"},
+		{"no issued", "changji", `{"source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, reading.ReasonBadTime, "issued is missing"},
+		{"bad issued", "changji", `{"issued":"yesterday","source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, reading.ReasonBadTime, `"yesterday" is not a time`},
+		{"future", "changji", `{"issued":"2024-01-03T16:00:00+08:00","source":"s","days":[{"date":"2024-01-03","aqi":1}]}`, reading.ReasonFuture, "in the future"},
+		{"old", "changji", `{"issued":"2023-12-01T16:00:00+08:00","source":"s","days":[{"date":"2023-12-02","aqi":1}]}`, reading.ReasonTooOld, "ago"},
+		{"no source", "changji", `{"issued":"2024-01-02T16:00:00+08:00","days":[{"date":"2024-01-03","aqi":1}]}`, reading.ReasonBadValue, "source is missing"},
 		{"no days", "changji", `{` + ok + `,"days":[]}`, ReasonBadForecast, "days is empty"},
 		{"bad date", "changji", `{` + ok + `,"days":[{"date":"2024-13-01","aqi":1}]}`, ReasonBadDate, `"2024-13-01": want YYYY-MM-DD`},
 		{"gap", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":1},{"date":"2024-01-05","aqi":1}]}`, ReasonBadDate, "2024-01-05 does not follow 2024-01-03: days must be consecutive"},
 		{"backwards", "changji", `{` + ok + `,"days":[{"date":"2024-01-04","aqi":1},{"date":"2024-01-03","aqi":1}]}`, ReasonBadDate, "must be consecutive"},
 		{"past days", "changji", `{` + ok + `,"days":[{"date":"2024-01-01","aqi":1}]}`, ReasonBadDate, "before the issue date"},
 		{"far start", "changji", `{` + ok + `,"days":[{"date":"2024-01-05","aqi":1}]}`, ReasonBadDate, "more than a day after"},
-		{"aqi high", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":501}]}`, validate.ReasonOutOfRange, "days[0].aqi 501 outside 0–500"},
-		{"aqi negative", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":-1}]}`, validate.ReasonOutOfRange, "outside 0–500"},
-		{"aqi decimal", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":120.5}]}`, validate.ReasonBadValue, "120.5 is not an integer AQI"},
-		{"aqi missing", "changji", `{` + ok + `,"days":[{"date":"2024-01-03"}]}`, validate.ReasonBadValue, "days[0].aqi is missing"},
-		{"pollutant", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80,"primary":"dust"}]}`, validate.ReasonBadValue, `unknown pollutant "dust"`},
-		{"hour gap", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80}],"hours":[{"start":"2024-01-03T00:00:00+08:00","aqi":1},{"start":"2024-01-03T02:00:00+08:00","aqi":1}]}`, validate.ReasonBadTime, "hours must be consecutive"},
-		{"hour not on hour", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80}],"hours":[{"start":"2024-01-03T00:30:00+08:00","aqi":1}]}`, validate.ReasonBadTime, "not on the hour"},
+		{"aqi high", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":501}]}`, reading.ReasonOutOfRange, "days[0].aqi 501 outside 0–500"},
+		{"aqi negative", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":-1}]}`, reading.ReasonOutOfRange, "outside 0–500"},
+		{"aqi decimal", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":120.5}]}`, reading.ReasonBadValue, "120.5 is not an integer AQI"},
+		{"aqi missing", "changji", `{` + ok + `,"days":[{"date":"2024-01-03"}]}`, reading.ReasonBadValue, "days[0].aqi is missing"},
+		{"pollutant", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80,"primary":"dust"}]}`, reading.ReasonBadValue, `unknown pollutant "dust"`},
+		{"hour gap", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80}],"hours":[{"start":"2024-01-03T00:00:00+08:00","aqi":1},{"start":"2024-01-03T02:00:00+08:00","aqi":1}]}`, reading.ReasonBadTime, "hours must be consecutive"},
+		{"hour not on hour", "changji", `{` + ok + `,"days":[{"date":"2024-01-03","aqi":80}],"hours":[{"start":"2024-01-03T00:30:00+08:00","aqi":1}]}`, reading.ReasonBadTime, "not on the hour"},
 		{"too many days", "changji", `{` + ok + `,"days":[` + strings.Repeat(`{"date":"2024-01-03","aqi":1},`, 15) + `{"date":"2024-01-03","aqi":1}]}`, ReasonBadForecast, "16 days, more than 15"},
 	}
 	for _, tc := range cases {
 		_, err := c.Decode(tc.area, []byte(tc.body), now)
-		var rej *validate.Rejection
+		var rej *reading.Rejection
 		if !errors.As(err, &rej) {
 			t.Errorf("%s: %v is not a rejection", tc.name, err)
 			continue
@@ -126,7 +126,7 @@ func FuzzForecastDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		fc, err := c.Decode("changji", []byte(body), now)
 		if err != nil {
-			var rej *validate.Rejection
+			var rej *reading.Rejection
 			if !errors.As(err, &rej) {
 				t.Fatalf("not a rejection: %v", err)
 			}

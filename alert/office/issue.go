@@ -14,6 +14,7 @@ import (
 	"lantian/alert/notify"
 	"lantian/alert/warning"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // IssueRequest issues a warning, or changes one when ID is set (empty fields then keep their
@@ -397,7 +398,7 @@ func (o *Office) writeEvent(ctx context.Context, action string, before *Warning,
 	}
 	lines := make([][]byte, 0, len(areas))
 	for _, a := range areas {
-		l := newLine("warning_event").Tag("action", action).Tag("area", a).Tag("level", lvl.String()).
+		l := newLine(schema.WarningEvent).Tag("action", action).Tag("area", a).Tag("level", lvl.String()).
 			Tag("region", w.Region).Tag("warning_id", w.ID)
 		l.String("title", title).String("text", text).String("who", w.UpdatedBy).Int("level_num", int64(lvl)).
 			Int("version", int64(w.Version)).Int("start", w.Start.Unix())

@@ -201,7 +201,7 @@ func (o *Office) Kick() {
 
 // HandleForecast is the route of <prefix>/forecast/<area>: it validates the forecast, makes it
 // durable in InfluxDB, keeps it as the area's latest and re-evaluates the recommendations. A
-// *validate.Rejection means bad input; other errors mean it was not stored.
+// *reading.Rejection means bad input; other errors mean it was not stored.
 func (o *Office) HandleForecast(ctx context.Context, area string, payload []byte) error {
 	_, err := o.TakeForecast(ctx, area, payload)
 	return err

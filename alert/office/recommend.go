@@ -10,6 +10,7 @@ import (
 	"lantian/alert/aqi"
 	"lantian/alert/notify"
 	"lantian/alert/warning"
+	"lantian/ingest/schema"
 )
 
 // AreaRecommendation is the current recommendation for an area or region, as the API and the
@@ -262,7 +263,7 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 	for _, area := range slices.Sorted(maps.Keys(recs)) {
 		r := recs[area]
 		o.m.recommended.WithLabelValues(area).Set(float64(r.Level))
-		l := newLine("warning_recommendation").Tag("action", r.Action.String()).Tag("area", area).
+		l := newLine(schema.WarningRecommendation).Tag("action", r.Action.String()).Tag("area", area).
 			Tag("level", r.Level.String()).Tag("region", r.Region).Tag("scheme", r.Scheme)
 		l.Int("level_num", int64(r.Level)).Int("current_num", int64(r.Current)).Int("forecast_num", int64(r.Forecast)).
 			Bool("lift_met", r.LiftMet).String("reason", r.Reason)

@@ -28,7 +28,6 @@ import (
 	"lantian/alert/assess"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 // Sink makes a derived point durable; influx.Writer is one. line is line protocol without a
@@ -190,7 +189,7 @@ func New(opts Options) (*Assessor, error) {
 
 // Stored takes a reading the pipeline has made durable. It never blocks on anything but a
 // short mutex.
-func (a *Assessor) Stored(acc *validate.Accepted) {
+func (a *Assessor) Stored(acc *reading.Accepted) {
 	if acc.Kind != reading.Air {
 		return
 	}
@@ -225,7 +224,7 @@ func (a *Assessor) Stored(acc *validate.Accepted) {
 
 // Run rebuilds the state from the Source, then assesses queued readings every FlushInterval
 // until ctx ends, and then once more, so results of readings stored before the stop are
-// written (the writer is still running then; see app.Service.Run).
+// written (the writer is still running then; see service.Service.Run).
 func (a *Assessor) Run(ctx context.Context) error {
 	tick := time.NewTicker(a.opts.FlushInterval)
 	defer tick.Stop()

@@ -20,7 +20,6 @@ import (
 	"lantian/alert/stream"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 var shanghai = assess.DefaultLocation()
@@ -78,14 +77,14 @@ type hourData struct {
 	vals    [aqi.NumPollutants]float64 // negative: missing
 }
 
-func accepted(h hourData) *validate.Accepted {
+func accepted(h hourData) *reading.Accepted {
 	r := reading.Reading{Kind: reading.Air, Station: h.station, Time: h.start, Period: reading.Hour}
 	for p, v := range h.vals {
 		if v >= 0 {
 			r.Values = append(r.Values, reading.Value{Name: []string{"pm25", "pm10", "so2", "no2", "co", "o3"}[p], Value: v})
 		}
 	}
-	return &validate.Accepted{Reading: r, County: areaOf[h.station], Area: areaOf[h.station]}
+	return &reading.Accepted{Reading: r, County: areaOf[h.station], Area: areaOf[h.station]}
 }
 
 func newAssessor(t *testing.T, o stream.Options) (*stream.Assessor, *recorder, *prometheus.Registry) {

@@ -4,21 +4,7 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
-	"lantian/ingest/influx"
-)
-
-// Derived measurements (docs/assessment.md "Streaming"). A recomputed hour or day is written
-// again with the same series and timestamp, so it overwrites its earlier value.
-const (
-	MeasurementHourly   = "aqi_hourly"
-	MeasurementDaily    = "aqi_daily"
-	MeasurementProgress = "county_progress"
-)
-
-// Scope tag values.
-const (
-	ScopeStation = "station"
-	ScopeCounty  = "county"
+	"lantian/ingest/schema"
 )
 
 var iaqiField = [aqi.NumPollutants]string{"iaqi_pm25", "iaqi_pm10", "iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3"}
@@ -28,7 +14,7 @@ var dailyField = [aqi.NumPollutants]string{"pm25", "pm10", "so2", "no2", "co", "
 // result writes the AQI fields. `published` is always written, and `primary` always (empty
 // when none), so an overwrite never leaves a stale primary behind; aqi, level and category
 // exist only when an AQI may be published.
-func result(l *influx.Line, res aqi.Result) {
+func result(l *schema.Line, res aqi.Result) {
 	l.Bool("published", res.Published)
 	if res.Published {
 		l.Int("aqi", int64(res.AQI))
@@ -39,19 +25,19 @@ func result(l *influx.Line, res aqi.Result) {
 }
 
 // scoped starts a point of a station or a county.
-func scoped(measurement string, size int, area, county string, isCounty bool, station string) *influx.Line {
-	l := influx.NewLine(measurement, size).Tag("area", area).Tag("county", county)
+func scoped(measurement string, size int, area, county string, isCounty bool, station string) *schema.Line {
+	l := schema.NewLine(measurement, size).Tag("area", area).Tag("county", county)
 	if isCounty {
-		return l.Tag("scope", ScopeCounty)
+		return l.Tag("scope", schema.ScopeCounty)
 	}
-	return l.Tag("scope", ScopeStation).Tag("station", station)
+	return l.Tag("scope", schema.ScopeStation).Tag("station", station)
 }
 
 // hourlyLine: aqi_hourly,area=…,county=…,scope=station|county[,station=…] fields, at the hour's
 // start. iaqi_<pollutant> fields are the individual indices that could be computed (iaqi_so2 is
 // the 24-h one in the 2012 SO2 > 800 case).
 func hourlyLine(k hourKey, county, area string, res aqi.Result) []byte {
-	l := scoped(MeasurementHourly, 256, area, county, k.county, k.name)
+	l := scoped(schema.AQIHourly, 256, area, county, k.county, k.name)
 	result(l, res)
 	for _, sub := range res.Sub {
 		if sub.Valid {
@@ -65,7 +51,7 @@ func hourlyLine(k hourKey, county, area string, res aqi.Result) []byte {
 // (rounded; o3_8h the daily max 8-h mean, o3_1h the daily max 1-h value), `valid` (every daily
 // indicator met its data rule) and `final` (the day is past its end plus the lateness).
 func dailyLine(k dayKey, county, area string, ds *dayState, zone *time.Location) []byte {
-	l := scoped(MeasurementDaily, 320, area, county, k.county, k.name)
+	l := scoped(schema.AQIDaily, 320, area, county, k.county, k.name)
 	result(l, ds.rec.Result)
 	// Concentrations are written as the exact decimal text of the rounded value (CO mg/m³
 	// with one decimal), as the offline daily report prints them.
@@ -84,7 +70,7 @@ func dailyLine(k dayKey, county, area string, ds *dayState, zone *time.Location)
 
 // progressLine: county_progress,area=…,county=… at the as-of day's start.
 func progressLine(county, area string, p Progress, zone *time.Location) []byte {
-	l := influx.NewLine(MeasurementProgress, 256).Tag("area", area).Tag("county", county)
+	l := schema.NewLine(schema.CountyProgress, 256).Tag("area", area).Tag("county", county)
 	l.Int("days", int64(p.Stats.Days))
 	l.Int("valid_days", int64(p.Stats.ValidDays))
 	l.Int("good_days", int64(p.Stats.GoodDays))

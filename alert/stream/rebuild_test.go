@@ -15,7 +15,7 @@ import (
 	"lantian/alert/stream"
 	"lantian/ingest/influx"
 	"lantian/ingest/reading"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
 )
 
 // render prints a snapshot's results in a comparable form (big.Rat internals need not be equal

@@ -10,6 +10,7 @@ import (
 
 	"lantian/alert/aqi"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 const hour = int64(time.Hour / time.Second)
@@ -380,7 +381,7 @@ func (s *state) hourResult(k hourKey, emit emitFunc) {
 		}
 	}
 	if emit != nil {
-		emit(MeasurementHourly, hourlyLine(k, county, area, res))
+		emit(schema.AQIHourly, hourlyLine(k, county, area, res))
 	}
 }
 
@@ -424,7 +425,7 @@ func (s *state) stationDay(k dayKey, emit emitFunc) {
 	}
 	s.setFinal(k, ds)
 	if emit != nil {
-		emit(MeasurementDaily, dailyLine(k, st.county, st.area, ds, s.o.Location))
+		emit(schema.AQIDaily, dailyLine(k, st.county, st.area, ds, s.o.Location))
 	}
 	s.dirtyDays[dayKey{county: true, name: st.county, date: k.date}] = struct{}{}
 }
@@ -465,7 +466,7 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 	ds.complete = aqi.DayDetail{Day: day}.Complete(rules)
 	s.setFinal(k, ds)
 	if emit != nil {
-		emit(MeasurementDaily, dailyLine(k, c.id, c.area, ds, s.o.Location))
+		emit(schema.AQIDaily, dailyLine(k, c.id, c.area, ds, s.o.Location))
 	}
 	pk := progressKey{county: c.id, year: k.date.Year}
 	if d, ok := s.dirtyProgress[pk]; !ok || k.date.Before(d) {
@@ -502,7 +503,7 @@ func (s *state) progressFrom(k progressKey, from aqi.Date, emit emitFunc) {
 		}
 		p := s.progressAsOf(c.id, jan1, r.Date, recs)
 		if emit != nil {
-			emit(MeasurementProgress, progressLine(c.id, c.area, p, s.o.Location))
+			emit(schema.CountyProgress, progressLine(c.id, c.area, p, s.o.Location))
 		}
 		if r.Date == last && !last.Before(c.latestProgress) {
 			c.latestProgress = last

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"lantian/ingest/localinflux"
+	"lantian/internal/devenv/localinflux"
 )
 
 // process is a child process the bench started and stops.

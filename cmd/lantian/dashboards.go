@@ -12,7 +12,7 @@ import (
 	"github.com/grafana-tools/sdk"
 
 	"lantian/dashboards"
-	"lantian/ingest/config"
+	"lantian/service/config"
 )
 
 const dashboardsUsage = `usage:

@@ -21,14 +21,14 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"lantian/alert/aqi"
-	"lantian/ingest/app"
-	"lantian/ingest/broker"
-	"lantian/ingest/config"
 	"lantian/ingest/hj212"
-	"lantian/ingest/localinflux"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
 	"lantian/ingest/validate"
+	"lantian/internal/devenv/broker"
+	"lantian/internal/devenv/localinflux"
+	"lantian/service"
+	"lantian/service/config"
 )
 
 // demoCmd runs the whole pipeline on this machine: an embedded MQTT broker, a local InfluxDB,
@@ -109,7 +109,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Resolve(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	svc, err := app.New(cfg, log)
+	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -413,7 +413,7 @@ type demoStatus struct {
 }
 
 // gather reads the status line's figures from the service's own metrics.
-func gather(svc *app.Service) demoStatus {
+func gather(svc *service.Service) demoStatus {
 	var s demoStatus
 	families, err := svc.Registry.Gather()
 	if err != nil {

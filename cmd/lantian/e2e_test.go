@@ -14,7 +14,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
 )
 
 // buildBinary builds the lantian binary once per test run.

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"lantian/ingest/app"
 	"lantian/ingest/hj212"
+	"lantian/service"
 )
 
 func hj212Cmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,7 +94,7 @@ func hj212Serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc, err := app.New(cfg, log)
+	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 
-	"lantian/ingest/app"
-	"lantian/ingest/config"
+	"lantian/service"
+	"lantian/service/config"
 )
 
 // defaultConfigPath is used when --config is not given and the file exists, so that
@@ -67,7 +67,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	svc, err := app.New(cfg, log)
+	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
 	}

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"lantian/ingest/config"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
+	"lantian/service/config"
 )
 
 func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

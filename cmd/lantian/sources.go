@@ -12,8 +12,8 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api"
 
 	"lantian/alert/source"
-	"lantian/ingest/config"
 	"lantian/ingest/reading"
+	"lantian/service/config"
 )
 
 // sourcesCmd is `lantian sources report --from YYYY-MM-DD --to YYYY-MM-DD`: the per-outlet CSV

@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"lantian/alert/source"
-	"lantian/ingest/config"
-	"lantian/ingest/localinflux"
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/localinflux"
+	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 func TestSourcesReportFromStoredReadings(t *testing.T) {

@@ -4,13 +4,7 @@ package influx
 
 import (
 	"lantian/ingest/reading"
-	"lantian/ingest/validate"
-)
-
-// Measurement names of the data contract.
-const (
-	MeasurementAir      = "air"
-	MeasurementEmission = "emission"
+	"lantian/ingest/schema"
 )
 
 // EncodeLine encodes a reading as one point of line protocol in nanosecond precision. The
@@ -20,13 +14,13 @@ const (
 //
 // The same reading always yields the same series and timestamp, so a redelivered duplicate
 // overwrites itself.
-func EncodeLine(a *validate.Accepted) []byte {
-	var l *Line
+func EncodeLine(a *reading.Accepted) []byte {
+	var l *schema.Line
 	if a.Kind == reading.Source {
-		l = NewLine(MeasurementEmission, 256).Tag("area", a.Area).Tag("county", a.County).
+		l = schema.NewLine(schema.Emission, 256).Tag("area", a.Area).Tag("county", a.County).
 			Tag("industry", a.Industry).Tag("outlet", a.Outlet).Tag("period", string(a.Period)).Tag("source", a.Source)
 	} else {
-		l = NewLine(MeasurementAir, 256).Tag("area", a.Area).Tag("county", a.County).
+		l = schema.NewLine(schema.Air, 256).Tag("area", a.Area).Tag("county", a.County).
 			Tag("period", string(a.Period)).Tag("station", a.Station)
 	}
 	for _, v := range a.Values {

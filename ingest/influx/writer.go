@@ -14,8 +14,8 @@ import (
 	ihttp "github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"lantian/ingest/reading"
 	"lantian/ingest/spool"
-	"lantian/ingest/validate"
 )
 
 // ErrClosed is given to the done callback of readings submitted after the writer stopped.
@@ -257,7 +257,7 @@ func (w *Writer) writeEach(ctx context.Context, body []byte, refusal error) erro
 func (w *Writer) bisect(ctx context.Context, lines [][]byte, refusal error) error {
 	if len(lines) == 1 {
 		w.m.rejectedPoints.Inc()
-		if err := w.dead.Put("influx", "", lines[0], validate.ReasonInfluxRejected, refusal); err != nil {
+		if err := w.dead.Put("influx", "", lines[0], reading.ReasonInfluxRejected, refusal); err != nil {
 			return fmt.Errorf("keep refused point as dead letter: %w", err)
 		}
 		return nil

@@ -16,7 +16,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"lantian/ingest/config"
+	"lantian/service/config"
 )
 
 // Handler processes one message that came off the connection at arrived. It must call ack

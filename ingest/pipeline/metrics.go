@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lantian/ingest/reading"
-	"lantian/ingest/validate"
 )
 
 // Metrics are the pipeline's Prometheus series. Per-station series are kept only for registered
@@ -92,7 +91,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) stored(a *validate.Accepted) {
+func (m *Metrics) stored(a *reading.Accepted) {
 	now := m.now()
 	if a.Kind == reading.Source {
 		m.storedSource.Inc()
@@ -120,7 +119,7 @@ func (m *Metrics) stored(a *validate.Accepted) {
 	}
 }
 
-func (m *Metrics) seriesOf(a *validate.Accepted) *seriesSet {
+func (m *Metrics) seriesOf(a *reading.Accepted) *seriesSet {
 	key := a.Kind.String() + "/" + a.ID()
 	if s, ok := m.series.Load(key); ok {
 		return s.(*seriesSet)

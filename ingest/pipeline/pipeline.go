@@ -37,12 +37,12 @@ type DeadLetters interface {
 // Observer is told about every reading once it is durable, in no particular order across
 // stations. It must not block: derived figures (AQI, exceedances) are computed from it.
 type Observer interface {
-	Stored(a *validate.Accepted)
+	Stored(a *reading.Accepted)
 }
 
 // RouteHandler takes the messages of an extra topic family (e.g. lantian/forecast/<area>): key
 // is the rest of the topic after the family. It returns once the message's effect is durable;
-// a *validate.Rejection sends the message to dead letters, any other error leaves it
+// a *reading.Rejection sends the message to dead letters, any other error leaves it
 // unacknowledged so that the broker delivers it again.
 type RouteHandler func(ctx context.Context, key string, payload []byte) error
 
@@ -103,7 +103,7 @@ func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []by
 	}
 	p.Store(ctx, readings, func(err error) {
 		if err != nil {
-			var rej *validate.Rejection
+			var rej *reading.Rejection
 			if errors.As(err, &rej) {
 				p.refuse("mqtt", topic, payload, err, ack)
 			}
@@ -118,7 +118,7 @@ func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, erro
 	m := p.cfg.Metrics
 	if len(payload) > p.cfg.MaxPayloadBytes {
 		m.messages.WithLabelValues("oversize").Inc()
-		return nil, &validate.Rejection{Reason: validate.ReasonTooLarge,
+		return nil, &reading.Rejection{Reason: reading.ReasonTooLarge,
 			Err: fmt.Errorf("payload of %d bytes exceeds mqtt.max_payload_bytes %d", len(payload), p.cfg.MaxPayloadBytes)}
 	}
 	switch {
@@ -134,7 +134,7 @@ func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, erro
 		m.messages.WithLabelValues("source").Inc()
 		src, out, ok := strings.Cut(topic[len(p.source):], "/")
 		if !ok || strings.Contains(out, "/") {
-			return nil, &validate.Rejection{Reason: validate.ReasonBadTopic, Err: fmt.Errorf("topic %q is not %ssource/<source>/<outlet>", topic, p.cfg.TopicPrefix+"/")}
+			return nil, &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not %ssource/<source>/<outlet>", topic, p.cfg.TopicPrefix+"/")}
 		}
 		r, err := validate.DecodeSource(src, out, payload)
 		if err != nil {
@@ -144,13 +144,13 @@ func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, erro
 	case strings.HasPrefix(topic, p.hj212):
 		m.messages.WithLabelValues("hj212").Inc()
 		if p.cfg.HJ212 == nil {
-			return nil, &validate.Rejection{Reason: validate.ReasonHJ212, Err: errors.New("no HJ 212 decoder is configured")}
+			return nil, &reading.Rejection{Reason: reading.ReasonHJ212, Err: errors.New("no HJ 212 decoder is configured")}
 		}
 		rs, err := p.cfg.HJ212.DecodePackets(topic[len(p.hj212):], payload)
 		if err != nil {
-			var rej *validate.Rejection
+			var rej *reading.Rejection
 			if !errors.As(err, &rej) {
-				err = &validate.Rejection{Reason: validate.ReasonHJ212, Err: err}
+				err = &reading.Rejection{Reason: reading.ReasonHJ212, Err: err}
 			}
 			return nil, err
 		}
@@ -161,7 +161,7 @@ func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, erro
 		return nil, &routed{family: family, key: key}
 	}
 	m.messages.WithLabelValues("unknown").Inc()
-	return nil, &validate.Rejection{Reason: validate.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+	return nil, &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
 }
 
 // routed marks a message for an extra route rather than the reading decoders.
@@ -171,7 +171,7 @@ func (r *routed) Error() string { return "routed to " + r.family }
 
 func (p *Pipeline) handleRoute(ctx context.Context, rt *routed, topic string, payload []byte, ack func()) {
 	err := p.cfg.Routes[rt.family](ctx, rt.key, payload)
-	var rej *validate.Rejection
+	var rej *reading.Rejection
 	switch {
 	case err == nil:
 		ack()
@@ -183,10 +183,10 @@ func (p *Pipeline) handleRoute(ctx context.Context, rt *routed, topic string, pa
 }
 
 // Store validates readings and makes them durable; done gets nil once all are stored, a
-// *validate.Rejection if one is invalid (nothing is stored then), or the storage error.
+// *reading.Rejection if one is invalid (nothing is stored then), or the storage error.
 // The HJ 212 gateway uses it directly.
 func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(error)) {
-	accepted := make([]validate.Accepted, 0, len(rs))
+	accepted := make([]reading.Accepted, 0, len(rs))
 	for _, r := range rs {
 		a, err := p.cfg.Checker.Check(r)
 		if err != nil {
@@ -239,7 +239,7 @@ func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
 
 // refuse counts, logs (rate-limited) and keeps a refused message, then acknowledges it.
 func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
-	reason := validate.ReasonOf(err)
+	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
 	p.logs.warn(reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
 	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
@@ -252,7 +252,7 @@ func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack f
 
 // Refuse keeps refused input from another origin (the HJ 212 gateway) as a dead letter.
 func (p *Pipeline) Refuse(origin, topic string, payload []byte, err error) error {
-	reason := validate.ReasonOf(err)
+	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
 	p.logs.warn(reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
 	return p.cfg.DeadLetters.Put(origin, topic, payload, reason, err)

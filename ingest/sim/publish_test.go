@@ -18,7 +18,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"lantian/ingest/reading"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
 )
 
 // receiver collects what an embedded broker's inline subscriber receives on lantian/#.

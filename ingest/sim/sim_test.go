@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"lantian/ingest/config"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/validate"
+	"lantian/service/config"
 )
 
 // sampleConfig is the sample registry of deploy/lantian.yaml, resolved.

@@ -10,7 +10,6 @@ import (
 
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 // Latest is the last stored reading of one station or outlet.
@@ -63,7 +62,7 @@ func NewBoard(reg *registry.Registry, silence time.Duration) *Board {
 }
 
 // Stored implements pipeline.Observer. Older readings arriving late do not replace newer ones.
-func (b *Board) Stored(a *validate.Accepted) {
+func (b *Board) Stored(a *reading.Accepted) {
 	key := a.Kind.String() + "/" + a.ID()
 	b.mu.Lock()
 	defer b.mu.Unlock()

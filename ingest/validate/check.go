@@ -1,3 +1,6 @@
+// Package validate checks decoded readings against the registry, physical ranges and the clock.
+// Everything it refuses comes back as a *reading.Rejection with a stable reason code used in
+// metrics and dead letters.
 package validate
 
 import (
@@ -6,21 +9,6 @@ import (
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 )
-
-// Accepted is a validated reading with the registry facts stored beside it as tags.
-type Accepted struct {
-	reading.Reading
-	// County is the registered county or park of the station or source: the unit of targets
-	// and rankings.
-	County string
-	// Area is the key region the county belongs to (wcs for 乌-昌-石), or the county itself.
-	Area string
-	// Industry is the source's industry (Kind Source only).
-	Industry string
-	// Unregistered marks a reading of a station not in the registry, accepted because
-	// accept_unknown_stations is on.
-	Unregistered bool
-}
 
 // Checker validates decoded readings. It is safe for concurrent use.
 type Checker struct {
@@ -33,8 +21,8 @@ type Checker struct {
 }
 
 // Check validates r against the registry, the physical ranges and the clock.
-func (c *Checker) Check(r reading.Reading) (Accepted, error) {
-	a := Accepted{Reading: r}
+func (c *Checker) Check(r reading.Reading) (reading.Accepted, error) {
+	a := reading.Accepted{Reading: r}
 	var ranges map[string]fieldRange
 	switch r.Kind {
 	case reading.Air:
@@ -45,39 +33,39 @@ func (c *Checker) Check(r reading.Reading) (Accepted, error) {
 			a.County, a.Area = st.Area, c.regionOf(st.Area)
 		case c.AcceptUnknown:
 			if err := registry.CheckID(r.Station); err != nil {
-				return a, reject(ReasonBadTopic, "unregistered station: %v", err)
+				return a, reading.Reject(reading.ReasonBadTopic, "unregistered station: %v", err)
 			}
 			a.Area, a.County, a.Unregistered = registry.UnknownCounty, registry.UnknownCounty, true
 		default:
-			return a, reject(ReasonUnknownStation, "station %q is not in the registry", r.Station)
+			return a, reading.Reject(reading.ReasonUnknownStation, "station %q is not in the registry", r.Station)
 		}
 	case reading.Source:
 		ranges = sourceFields
 		ref, ok := c.Registry.Outlet(r.Source, r.Outlet)
 		if !ok {
-			return a, reject(ReasonUnknownOutlet, "outlet %s/%s is not in the registry", r.Source, r.Outlet)
+			return a, reading.Reject(reading.ReasonUnknownOutlet, "outlet %s/%s is not in the registry", r.Source, r.Outlet)
 		}
 		a.County, a.Area = ref.Source.Area, c.regionOf(ref.Source.Area)
 		a.Industry = ref.Source.Industry
 	default:
-		return a, reject(ReasonBadTopic, "reading of unknown kind %v", r.Kind)
+		return a, reading.Reject(reading.ReasonBadTopic, "reading of unknown kind %v", r.Kind)
 	}
 	if len(r.Values) == 0 {
-		return a, reject(ReasonNoValues, "reading of %s carries no values", r.ID())
+		return a, reading.Reject(reading.ReasonNoValues, "reading of %s carries no values", r.ID())
 	}
 	for _, v := range r.Values {
 		rg, ok := ranges[v.Name]
 		if !ok {
-			return a, reject(ReasonUnknownField, "%s reading has no field %q", r.Kind, v.Name)
+			return a, reading.Reject(reading.ReasonUnknownField, "%s reading has no field %q", r.Kind, v.Name)
 		}
 		if v.NoValue {
 			continue
 		}
 		if v.Value != v.Value || v.Value > 1e300 || v.Value < -1e300 {
-			return a, reject(ReasonNonFinite, "%s is %v", v.Name, v.Value)
+			return a, reading.Reject(reading.ReasonNonFinite, "%s is %v", v.Name, v.Value)
 		}
 		if v.Value < rg.min || v.Value > rg.max {
-			return a, reject(ReasonOutOfRange, "%s = %g is outside the plausible range [%g, %g]", v.Name, v.Value, rg.min, rg.max)
+			return a, reading.Reject(reading.ReasonOutOfRange, "%s = %g is outside the plausible range [%g, %g]", v.Name, v.Value, rg.min, rg.max)
 		}
 	}
 	now := time.Now()
@@ -86,9 +74,9 @@ func (c *Checker) Check(r reading.Reading) (Accepted, error) {
 	}
 	switch {
 	case r.Time.After(now.Add(c.MaxFuture)):
-		return a, reject(ReasonFuture, "time %s is %s ahead of the clock (max %s)", r.Time.Format(time.RFC3339), r.Time.Sub(now).Round(time.Second), c.MaxFuture)
+		return a, reading.Reject(reading.ReasonFuture, "time %s is %s ahead of the clock (max %s)", r.Time.Format(time.RFC3339), r.Time.Sub(now).Round(time.Second), c.MaxFuture)
 	case r.Time.Before(now.Add(-c.MaxAge)):
-		return a, reject(ReasonTooOld, "time %s is older than %s", r.Time.Format(time.RFC3339), c.MaxAge)
+		return a, reading.Reject(reading.ReasonTooOld, "time %s is older than %s", r.Time.Format(time.RFC3339), c.MaxAge)
 	}
 	return a, nil
 }

@@ -141,24 +141,24 @@ func decodeStrict(payload []byte, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return &Rejection{Reason: ReasonUnknownField, Err: err}
+			return &reading.Rejection{Reason: reading.ReasonUnknownField, Err: err}
 		}
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) && ute.Field != "" {
-			return reject(ReasonBadValue, "field %q: %v", ute.Field, err)
+			return reading.Reject(reading.ReasonBadValue, "field %q: %v", ute.Field, err)
 		}
 		var bv *badValueError
 		if errors.As(err, &bv) {
-			return &Rejection{Reason: ReasonBadValue, Err: err}
+			return &reading.Rejection{Reason: reading.ReasonBadValue, Err: err}
 		}
 		var bt *badTimeError
 		if errors.As(err, &bt) {
-			return &Rejection{Reason: ReasonBadTime, Err: err}
+			return &reading.Rejection{Reason: reading.ReasonBadTime, Err: err}
 		}
-		return &Rejection{Reason: ReasonMalformed, Err: err}
+		return &reading.Rejection{Reason: reading.ReasonMalformed, Err: err}
 	}
 	if dec.More() {
-		return reject(ReasonMalformed, "trailing data after the JSON object")
+		return reading.Reject(reading.ReasonMalformed, "trailing data after the JSON object")
 	}
 	return nil
 }
@@ -175,10 +175,10 @@ func DecodeAir(topicStation string, payload []byte) (reading.Reading, error) {
 	case station == "":
 		station = topicStation
 	case topicStation != "" && station != topicStation:
-		return reading.Reading{}, reject(ReasonTopicMismatch, "payload station %q published on the topic of station %q", station, topicStation)
+		return reading.Reading{}, reading.Reject(reading.ReasonTopicMismatch, "payload station %q published on the topic of station %q", station, topicStation)
 	}
 	if station == "" {
-		return reading.Reading{}, reject(ReasonBadTopic, "no station in topic or payload")
+		return reading.Reading{}, reading.Reject(reading.ReasonBadTopic, "no station in topic or payload")
 	}
 	r := reading.Reading{Kind: reading.Air, Station: station}
 	fields := [...]struct {
@@ -209,10 +209,10 @@ func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Read
 		out = topicOutlet
 	}
 	if (topicSource != "" && src != topicSource) || (topicOutlet != "" && out != topicOutlet) {
-		return reading.Reading{}, reject(ReasonTopicMismatch, "payload outlet %s/%s published on the topic of %s/%s", src, out, topicSource, topicOutlet)
+		return reading.Reading{}, reading.Reject(reading.ReasonTopicMismatch, "payload outlet %s/%s published on the topic of %s/%s", src, out, topicSource, topicOutlet)
 	}
 	if src == "" || out == "" {
-		return reading.Reading{}, reject(ReasonBadTopic, "no source/outlet in topic or payload")
+		return reading.Reading{}, reading.Reject(reading.ReasonBadTopic, "no source/outlet in topic or payload")
 	}
 	r := reading.Reading{Kind: reading.Source, Source: src, Outlet: out}
 	fields := [...]struct {
@@ -233,23 +233,23 @@ func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Read
 
 func finish(r *reading.Reading, ts timestamp, period string, flags map[string]string) error {
 	if !ts.set {
-		return reject(ReasonBadTime, "time is missing")
+		return reading.Reject(reading.ReasonBadTime, "time is missing")
 	}
 	r.Time = ts.t
 	p, err := reading.ParsePeriod(period)
 	if err != nil {
-		return &Rejection{Reason: ReasonBadPeriod, Err: err}
+		return &reading.Rejection{Reason: reading.ReasonBadPeriod, Err: err}
 	}
 	r.Period = p
 	for _, v := range r.Values {
 		if math.IsNaN(v.Value) || math.IsInf(v.Value, 0) {
-			return reject(ReasonNonFinite, "%s is %v", v.Name, v.Value)
+			return reading.Reject(reading.ReasonNonFinite, "%s is %v", v.Name, v.Value)
 		}
 	}
 	for name, text := range flags {
 		f, err := reading.ParseFlag(text)
 		if err != nil {
-			return reject(ReasonBadFlag, "flags.%s: %v", name, err)
+			return reading.Reject(reading.ReasonBadFlag, "flags.%s: %v", name, err)
 		}
 		found := false
 		for i := range r.Values {

@@ -3,6 +3,7 @@ package validate
 import (
 	"bufio"
 	"fmt"
+	"lantian/ingest/reading"
 	"math"
 	"os"
 	"strings"
@@ -58,14 +59,14 @@ func FuzzDecodeAir(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload string) {
 		r, err := DecodeAir("cj-01", []byte(payload))
 		if err != nil {
-			if ReasonOf(err) == "internal" {
+			if reading.ReasonOf(err) == "internal" {
 				t.Fatalf("decode error without a reason: %v", err)
 			}
 			return
 		}
 		a, err := c.Check(r)
 		if err != nil {
-			if ReasonOf(err) == "internal" {
+			if reading.ReasonOf(err) == "internal" {
 				t.Fatalf("check error without a reason: %v", err)
 			}
 			return
@@ -88,12 +89,12 @@ func FuzzDecodeSource(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload string) {
 		r, err := DecodeSource("px-power", "DA001", []byte(payload))
 		if err != nil {
-			if ReasonOf(err) == "internal" {
+			if reading.ReasonOf(err) == "internal" {
 				t.Fatalf("decode error without a reason: %v", err)
 			}
 			return
 		}
-		if _, err := c.Check(r); err != nil && ReasonOf(err) == "internal" {
+		if _, err := c.Check(r); err != nil && reading.ReasonOf(err) == "internal" {
 			t.Fatalf("check error without a reason: %v", err)
 		}
 	})

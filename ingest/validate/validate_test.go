@@ -79,29 +79,29 @@ func TestFlagsAreKeptAndAFlagWithoutValueIsAllowed(t *testing.T) {
 
 func TestRejectionsCarryTheirReason(t *testing.T) {
 	cases := []struct{ name, topicStation, payload, reason string }{
-		{"truncated", "cj-01", `{"time":1768039200,"pm25":`, ReasonMalformed},
-		{"not JSON", "cj-01", "\x00\x01garbage", ReasonMalformed},
-		{"array", "cj-01", `[1,2]`, ReasonMalformed},
-		{"two objects", "cj-01", `{"time":1768039200,"pm25":1}{"time":1768039200,"pm25":1}`, ReasonMalformed},
-		{"unknown field", "cj-01", `{"time":1768039200,"pm25":1,"aqi":50}`, ReasonUnknownField},
-		{"text value", "cj-01", `{"time":1768039200,"pm25":"high"}`, ReasonBadValue},
-		{"object value", "cj-01", `{"time":1768039200,"pm25":{"v":1}}`, ReasonBadValue},
-		{"NaN", "cj-01", `{"time":1768039200,"pm25":"NaN"}`, ReasonNonFinite},
-		{"Infinity", "cj-01", `{"time":1768039200,"pm25":"-Inf"}`, ReasonNonFinite},
-		{"overflow", "cj-01", `{"time":1768039200,"pm25":1e400}`, ReasonNonFinite},
-		{"no time", "cj-01", `{"pm25":1}`, ReasonBadTime},
-		{"local time without offset", "cj-01", `{"time":"2026-01-10 10:00","pm25":1}`, ReasonBadTime},
-		{"time as object", "cj-01", `{"time":{"s":1},"pm25":1}`, ReasonBadTime},
-		{"station as number", "", `{"station":7,"time":1768039200,"pm25":1}`, ReasonBadValue},
-		{"bad period", "cj-01", `{"time":1768039200,"period":"2h","pm25":1}`, ReasonBadPeriod},
-		{"bad flag", "cj-01", `{"time":1768039200,"pm25":1,"flags":{"pm25":"X"}}`, ReasonBadFlag},
-		{"station mismatch", "cj-01", `{"station":"qt-01","time":1768039200,"pm25":1}`, ReasonTopicMismatch},
+		{"truncated", "cj-01", `{"time":1768039200,"pm25":`, reading.ReasonMalformed},
+		{"not JSON", "cj-01", "\x00\x01garbage", reading.ReasonMalformed},
+		{"array", "cj-01", `[1,2]`, reading.ReasonMalformed},
+		{"two objects", "cj-01", `{"time":1768039200,"pm25":1}{"time":1768039200,"pm25":1}`, reading.ReasonMalformed},
+		{"unknown field", "cj-01", `{"time":1768039200,"pm25":1,"aqi":50}`, reading.ReasonUnknownField},
+		{"text value", "cj-01", `{"time":1768039200,"pm25":"high"}`, reading.ReasonBadValue},
+		{"object value", "cj-01", `{"time":1768039200,"pm25":{"v":1}}`, reading.ReasonBadValue},
+		{"NaN", "cj-01", `{"time":1768039200,"pm25":"NaN"}`, reading.ReasonNonFinite},
+		{"Infinity", "cj-01", `{"time":1768039200,"pm25":"-Inf"}`, reading.ReasonNonFinite},
+		{"overflow", "cj-01", `{"time":1768039200,"pm25":1e400}`, reading.ReasonNonFinite},
+		{"no time", "cj-01", `{"pm25":1}`, reading.ReasonBadTime},
+		{"local time without offset", "cj-01", `{"time":"2026-01-10 10:00","pm25":1}`, reading.ReasonBadTime},
+		{"time as object", "cj-01", `{"time":{"s":1},"pm25":1}`, reading.ReasonBadTime},
+		{"station as number", "", `{"station":7,"time":1768039200,"pm25":1}`, reading.ReasonBadValue},
+		{"bad period", "cj-01", `{"time":1768039200,"period":"2h","pm25":1}`, reading.ReasonBadPeriod},
+		{"bad flag", "cj-01", `{"time":1768039200,"pm25":1,"flags":{"pm25":"X"}}`, reading.ReasonBadFlag},
+		{"station mismatch", "cj-01", `{"station":"qt-01","time":1768039200,"pm25":1}`, reading.ReasonTopicMismatch},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := DecodeAir(c.topicStation, []byte(c.payload))
-			if ReasonOf(err) != c.reason {
-				t.Fatalf("reason %q (%v), want %q", ReasonOf(err), err, c.reason)
+			if reading.ReasonOf(err) != c.reason {
+				t.Fatalf("reason %q (%v), want %q", reading.ReasonOf(err), err, c.reason)
 			}
 		})
 	}
@@ -120,17 +120,17 @@ func TestCheckerAppliesRegistryRangesAndClock(t *testing.T) {
 	}{
 		{"registered station", air("cj-01", now, v("pm25", 35)), false, ""},
 		{"range upper bound inclusive", air("cj-01", now, v("pm25", 3000)), false, ""},
-		{"above range", air("cj-01", now, v("pm25", 3000.1)), false, ReasonOutOfRange},
-		{"negative", air("cj-01", now, v("co", -0.1)), false, ReasonOutOfRange},
-		{"NaN", air("cj-01", now, v("o3", math.NaN())), false, ReasonNonFinite},
-		{"unknown station", air("xx-99", now, v("pm25", 35)), false, ReasonUnknownStation},
+		{"above range", air("cj-01", now, v("pm25", 3000.1)), false, reading.ReasonOutOfRange},
+		{"negative", air("cj-01", now, v("co", -0.1)), false, reading.ReasonOutOfRange},
+		{"NaN", air("cj-01", now, v("o3", math.NaN())), false, reading.ReasonNonFinite},
+		{"unknown station", air("xx-99", now, v("pm25", 35)), false, reading.ReasonUnknownStation},
 		{"unknown station accepted", air("grid-7", now, v("pm25", 35)), true, ""},
-		{"unknown station with bad id", air("a,b", now, v("pm25", 35)), true, ReasonBadTopic},
+		{"unknown station with bad id", air("a,b", now, v("pm25", 35)), true, reading.ReasonBadTopic},
 		{"10 min ahead is fine", air("cj-01", now.Add(10*time.Minute), v("pm25", 35)), false, ""},
-		{"11 min ahead", air("cj-01", now.Add(11*time.Minute), v("pm25", 35)), false, ReasonFuture},
-		{"too old", air("cj-01", now.Add(-31*24*time.Hour), v("pm25", 35)), false, ReasonTooOld},
-		{"no values", air("cj-01", now), false, ReasonNoValues},
-		{"source field on air", air("cj-01", now, v("nox", 3)), false, ReasonUnknownField},
+		{"11 min ahead", air("cj-01", now.Add(11*time.Minute), v("pm25", 35)), false, reading.ReasonFuture},
+		{"too old", air("cj-01", now.Add(-31*24*time.Hour), v("pm25", 35)), false, reading.ReasonTooOld},
+		{"no values", air("cj-01", now), false, reading.ReasonNoValues},
+		{"source field on air", air("cj-01", now, v("nox", 3)), false, reading.ReasonUnknownField},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -141,8 +141,8 @@ func TestCheckerAppliesRegistryRangesAndClock(t *testing.T) {
 				}
 				return
 			}
-			if ReasonOf(err) != c.reason {
-				t.Fatalf("reason %q (%v), want %q", ReasonOf(err), err, c.reason)
+			if reading.ReasonOf(err) != c.reason {
+				t.Fatalf("reason %q (%v), want %q", reading.ReasonOf(err), err, c.reason)
 			}
 			_ = a
 		})
@@ -180,19 +180,19 @@ func TestSourceReadings(t *testing.T) {
 		t.Fatalf("got %+v", a)
 	}
 	_, err = DecodeSource("px-power", "DA001", []byte(`{"outlet":"DA002","time":1768039200,"so2":1}`))
-	if ReasonOf(err) != ReasonTopicMismatch {
+	if reading.ReasonOf(err) != reading.ReasonTopicMismatch {
 		t.Fatalf("outlet mismatch: %v", err)
 	}
 	_, err = checker(t, false).Check(reading.Reading{Kind: reading.Source, Source: "px-power", Outlet: "DA001", Time: now,
 		Values: []reading.Value{{Name: "o2", Value: 30}}})
-	if ReasonOf(err) != ReasonOutOfRange {
+	if reading.ReasonOf(err) != reading.ReasonOutOfRange {
 		t.Fatalf("o2 30%%: %v", err)
 	}
 }
 
 func TestRejectionWrapsCause(t *testing.T) {
 	_, err := DecodeAir("cj-01", []byte(`{"time":1,"pm25":"NaN"}`))
-	var rej *Rejection
+	var rej *reading.Rejection
 	if !errors.As(err, &rej) || !strings.Contains(err.Error(), "pm25") {
 		t.Fatalf("error %v does not name the field", err)
 	}

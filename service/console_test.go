@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
 )
 
 // TestConsoleShowsLatestReadingsAndSilentStations opens the operators' page in a real Chromium:

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"lantian/ingest/localinflux"
-	"lantian/ingest/localproc"
+	"lantian/internal/devenv/localinflux"
+	"lantian/internal/devenv/localproc"
 )
 
 // RepoRoot is the repository root, found from this file's location.

@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"context"
@@ -16,10 +16,10 @@ import (
 	"github.com/chromedp/chromedp"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"lantian/alert/notify/notifytest"
 	"lantian/alert/office"
-	"lantian/ingest/app"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/notifytest"
+	"lantian/internal/devenv/testenv"
+	"lantian/service"
 )
 
 const (
@@ -27,9 +27,9 @@ const (
 	viewerToken    = "viewer-token-for-tests-0000001"
 )
 
-func setWarningTokens(t *testing.T, svc *app.Service) {
+func setWarningTokens(t *testing.T, svc *service.Service) {
 	t.Helper()
-	o := app.WarningsOffice(svc)
+	o := service.WarningsOffice(svc)
 	if o == nil {
 		t.Fatal("service has no warning office")
 	}

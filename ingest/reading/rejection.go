@@ -1,7 +1,4 @@
-// Package validate decodes the JSON readings of the data contract and checks them against the
-// registry, physical ranges and the clock. Everything it refuses comes back as a *Rejection with
-// a stable reason code used in metrics and dead letters.
-package validate
+package reading
 
 import (
 	"errors"
@@ -40,7 +37,8 @@ type Rejection struct {
 func (r *Rejection) Error() string { return r.Reason + ": " + r.Err.Error() }
 func (r *Rejection) Unwrap() error { return r.Err }
 
-func reject(reason, format string, args ...any) *Rejection {
+// Reject builds a rejection with a formatted detail.
+func Reject(reason, format string, args ...any) *Rejection {
 	return &Rejection{Reason: reason, Err: fmt.Errorf(format, args...)}
 }
 

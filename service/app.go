@@ -1,6 +1,6 @@
 // Package app assembles the ingest service of `lantian run`: spool, dead letters, InfluxDB
 // writer, pipeline, MQTT collector and the HTTP server, started and stopped in order.
-package app
+package service
 
 import (
 	"context"
@@ -18,7 +18,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"lantian/alert/office"
-	"lantian/ingest/config"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
@@ -27,6 +26,7 @@ import (
 	"lantian/ingest/spool"
 	"lantian/ingest/status"
 	"lantian/ingest/validate"
+	"lantian/service/config"
 )
 
 // Service is a running ingest service.

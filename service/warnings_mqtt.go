@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -7,8 +7,8 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"lantian/ingest/config"
 	"lantian/ingest/mqtt"
+	"lantian/service/config"
 )
 
 // warningPublisher publishes the retained warning messages on its own MQTT session, so that a

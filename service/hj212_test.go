@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"fmt"
@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"lantian/ingest/config"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 const (

@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"encoding/json"
@@ -13,9 +13,9 @@ import (
 
 	"lantian/alert/office"
 	"lantian/alert/source"
-	"lantian/ingest/config"
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 // TestComplianceFromReplayedSourceReadings replays hourly readings of two emergency-list

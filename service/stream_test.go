@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"bytes"
@@ -16,9 +16,9 @@ import (
 
 	"lantian/alert/assess"
 	"lantian/alert/stream"
-	"lantian/ingest/config"
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 // The Beijing winter of the UCI PRSA data set (CC BY 4.0): 12 stations × 2208 hours.

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"strings"
 
-	"lantian/ingest/config"
 	"lantian/ingest/hj212"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/reading"
-	"lantian/ingest/validate"
+	"lantian/service/config"
 )
 
 // hj212Devices maps each MN of the registry to its station or outlet, with the installation's
@@ -45,7 +44,7 @@ type gatewaySink struct {
 
 func (g gatewaySink) Store(ctx context.Context, rs []reading.Reading) error {
 	err := g.p.StoreWait(ctx, rs)
-	var rej *validate.Rejection
+	var rej *reading.Rejection
 	if errors.As(err, &rej) {
 		// Invalid for good: the gateway keeps it as a dead letter and still answers, so the
 		// logger does not resend data that can never be accepted.
@@ -56,9 +55,9 @@ func (g gatewaySink) Store(ctx context.Context, rs []reading.Reading) error {
 
 func (g gatewaySink) DeadLetter(origin string, raw []byte, reason error) {
 	kind, remote, _ := strings.Cut(origin, " ")
-	var rej *validate.Rejection
+	var rej *reading.Rejection
 	if !errors.As(reason, &rej) {
-		reason = &validate.Rejection{Reason: validate.ReasonHJ212, Err: reason}
+		reason = &reading.Rejection{Reason: reading.ReasonHJ212, Err: reason}
 	}
 	// The remote address goes where MQTT dead letters keep their topic.
 	_ = g.p.Refuse(kind, remote, raw, reason)

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"lantian/alert/office"
 	"lantian/alert/source"
+	"lantian/ingest/schema"
 )
 
 // The warning office's compliance table (docs/warnings.md, "Compliance") reads the hourly
@@ -39,7 +40,7 @@ func (f fluxObserved) EmissionHours(ctx context.Context, sources []string, from,
   |> group(columns: ["source", "_field", "_time"])
   |> sum()`,
 		strconv.Quote(f.bucket), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339),
-		strconv.Quote(measEmissionHourly), strings.Join(srcs, " or "), strings.Join(fields, " or "))
+		strconv.Quote(schema.EmissionHourly), strings.Join(srcs, " or "), strings.Join(fields, " or "))
 	res, err := f.api.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("flux query of emission_hourly for %d sources: %w", len(sources), err)

@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -16,22 +16,10 @@ import (
 
 	"lantian/alert/notify"
 	"lantian/alert/source"
-	"lantian/ingest/config"
-	"lantian/ingest/influx"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/reading"
-	"lantian/ingest/validate"
-)
-
-// Measurements written by the source monitor (docs/sources.md, "In lantian run"). Each point
-// is keyed so that a recomputed value overwrites the earlier one: an hour by its start, an
-// event by its start and state, a finding by its start, a day by its midnight.
-const (
-	measEmissionHourly = "emission_hourly"
-	measExceedance     = "exceedance"
-	measQuality        = "source_quality"
-	measQualityDaily   = "source_quality_daily"
-	measEmissionDaily  = "emission_daily"
+	"lantian/ingest/schema"
+	"lantian/service/config"
 )
 
 // Alert names pushed to Alertmanager; deploy/alertmanager.yml routes SourceExceedance to the
@@ -240,7 +228,7 @@ func newSourceMonitor(cfg *config.Config, rules source.Config, limits map[source
 
 // Stored implements pipeline.Observer. It never blocks: a full queue drops the reading and
 // counts it (it is stored in InfluxDB all the same, and the report reads it from there).
-func (m *sourceMonitor) Stored(a *validate.Accepted) {
+func (m *sourceMonitor) Stored(a *reading.Accepted) {
 	if a.Kind != reading.Source {
 		return
 	}
@@ -395,7 +383,7 @@ func (m *sourceMonitor) event(ctx context.Context, e source.Event) {
 	case source.EventClosed:
 		m.m.open.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Set(0)
 	}
-	l := newSrcLine(measExceedance)
+	l := newSrcLine(schema.Exceedance)
 	l.tag("county", out.county).tag("outlet", k.Outlet).tag("pollutant", e.Pollutant).tag("source", k.Source).tag("state", string(e.State))
 	l.float("limit", e.Limit).float("peak", e.Peak).str("peak_at", e.PeakAt.Format(time.RFC3339)).str("basis", string(e.Basis))
 	l.int("hours", e.Hours).int("gap_hours", e.GapHours).int("flagged_hours", e.FlaggedHours)
@@ -497,7 +485,7 @@ func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day ti
 	for _, r := range slices.Sorted(maps.Keys(counts)) {
 		rules = append(rules, fmt.Sprintf("%s:%d", r, counts[r]))
 	}
-	l := newSrcLine(measQualityDaily)
+	l := newSrcLine(schema.SourceQualityDaily)
 	l.tag("county", out.county).tag("outlet", k.Outlet).tag("source", k.Source)
 	l.float("score", dq.Score).int("valid_hours", dq.ValidHours).int("flagged_hours", dq.FlaggedHours).
 		int("findings", len(dq.Findings)).str("rules", strings.Join(rules, ";"))
@@ -562,7 +550,7 @@ func (m *sourceMonitor) dailyTotals(ctx context.Context, day time.Time) {
 		totals []source.Total
 	}{{"source", bySource}, {"county", byCounty}} {
 		for _, t := range set.totals {
-			l := newSrcLine(measEmissionDaily)
+			l := newSrcLine(schema.EmissionDaily)
 			l.tag("county", t.County).tag("pollutant", t.Pollutant).tag("scope", set.scope).tag("source", t.Source)
 			l.float("kg", t.Kg).int("hours", t.Hours)
 			m.write(ctx, l.at(day))
@@ -600,7 +588,7 @@ func (m *sourceMonitor) write(ctx context.Context, line []byte) {
 func (m *sourceMonitor) hourLine(h source.Hour, lim source.Limits, verdicts map[string]source.Verdict) []byte {
 	k := h.Key()
 	out := m.outlets[k]
-	l := newSrcLine(measEmissionHourly)
+	l := newSrcLine(schema.EmissionHourly)
 	l.tag("county", out.county).tag("industry", out.industry).tag("outlet", k.Outlet).tag("period", string(h.Period)).tag("source", k.Source)
 	l.int("samples", h.Samples)
 	for _, p := range source.Pollutants() {
@@ -634,7 +622,7 @@ func (m *sourceMonitor) hourLine(h source.Hour, lim source.Limits, verdicts map[
 
 func (m *sourceMonitor) findingLine(f source.Finding, scope string) []byte {
 	k := f.Key()
-	l := newSrcLine(measQuality)
+	l := newSrcLine(schema.SourceQuality)
 	l.tag("county", m.outlets[k].county).tag("field", f.Field).tag("outlet", k.Outlet).tag("rule", string(f.Rule)).
 		tag("scope", scope).tag("source", k.Source)
 	l.float("value", f.Value).int("hours", f.Hours).str("start", f.Start.Format(time.RFC3339)).
@@ -644,9 +632,9 @@ func (m *sourceMonitor) findingLine(f source.Finding, scope string) []byte {
 
 // srcLine wraps influx.Line: it leaves out non-finite floats, which InfluxDB refuses, and
 // keeps texts on one line, since the writer and the spool hold one point per line.
-type srcLine struct{ l *influx.Line }
+type srcLine struct{ l *schema.Line }
 
-func newSrcLine(measurement string) *srcLine { return &srcLine{influx.NewLine(measurement, 256)} }
+func newSrcLine(measurement string) *srcLine { return &srcLine{schema.NewLine(measurement, 256)} }
 
 // tag adds a tag; callers give tags sorted by key, as InfluxDB prefers.
 func (l *srcLine) tag(k, v string) *srcLine { l.l.Tag(k, v); return l }

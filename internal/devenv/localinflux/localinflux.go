@@ -13,7 +13,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"lantian/ingest/localproc"
+	"lantian/internal/devenv/localproc"
 )
 
 // Database is the database created on start; the v2 bucket is Database + "/autogen".

@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"bufio"
@@ -19,11 +19,11 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
-	"lantian/ingest/app"
-	"lantian/ingest/config"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/registry"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/testenv"
+	"lantian/service"
+	"lantian/service/config"
 )
 
 // testConfig is a small registry: three stations in two counties and one source outlet.
@@ -53,7 +53,7 @@ func testConfig(t *testing.T, mqttURL, influxURL, clientID string) config.Config
 }
 
 type running struct {
-	svc    *app.Service
+	svc    *service.Service
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -61,7 +61,7 @@ type running struct {
 func startService(t *testing.T, cfg config.Config) *running {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := app.New(cfg, log)
+	svc, err := service.New(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}

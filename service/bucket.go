@@ -1,4 +1,4 @@
-package app
+package service
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
-	"lantian/ingest/config"
+	"lantian/service/config"
 )
 
 // ensureBucket creates the bucket of an InfluxDB 2.x server, or the database of a 1.8 server

@@ -1,4 +1,4 @@
-package app_test
+package service_test
 
 import (
 	"encoding/json"
@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"lantian/alert/notify/notifytest"
 	"lantian/alert/source"
-	"lantian/ingest/config"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/sim"
-	"lantian/ingest/testenv"
+	"lantian/internal/devenv/notifytest"
+	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 // testClock is the monitor's clock: the test moves it to close past hours and days at once.

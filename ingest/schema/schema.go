@@ -1,0 +1,69 @@
+// Package schema is Lantian's InfluxDB data contract (docs/data-contract.md): the measurement,
+// tag and field names of raw and derived points, the pollutant fields of each reading family,
+// and the line-protocol builder every point is encoded with. Grafana boards, Flux queries and
+// outside tools rely on these names, so they are defined here once and kept stable.
+package schema
+
+// Raw readings, one point per reading, stamped with the start of its averaging period.
+const (
+	// Air holds ambient-station readings (tags area, county, period, station).
+	Air = "air"
+	// Emission holds pollution-source outlet readings (tags area, county, industry, outlet,
+	// period, source).
+	Emission = "emission"
+)
+
+// Derived measurements of the streaming assessment (docs/assessment.md). A recomputed hour or
+// day is written again with the same series and timestamp, so it overwrites its earlier value.
+const (
+	AQIHourly      = "aqi_hourly"
+	AQIDaily       = "aqi_daily"
+	CountyProgress = "county_progress"
+)
+
+// Derived measurements of source monitoring (docs/sources.md). Each point is keyed so that a
+// recomputed value overwrites the earlier one: an hour by its start, an event by its start and
+// state, a finding by its start, a day by its midnight.
+const (
+	EmissionHourly     = "emission_hourly"
+	Exceedance         = "exceedance"
+	SourceQuality      = "source_quality"
+	SourceQualityDaily = "source_quality_daily"
+	EmissionDaily      = "emission_daily"
+)
+
+// Measurements of the warning office (docs/warnings.md).
+const (
+	Forecast              = "forecast"
+	WarningRecommendation = "warning_recommendation"
+	WarningEvent          = "warning_event"
+)
+
+// Tag keys shared by several measurements.
+const (
+	TagArea     = "area"
+	TagCounty   = "county"
+	TagStation  = "station"
+	TagSource   = "source"
+	TagOutlet   = "outlet"
+	TagIndustry = "industry"
+	TagPeriod   = "period"
+	TagScope    = "scope"
+)
+
+// Values of the scope tag of the AQI measurements: a station's own figure or its county's.
+const (
+	ScopeStation = "station"
+	ScopeCounty  = "county"
+)
+
+// AirPollutants are the six pollutant fields of an ambient reading in the order of HJ 633
+// (µg/m³, CO in mg/m³); they are also the field names of the `air` measurement.
+var AirPollutants = [6]string{"pm25", "pm10", "so2", "no2", "co", "o3"}
+
+// SourcePollutants are the pollutant fields of an outlet reading, as measured (mg/m³); the
+// "_zs" fields carry the values converted to the reference oxygen content.
+var SourcePollutants = [4]string{"dust", "so2", "nox", "nmhc"}
+
+// FlagSuffix is appended to a field name for the field that holds its data flag (pm25_flag).
+const FlagSuffix = "_flag"
