@@ -33,10 +33,11 @@ tools: system-deps $(INFLUXD) $(STATICCHECK)
 demo: $(INFLUXD) build
 	$(BIN) demo
 
-# Static checks: formatting, vet, staticcheck.
+# Static checks: formatting, go.mod as `go mod tidy` leaves it, vet, staticcheck.
 check: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
