@@ -7,8 +7,9 @@
 //
 // The rules come from the national warning schemes (环大气〔2017〕86号, the 2018 three-level
 // scheme, 环大气〔2024〕6号) and Xinjiang practice; every number is data in scheme.go with a
-// citation, and docs/warnings.md explains the method and lists what could not be confirmed. The package is pure: no I/O except the CSV engine's
-// reader and writer, and no global mutable state.
+// citation, and docs/warnings.md explains the method and lists what could not be confirmed.
+// The package is pure: no I/O except the CSV engine's reader and writer, and no global mutable
+// state.
 package warning
 
 import (

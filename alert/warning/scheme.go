@@ -9,9 +9,9 @@ import (
 // Term is one condition on the forecast AQI: the AQI exceeds AQI (or reaches it, with OrEqual)
 // for at least Hours consecutive hours. With daily values a day counts 24 h, so 48 h is two
 // consecutive days and 36 h rounds up to two days; with hourly rolling-24h values each value
-// counts 1 h (docs/warnings.md, "Duration arithmetic"). Hours 0 asks for a single value: one
-// day, or one rolling 24-h mean, since the "daily" AQI of the warning rules is any 24
-// consecutive hours (since the 2017 revision of the national schemes).
+// counts 1 h (docs/warnings.md, "The schemes"). Hours 0 asks for a single value: one day, or
+// one rolling 24-h mean, since the "daily" AQI of the warning rules is any 24 consecutive hours
+// (national schemes since the 2017 revision).
 type Term struct {
 	AQI     int  `json:"aqi" yaml:"aqi"`
 	OrEqual bool `json:"or_equal,omitempty" yaml:"or_equal,omitempty"`

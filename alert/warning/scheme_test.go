@@ -167,8 +167,8 @@ func hourSeries(vals ...int) []HourAQI {
 	return out
 }
 
-// TestHourly checks the durations in hours on a rolling-24h series (docs/warnings.md: "lasting
-// ≥ 48 h" is 48 consecutive rolling values above the threshold).
+// TestHourly checks the durations in hours on a rolling-24h series ("lasting ≥ 48 h" is 48
+// consecutive rolling values above the threshold; docs/warnings.md, "The schemes").
 func TestHourly(t *testing.T) {
 	s := Scheme2024()
 	cases := []struct {
