@@ -188,8 +188,8 @@ type Hour struct {
 	SO2_24h Sample
 }
 
-// Hourly computes the real-time AQI as the national release (CNEMC) publishes it (docs/assessment.md):
-// the 1-hour values of SO2, NO2, CO, O3, PM10 and PM2.5, with the PM values indexed against
+// Hourly computes the real-time AQI as the national release (CNEMC) publishes it
+// (docs/assessment.md): the 1-hour values of SO2, NO2, CO, O3, PM10 and PM2.5, with the PM values indexed against
 // the daily PM breakpoints. Both editions do this; for 2012 it is the observed CNEMC practice
 // rather than the letter of HJ 633-2012 (which lists PM 24-h moving means). No AQI is published
 // when the hour's PM2.5 is missing.

@@ -135,7 +135,7 @@ func (i Indicator) Pollutant() Pollutant {
 // iaqiSteps are the IAQI rows of the breakpoint tables.
 var iaqiSteps = [8]int{0, 50, 100, 150, 200, 300, 400, 500}
 
-// HJ 633-2012 Table 1. Entry k
+// HJ 633-2012 Table 1 (read in the standard's text). Entry k
 // is the concentration at IAQI iaqiSteps[k], in µg/m³ (CO: mg/m³). SO2 1h and O3 8h stop at 800:
 // above it the special cases of HJ 633-2012 Table 1 notes (2)/(3) apply. The SO2 24h column is
 // the primary text's, not caiyunapp/aqi-hub's (which copies the 1h values).
@@ -152,7 +152,7 @@ var table2012 = [numIndicators][]int64{
 	O3_8h:    {0, 100, 160, 215, 265, 800},
 }
 
-// HJ 633-2026 Table 3: identical to 2012 except the IAQI-100
+// HJ 633-2026 Table 3 (read in the standard's text): identical to 2012 except the IAQI-100
 // breakpoints of PM10 (150 → 120) and PM2.5 (75 → 60), which are GB 3095-2026's transitional
 // Grade II daily limits.
 var table2026 = [numIndicators][]int64{

@@ -120,8 +120,8 @@ func TestLead(t *testing.T) {
 	}
 }
 
-// TestLift checks the Xinjiang lift rule, daily AQI < 150 for ≥ 36 h (自治区 notices 2024-03-02, 2025-01-08), at
-// its threshold and duration boundaries, with days (36 h needs two days) and hours.
+// TestLift checks the Xinjiang lift rule, daily AQI < 150 for ≥ 36 h (自治区 notices 2024-03-02,
+// 2025-01-08), at its threshold and duration boundaries, with days (36 h needs two days) and hours.
 func TestLift(t *testing.T) {
 	s := Scheme2024()
 	daily := []struct {

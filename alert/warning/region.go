@@ -61,8 +61,8 @@ type RegionRecommendation struct {
 
 // RecommendRegion grades every member's forecast, issues a unified regional warning at the
 // highest level that at least MinAreas members meet, and applies it to every member
-// (昌州环发〔2019〕30号 item 22: every county starts its response at the regional level). current is the regional level
-// in force, which is also what each member has in force. The regional warning is lifted when at
+// (昌州环发〔2019〕30号 item 22: every county starts its response at the regional level). current
+// is the regional level in force, which is also what each member has in force. The regional warning is lifted when at
 // least LiftMinAreas members meet the lift rule; a member then lifts too unless its own forecast
 // still meets a level.
 func (s Scheme) RecommendRegion(r Region, inputs []Input, current Level) (RegionRecommendation, error) {
