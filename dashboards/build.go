@@ -2,8 +2,9 @@
 // them as JSON for Grafana's file provisioning, and pushes them with the SDK's REST client.
 //
 // The boards are generated, never read back and edited: the SDK predates Grafana 8's field
-// config and loses it on a round trip (see the shared ecosystem notes §4). Panels the SDK does
-// not model (stat, bar gauge, the React table) are CustomPanel maps with a full field config.
+// config and loses it on a round trip (a Grafana 8+ stat panel comes back without its unit,
+// mappings and overrides). Panels the SDK does not model (stat, bar gauge, the React table) are
+// CustomPanel maps with a full field config.
 package dashboards
 
 import (

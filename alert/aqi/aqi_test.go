@@ -88,8 +88,9 @@ func subs(r Result) string {
 
 func itoa(i int) string { return big.NewInt(int64(i)).String() }
 
-// TestWorkedExamples checks every example of shared reference §8 (E1–E10) and the two aqi-hub
-// documentation checks, for both editions.
+// TestWorkedExamples checks ten worked examples (E1–E10, computed independently in exact
+// arithmetic and cross-checked with caiyunapp/aqi-hub) and the two aqi-hub documentation checks,
+// for both editions.
 func TestWorkedExamples(t *testing.T) {
 	type want struct {
 		subs    string
@@ -182,8 +183,8 @@ func TestWorkedExamples(t *testing.T) {
 	}
 }
 
-// TestReadmeExample is aqi-hub's README daily example (shared reference §8): 158 in both
-// editions. The 2012 daily report also needs O3_1h, which the example lacks, so its AQI is
+// TestReadmeExample is aqi-hub's README daily example (its README says 155, its code gives 158):
+// 158 in both editions. The 2012 daily report also needs O3_1h, which the example lacks, so its AQI is
 // partial but published because it is above 100.
 func TestReadmeExample(t *testing.T) {
 	d := day(t, "pm25=120 pm10=180 so2=65 no2=150 co=1.0 o3_8h=200")

@@ -23,7 +23,7 @@ func (d DayDetail) Complete(r Rules) bool {
 }
 
 // DailyValues computes one station's daily values from its hours of one natural day, by the
-// HJ 663-2013 rules (shared reference §3.1, §3.2). hours[i] is the hour starting i hours after
+// HJ 663-2013 rules (minimum data of GB 3095 Table 4). hours[i] is the hour starting i hours after
 // the day's start (start labels; 24 entries, 23 or 25 on a daylight-saving change day; entries past
 // 25 are ignored). The rules are the same for both editions: HJ 663-2026 has not been read.
 //

@@ -178,7 +178,7 @@ func TestAreaDayAndMoving(t *testing.T) {
 
 func TestPercentile(t *testing.T) {
 	vals := []Conc{3 * Unit, 4 * Unit, 8 * Unit, 2 * Unit, 5 * Unit, 4 * Unit}
-	if got := FormatRat(Percentile(vals, 90), 2); got != "6.50" { // reference §3.4 worked check
+	if got := FormatRat(Percentile(vals, 90), 2); got != "6.50" { // worked check of the HJ 663-2013 formula
 		t.Errorf("p90 = %s, want 6.50", got)
 	}
 	if got := FormatRat(Percentile(vals, 100), 0); got != "8" {
@@ -214,8 +214,8 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// TestCompositeExample is the reference's §4 example: 0.200 + 0.950 + 1.357 + 1.429 + 0.600 +
-// 0.875 = 5.41, primary PM2.5.
+// TestCompositeExample is a hand-computed composite index (环办监测〔2018〕19号):
+// 0.200 + 0.950 + 1.357 + 1.429 + 0.600 + 0.875 = 5.41, primary PM2.5.
 func TestCompositeExample(t *testing.T) {
 	var s Stats
 	s.Mean[SO2] = big.NewRat(12, 1)
@@ -256,8 +256,9 @@ func TestRankAndChange(t *testing.T) {
 	}
 }
 
-// TestPlanPrefectureMeans reproduces the plan's prefecture figures (shared reference §7) as the
-// unweighted means of the seven counties, with 木垒's "保持" read as its 2017 value 99.2.
+// TestPlanPrefectureMeans reproduces the plan's prefecture figures (昌州环发〔2019〕30号 targets
+// table) as the unweighted means of the seven counties, with 木垒's "保持" read as its 2017 value
+// 99.2.
 func TestPlanPrefectureMeans(t *testing.T) {
 	counties := []struct {
 		name                            string

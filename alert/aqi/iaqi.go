@@ -6,7 +6,7 @@ import (
 )
 
 // IAQI returns the individual air-quality index of concentration c for an indicator (HJ 633
-// §6.2 formula, shared reference §1.2). c is first rounded to the reporting precision, then the
+// §6.2 formula, unchanged in HJ 633-2026). c is first rounded to the reporting precision, then the
 // index is interpolated in exact integer arithmetic and rounded up (HJ 633-2012 §6.2 "进位",
 // HJ 633-2026 §4.2.6 "向上取整").
 //
@@ -71,8 +71,7 @@ func LevelOf(aqi int) Level {
 	return 6
 }
 
-// HJ 633-2012 Table 2 and Appendix A (colours identical in HJ 633-2026 Appendix A; shared
-// reference §1.7).
+// HJ 633-2012 Table 2 and Appendix A (colours identical in HJ 633-2026 Appendix A).
 var levelInfo = [7]struct {
 	name, category, colour string
 	rgb                    [3]uint8
@@ -129,7 +128,7 @@ func (l Level) Hex() string {
 	return fmt.Sprintf("#%02X%02X%02X", r, g, b)
 }
 
-// Heavy reports a heavy-pollution level (重污染, AQI > 200; shared reference §3.6).
+// Heavy reports a heavy-pollution level (重污染, AQI > 200: 重度 and 严重污染 of HJ 633 Table 2).
 func (l Level) Heavy() bool { return l >= 5 }
 
 // Sample is one value with its validity: Valid is false for a missing value, one flagged invalid
@@ -189,8 +188,8 @@ type Hour struct {
 	SO2_24h Sample
 }
 
-// Hourly computes the real-time AQI as the national release publishes it (shared reference
-// §1.5): the 1-hour values of SO2, NO2, CO, O3, PM10 and PM2.5, with the PM values indexed against
+// Hourly computes the real-time AQI as the national release (CNEMC) publishes it
+// (docs/assessment.md): the 1-hour values of SO2, NO2, CO, O3, PM10 and PM2.5, with the PM values indexed against
 // the daily PM breakpoints. Both editions do this; for 2012 it is the observed CNEMC practice
 // rather than the letter of HJ 633-2012 (which lists PM 24-h moving means). No AQI is published
 // when the hour's PM2.5 is missing.
@@ -227,7 +226,7 @@ type Day struct {
 	O3_1h Sample
 }
 
-// Daily computes the daily AQI (HJ 633 daily report, shared reference §1.5): 2012 uses seven
+// Daily computes the daily AQI (the HJ 633 daily report): 2012 uses seven
 // indicators (the five 24-h means, O3 daily max 8 h labelled O3_8h and O3 daily max 1 h labelled
 // O3_1h); 2026 uses six (O3 daily max 8 h labelled O3).
 func Daily(r Rules, d Day) Result {

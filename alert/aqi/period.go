@@ -13,9 +13,10 @@ type DayRecord struct {
 	Result Result
 }
 
-// The percentile each pollutant is assessed by over a period (HJ 663-2013; shared reference §3.3):
-// SO2 and NO2 98th of daily means, PM10, PM2.5 and CO 95th of daily means, O3 90th of daily
-// maximum 8-h means. CO p95 and O3 p90 are C2, the others C1.
+// The percentile each pollutant is assessed by over a period (HJ 663-2013): SO2 and NO2 98th of
+// daily means, PM10, PM2.5 and CO 95th of daily means, O3 90th of daily maximum 8-h means. Not
+// confirmed against HJ 663's text: CO p95 and O3 p90 agree with published city bulletins, the
+// others rest on one secondary source.
 var statPercentile = [NumPollutants]int{PM25: 95, PM10: 95, SO2: 98, NO2: 98, CO: 95, O3: 90}
 
 // StatPercentile is the percentile HJ 663 assesses pollutant p by.
@@ -33,7 +34,7 @@ type Stats struct {
 	// Days counts the days that have a record.
 	Days int
 	// ValidDays counts the days with a published daily AQI; the good-day and heavy-pollution
-	// ratios use it as their denominator (shared reference §3.5, §3.6).
+	// ratios use it as their denominator (docs/assessment.md).
 	ValidDays int
 	GoodDays  int // AQI ≤ 100 (优 + 良)
 	HeavyDays int // AQI > 200 (重度 + 严重污染)
@@ -160,10 +161,9 @@ func Mean(values []Conc) *big.Rat {
 	return new(big.Rat).SetFrac(sum, big.NewInt(int64(len(values))*int64(Unit)))
 }
 
-// Percentile is the p-th percentile in the pollutant's unit by the HJ 663-2013 formula (shared
-// reference §3.4): sort ascending, k = 1 + (n−1)·p/100, s = ⌊k⌋,
-// m = X(s) + (X(s+1) − X(s))·(k − s), and X(n) when k = n. It equals numpy's "linear" method.
-// nil for no values.
+// Percentile is the p-th percentile in the pollutant's unit by the HJ 663-2013 formula: sort
+// ascending, k = 1 + (n−1)·p/100, s = ⌊k⌋, m = X(s) + (X(s+1) − X(s))·(k − s), and X(n) when
+// k = n. It equals numpy's "linear" method. nil for no values.
 func Percentile(values []Conc, p int) *big.Rat {
 	n := len(values)
 	if n == 0 {
@@ -186,7 +186,7 @@ func Percentile(values []Conc, p int) *big.Rat {
 type Limits [NumPollutants]Conc
 
 // DefaultLimits are the S_i of the city ranking rules (环办监测〔2018〕19号, confirmed through
-// bulletins; shared reference §4): the GB 3095-2012 Grade II annual limits for SO2 60, NO2 40,
+// bulletins): the GB 3095-2012 Grade II annual limits for SO2 60, NO2 40,
 // PM10 70 and PM2.5 35 µg/m³, the 24-h CO limit 4 mg/m³ and the 8-h O3 limit 160 µg/m³. Whether
 // they move with GB 3095-2026 is unknown, hence configurable.
 func DefaultLimits() Limits {

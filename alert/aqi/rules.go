@@ -16,8 +16,7 @@ const (
 	Rules2026 Rules = 2026
 )
 
-// cutover2026 is the first day of the 2026 rules (HJ 633-2026 and GB 3095-2026 title pages;
-// shared reference air-quality-standards.md §0).
+// cutover2026 is the first day of the 2026 rules (HJ 633-2026 and GB 3095-2026 title pages).
 var cutover2026 = Date{2026, time.March, 1}
 
 // RulesForDate returns the edition in force on a (Beijing-time) calendar day.
@@ -136,7 +135,7 @@ func (i Indicator) Pollutant() Pollutant {
 // iaqiSteps are the IAQI rows of the breakpoint tables.
 var iaqiSteps = [8]int{0, 50, 100, 150, 200, 300, 400, 500}
 
-// HJ 633-2012 Table 1 (primary text; shared reference air-quality-standards.md §1.1). Entry k
+// HJ 633-2012 Table 1 (read in the standard's text). Entry k
 // is the concentration at IAQI iaqiSteps[k], in µg/m³ (CO: mg/m³). SO2 1h and O3 8h stop at 800:
 // above it the special cases of HJ 633-2012 Table 1 notes (2)/(3) apply. The SO2 24h column is
 // the primary text's, not caiyunapp/aqi-hub's (which copies the 1h values).
@@ -153,7 +152,7 @@ var table2012 = [numIndicators][]int64{
 	O3_8h:    {0, 100, 160, 215, 265, 800},
 }
 
-// HJ 633-2026 Table 3 (primary text; shared reference §1.1): identical to 2012 except the IAQI-100
+// HJ 633-2026 Table 3 (read in the standard's text): identical to 2012 except the IAQI-100
 // breakpoints of PM10 (150 → 120) and PM2.5 (75 → 60), which are GB 3095-2026's transitional
 // Grade II daily limits.
 var table2026 = [numIndicators][]int64{
@@ -169,7 +168,7 @@ var table2026 = [numIndicators][]int64{
 	O3_8h:    {0, 100, 160, 215, 265, 800},
 }
 
-// Fixed indices of the HJ 633-2026 ">800" special cases (Table 3 notes; shared reference §1.4).
+// Fixed indices of the HJ 633-2026 ">800" special cases (Table 3 notes).
 const (
 	so2HourCap2026 = 200
 	o3EightCap2026 = 300
@@ -198,13 +197,14 @@ func table(r Rules) *[numIndicators][]int64 {
 
 // Grade II limits used by the HJ 663 validity exceptions: a daily maximum above the limit is
 // valid even when too few hours were measured. GB 3095-2012 Table 1 and GB 3095-2026 Table 1
-// agree on both (shared reference §2.1, §2.2).
+// agree on both.
 const (
 	o3EightHourLimit = 160 // µg/m³, daily max 8 h, Grade II
 	o3OneHourLimit   = 200 // µg/m³, 1 h, Grade II
 )
 
-// HJ 663-2013 / GB 3095 Table 4 minimum data (shared reference §3.1, §3.2).
+// HJ 663-2013 / GB 3095 Table 4 minimum data (GB 3095-2026 Table 4; the 2012 table is taken as
+// identical). The 14-window rule is from a secondary source, not confirmed against HJ 663's text.
 const (
 	minHoursPerDay    = 20  // hourly means for a 24-h mean
 	minHoursPerWindow = 6   // of 8 hourly means for an 8-h moving mean
@@ -217,7 +217,7 @@ const (
 // RoundingStep is the precision concentrations are rounded to before the IAQI step and in
 // daily reports: whole µg/m³, and 0.1 mg/m³ for CO (HJ 633-2026 §4.2.2, GB/T 8170 half to even).
 // HJ 633-2012 is silent; the same precision is what daily values are published with, so both
-// editions use it (shared reference §1.3, marked C1/U there).
+// editions use it. GB/T 8170's half to even is not confirmed against its text (docs/assessment.md).
 func RoundingStep(p Pollutant) Conc {
 	if p == CO {
 		return Unit / 10

@@ -17,8 +17,8 @@ type Config struct {
 
 	// MinValidFraction is the share of an hour's values that must be valid (flags N, S, T or
 	// none) for its mean to count: 0.75, after the HJ 212-2017 flue-gas rule that an aggregate
-	// is N when ≥ 75 % of the underlying values were normal (hj212 reference §8.3, [C1]); GB 3095
-	// Table 4 asks ≥ 45 of 60 minutes for an ambient 1-h mean, the same share.
+	// is N when ≥ 75 % of the underlying values were normal (not confirmed by a second source);
+	// GB 3095 Table 4 asks ≥ 45 of 60 minutes for an ambient 1-h mean, the same share.
 	MinValidFraction float64 `yaml:"min_valid_fraction"`
 	// ExpectedSamples maps a period (rt, 1m) to the number of values expected per hour; the
 	// valid share is then taken of that number, so a logger that sends half its minutes does
@@ -78,8 +78,8 @@ type QualityConfig struct {
 	ZeroAt    float64 `yaml:"zero_at"`
 	ZeroHours int     `yaml:"zero_hours"`
 
-	// DilutionO2Pct: hourly O2 above it while flow is above idle is dilution (reference §6.1
-	// warns above about 19 %). DilutionHours consecutive hours make a finding.
+	// DilutionO2Pct: hourly O2 above it while flow is above idle is dilution (the O2 correction
+	// factor blows up above about 19 %; docs/sources.md). DilutionHours consecutive hours make a finding.
 	DilutionO2Pct float64 `yaml:"dilution_o2_pct"`
 	DilutionHours int     `yaml:"dilution_hours"`
 
@@ -92,7 +92,7 @@ type QualityConfig struct {
 	MaxFlaggedHours int `yaml:"max_flagged_hours"`
 
 	// MinValidHours: fewer valid hourly means of a limited pollutant in a day is a finding
-	// (20, after the daily-mean validity of GB 3095 Table 4 / HJ 663, reference §3.1).
+	// (20, after the daily-mean validity of GB 3095 Table 4 / HJ 663).
 	MinValidHours int `yaml:"min_valid_hours"`
 
 	// Drop after a notice: the mean of the DropAfterHours after a notice is at most

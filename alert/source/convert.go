@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-// ambientO2Pct is the O2 content of dry air that the correction formula uses (reference §6.1).
+// ambientO2Pct is the O2 content of dry air that the correction formula uses.
 const ambientO2Pct = 21
 
 // Errors of CorrectO2. Callers count them as "conversion skipped" rather than dropping data.
@@ -19,7 +19,8 @@ var (
 //
 //	C_ref = C_measured × (21 − O2_ref) / (21 − O2_measured)
 //
-// (reference §6.1, [C2]). A measured O2 of 21 % or more has no meaning for flue gas and would
+// (the correction of GB 13223, GB 13271, GB 4915, GB 16171 and the other emission standards that
+// set a reference O2). A measured O2 of 21 % or more has no meaning for flue gas and would
 // divide by zero or flip the sign, so it is refused; the caller keeps the measured value and
 // reports the skip instead of guessing.
 func CorrectO2(measured, o2Measured, o2Ref float64) (float64, error) {

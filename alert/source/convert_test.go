@@ -14,7 +14,7 @@ func TestCorrectO2(t *testing.T) {
 		wantErr           error
 		wantAnyErr        bool
 	}{
-		// Worked examples of the shared reference §6.1.
+		// Worked examples of docs/sources.md.
 		{name: "coal power NOx 60 at 8.5 % → 72 at 6 %", measured: 60, o2: 8.5, ref: 6, want: 72},
 		{name: "coal boiler SO2 150 at 12 % → 200 at 9 %", measured: 150, o2: 12, ref: 9, want: 200},
 		{name: "O2 at reference: unchanged", measured: 35, o2: 6, ref: 6, want: 35},

@@ -128,7 +128,7 @@ func (st *pollState) observe(h Hour, p string, limit float64, maxGap int) (Verdi
 	stat, basis := h.Converted(p)
 	switch {
 	case stat.Status == StatusValid && basis != BasisNone:
-		if stat.Mean > limit { // the test is "≤ limit" passes (reference §6.1)
+		if stat.Mean > limit { // the test is "≤ limit" passes (docs/sources.md)
 			st.c.ExceedingHours++
 			return VerdictExceeding, st.exceed(h, p, stat.Mean, limit, basis)
 		}

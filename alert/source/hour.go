@@ -103,7 +103,7 @@ func (h Hour) Field(name string) FieldStat { return h.Fields[name] }
 // Converted returns the hourly converted concentration of a pollutant that limits are checked
 // against, and where it came from. The analyser's own _zs value is preferred when valid,
 // because HJ 212 defines it as the value limits apply to and it is what the enterprise's
-// permit reports show (hj212 reference §9.2); Lantian's correction is the fallback and the
+// permit reports show (HJ 212-2017 Table 4, -ZsRtd/-ZsAvg); Lantian's correction is the fallback and the
 // cross-check (zs_mismatch).
 func (h Hour) Converted(p string) (FieldStat, Basis) {
 	measured := h.Field(p)

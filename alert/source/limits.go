@@ -51,12 +51,12 @@ func Pollutants() []string { return []string{Dust, SO2, NOx, NMHC} }
 
 func isPollutant(f string) bool { return slices.Contains(Pollutants(), f) }
 
-// Confidence is how well the reference confirmed a number (shared reference
-// air-quality-standards.md, introduction): C2 two independent sources, C1 one source, U memory
-// or inference — a default to be checked, not a fact.
+// Confidence says how well a preset's number was confirmed when it was collected: C2 two
+// independent published sources agree (the standard's text counts as one), C1 one source only,
+// U unverified (memory or inference) — a default to check against the standard, not a fact.
 type Confidence string
 
-// The confidence marks of the shared reference.
+// The confidence values (docs/sources.md shows them per preset).
 const (
 	C2         Confidence = "C2"
 	C1         Confidence = "C1"
@@ -71,7 +71,7 @@ type Limits struct {
 	// apply to measured concentrations (no O2 correction), as for VOCs vents and kiln heads.
 	ReferenceO2Pct float64 `yaml:"reference_o2_pct,omitempty"`
 	// Values maps a pollutant field (dust so2 nox nmhc) to its hourly-mean limit in mg/m³ at
-	// the reference O2. The test is "mean ≤ limit" (reference §6.1).
+	// the reference O2. The test is "mean ≤ limit" (docs/sources.md).
 	Values map[string]float64 `yaml:"limits,omitempty"`
 }
 
@@ -101,7 +101,7 @@ type Preset struct {
 	Values       map[string]float64
 	// Confidence per pollutant of Values.
 	Confidence map[string]Confidence
-	// Citation names the standard and the section of the shared reference.
+	// Citation names the standard or document and its table.
 	Citation string
 }
 
@@ -111,70 +111,70 @@ func (p Preset) Limits() Limits {
 }
 
 // Presets returns the limit presets by config name. Each call builds a fresh map, so callers
-// may modify the result. Every number is from shared reference air-quality-standards.md §6;
-// the confidence marks are copied from there. Mercury limits are left out: Hg is not a field
-// of the data contract.
+// may modify the result. The numbers were collected from published copies and summaries of the
+// standards; Confidence says which are not confirmed against the standard's text. Mercury limits
+// are left out: Hg is not a field of the data contract.
 func Presets() map[string]Preset {
 	ps := []Preset{
 		{
-			// §6.2: 《煤电节能减排升级与改造行动计划(2014—2020年)》 [C2], at 6 % O2.
+			// 《煤电节能减排升级与改造行动计划(2014—2020年)》, at 6 % O2; two sources agree.
 			Name: "ultra-low-coal-power", Title: "Ultra-low emission, coal-fired power (超低排放)",
 			ReferenceO2Pct: 6, O2Confidence: C2,
 			Values:     map[string]float64{Dust: 10, SO2: 35, NOx: 50},
 			Confidence: map[string]Confidence{Dust: C2, SO2: C2, NOx: C2},
-			Citation:   "煤电节能减排升级与改造行动计划(2014—2020年); reference §6.2",
+			Citation:   "煤电节能减排升级与改造行动计划(2014—2020年)",
 		},
 		{
-			// §6.2: GB 13223-2011 key-area values 20/50/100 [C1]; coal reference O2 6 % [U].
+			// Key-area values 20/50/100 from one secondary source; coal reference O2 6 % unverified.
 			Name: "gb13223-2011-coal-special", Title: "GB 13223-2011 thermal power, coal boiler, special limits (重点地区)",
 			ReferenceO2Pct: 6, O2Confidence: Unverified,
 			Values:     map[string]float64{Dust: 20, SO2: 50, NOx: 100},
 			Confidence: map[string]Confidence{Dust: C1, SO2: C1, NOx: C1},
-			Citation:   "GB 13223-2011; reference §6.2",
+			Citation:   "GB 13223-2011 Table 2 (special limits)",
 		},
-		// §6.3 GB 13271-2014 industrial boilers: reference O2 coal 9 %, oil and gas 3.5 % [C2].
-		// Table 1 PM and coal SO2 are [C1]; every other GB 13271 number is [U].
-		boiler("gb13271-2014-coal-existing", "coal, existing boilers (Table 1)", 9,
+		// GB 13271-2014 industrial boilers: reference O2 coal 9 %, oil and gas 3.5 % (two sources).
+		// Table 1 PM and coal SO2 from one web copy; every other GB 13271 number unverified.
+		boiler("gb13271-2014-coal-existing", "coal, existing boilers", "Table 1", 9,
 			[3]float64{80, 400, 400}, [3]Confidence{C1, C1, Unverified}),
-		boiler("gb13271-2014-oil-existing", "oil, existing boilers (Table 1)", 3.5,
+		boiler("gb13271-2014-oil-existing", "oil, existing boilers", "Table 1", 3.5,
 			[3]float64{60, 300, 400}, [3]Confidence{C1, Unverified, Unverified}),
-		boiler("gb13271-2014-gas-existing", "gas, existing boilers (Table 1)", 3.5,
+		boiler("gb13271-2014-gas-existing", "gas, existing boilers", "Table 1", 3.5,
 			[3]float64{30, 100, 400}, [3]Confidence{C1, Unverified, Unverified}),
-		boiler("gb13271-2014-coal-new", "coal, new boilers (Table 2)", 9,
+		boiler("gb13271-2014-coal-new", "coal, new boilers", "Table 2", 9,
 			[3]float64{50, 300, 300}, [3]Confidence{Unverified, Unverified, Unverified}),
-		boiler("gb13271-2014-oil-new", "oil, new boilers (Table 2)", 3.5,
+		boiler("gb13271-2014-oil-new", "oil, new boilers", "Table 2", 3.5,
 			[3]float64{30, 200, 250}, [3]Confidence{Unverified, Unverified, Unverified}),
-		boiler("gb13271-2014-gas-new", "gas, new boilers (Table 2)", 3.5,
+		boiler("gb13271-2014-gas-new", "gas, new boilers", "Table 2", 3.5,
 			[3]float64{20, 50, 200}, [3]Confidence{Unverified, Unverified, Unverified}),
-		boiler("gb13271-2014-coal-special", "coal, special limits (Table 3)", 9,
+		boiler("gb13271-2014-coal-special", "coal, special limits", "Table 3", 9,
 			[3]float64{30, 200, 200}, [3]Confidence{Unverified, Unverified, Unverified}),
-		boiler("gb13271-2014-oil-special", "oil, special limits (Table 3)", 3.5,
+		boiler("gb13271-2014-oil-special", "oil, special limits", "Table 3", 3.5,
 			[3]float64{30, 100, 200}, [3]Confidence{Unverified, Unverified, Unverified}),
-		boiler("gb13271-2014-gas-special", "gas, special limits (Table 3)", 3.5,
+		boiler("gb13271-2014-gas-special", "gas, special limits", "Table 3", 3.5,
 			[3]float64{20, 50, 150}, [3]Confidence{Unverified, Unverified, Unverified}),
 		{
-			// §6.4: NOx 320 as special limit [C1]; 10 % O2 and PM/SO2 [U].
+			// NOx 320 as special limit from one source; 10 % O2 and PM/SO2 unverified.
 			Name: "gb4915-2013-cement-kiln-special", Title: "GB 4915-2013 cement kiln tail, special limits (Table 2)",
 			ReferenceO2Pct: 10, O2Confidence: Unverified,
 			Values:     map[string]float64{Dust: 20, SO2: 100, NOx: 320},
 			Confidence: map[string]Confidence{Dust: Unverified, SO2: Unverified, NOx: C1},
-			Citation:   "GB 4915-2013 Table 2; reference §6.4",
+			Citation:   "GB 4915-2013 Table 2",
 		},
 		{
-			// §6.4: SO2 30, NOx 150 and 8 % O2 [C1]; PM 15 [U].
+			// SO2 30, NOx 150 and 8 % O2 from one source; PM 15 unverified.
 			Name: "gb16171-2012-coke-oven-special", Title: "GB 16171-2012 coke-oven stack, special limits",
 			ReferenceO2Pct: 8, O2Confidence: C1,
 			Values:     map[string]float64{Dust: 15, SO2: 30, NOx: 150},
 			Confidence: map[string]Confidence{Dust: Unverified, SO2: C1, NOx: C1},
-			Citation:   "GB 16171-2012; reference §6.4",
+			Citation:   "GB 16171-2012 special limits (特别排放限值)",
 		},
 		{
-			// §6.4: 10/35/50 [C1] (2019 national opinion on steel ultra-low emission); 16 % O2 [U].
+			// 10/35/50 from one source (2019 national steel ultra-low opinion); 16 % O2 unverified.
 			Name: "steel-sinter-ultra-low", Title: "Steel sintering head, ultra-low emission (2019)",
 			ReferenceO2Pct: 16, O2Confidence: Unverified,
 			Values:     map[string]float64{Dust: 10, SO2: 35, NOx: 50},
 			Confidence: map[string]Confidence{Dust: C1, SO2: C1, NOx: C1},
-			Citation:   "关于推进实施钢铁行业超低排放的意见 (2019); reference §6.4",
+			Citation:   "关于推进实施钢铁行业超低排放的意见 (2019)",
 		},
 	}
 	out := make(map[string]Preset, len(ps))
@@ -184,13 +184,14 @@ func Presets() map[string]Preset {
 	return out
 }
 
-func boiler(name, what string, o2 float64, v [3]float64, c [3]Confidence) Preset {
+// boiler builds a GB 13271-2014 preset: what is the fuel and kind, table the standard's table.
+func boiler(name, what, table string, o2 float64, v [3]float64, c [3]Confidence) Preset {
 	return Preset{
-		Name: name, Title: "GB 13271-2014 industrial boilers, " + what,
+		Name: name, Title: "GB 13271-2014 industrial boilers, " + what + " (" + table + ")",
 		ReferenceO2Pct: o2, O2Confidence: C2,
 		Values:     map[string]float64{Dust: v[0], SO2: v[1], NOx: v[2]},
 		Confidence: map[string]Confidence{Dust: c[0], SO2: c[1], NOx: c[2]},
-		Citation:   "GB 13271-2014; reference §6.3",
+		Citation:   "GB 13271-2014 " + table,
 	}
 }
 

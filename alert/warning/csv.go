@@ -15,7 +15,7 @@ import (
 
 // WindowDays is the forecast window of the offline engine: the row's date and the following
 // dates of the same area, up to 7 days in all (the 7-day city forecasts the plan asks for,
-// reference §5.4).
+// 昌州环发〔2019〕30号 item 22).
 const WindowDays = 7
 
 // Options configure RecommendCSV. The zero value uses Scheme2024.

@@ -5,10 +5,11 @@
 // for a region that warns as one (区域统一预警). It also carries the emission-reduction ratios
 // each level requires, and the offline CSV engine of `lantian warnings recommend`.
 //
-// The rules come from shared/reference/air-quality-standards.md §5 ("the reference"); every
-// number is data in scheme.go with a citation, and docs/warnings.md explains the method and lists
-// what the reference could not confirm. The package is pure: no I/O except the CSV engine's
-// reader and writer, and no global mutable state.
+// The rules come from the national warning schemes (环大气〔2017〕86号, the 2018 three-level
+// scheme, 环大气〔2024〕6号) and Xinjiang practice; every number is data in scheme.go with a
+// citation, and docs/warnings.md explains the method and lists what could not be confirmed.
+// The package is pure: no I/O except the CSV engine's reader and writer, and no global mutable
+// state.
 package warning
 
 import (
@@ -21,7 +22,7 @@ import (
 type Level int
 
 // The warning levels. Blue exists only in the 2017 four-level scheme and as an optional local
-// tier (reference §5.1); yellow, orange and red map to responses Ⅲ, Ⅱ and Ⅰ.
+// tier (the 2018+ national schemes have none); yellow, orange and red map to responses Ⅲ, Ⅱ and Ⅰ.
 const (
 	None Level = iota
 	Blue

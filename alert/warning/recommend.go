@@ -41,8 +41,8 @@ type Recommendation struct {
 //
 // When the lift rule is met but a new episode is due within the lead time, the warning passes
 // straight to the new episode's level rather than being lifted and issued again within days
-// (reference §5.1 counts two episodes as one only when the gap is too short to lift; this
-// merge is Lantian's choice, see docs/warnings.md).
+// (the MEP slides of 2017-09-20 count two episodes as one only when the gap is too short to
+// lift; this merge is Lantian's choice, see docs/warnings.md).
 //
 // Observed days (Input.Observed) make an episode that is already running count in full, so a
 // warning is not downgraded just because fewer bad days remain ahead.

@@ -120,8 +120,8 @@ func TestLead(t *testing.T) {
 	}
 }
 
-// TestLift checks the Xinjiang lift rule, daily AQI < 150 for ≥ 36 h (reference §5.1, §5.4), at
-// its threshold and duration boundaries, with days (36 h needs two days) and hours.
+// TestLift checks the Xinjiang lift rule, daily AQI < 150 for ≥ 36 h (自治区 notices 2024-03-02,
+// 2025-01-08), at its threshold and duration boundaries, with days (36 h needs two days) and hours.
 func TestLift(t *testing.T) {
 	s := Scheme2024()
 	daily := []struct {
@@ -253,7 +253,7 @@ func wcs(t *testing.T) Region {
 	return r
 }
 
-// TestRegion checks the unified regional warning of the 乌-昌-石 region (reference §5.4).
+// TestRegion checks the unified regional warning of the 乌-昌-石 region (昌州环发〔2019〕30号 item 22).
 func TestRegion(t *testing.T) {
 	r := wcs(t)
 	if len(r.Members) != 6 || r.Members[0] != "changji" {

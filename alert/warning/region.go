@@ -12,8 +12,8 @@ import (
 // DefaultMinAreas is how many member areas must meet a level (or meet the lift rule) for a
 // regional warning to be issued at that level (or lifted). Xinjiang lifts a regional warning
 // when "3 or more contiguous counties/cities across prefectures" have daily AQI < 150 for ≥ 36 h
-// (reference §5.4, [C2]); the matching start rule is inferred, not read ([U]). Contiguity is not
-// checked: the registry has no adjacency data.
+// (自治区 lifting notices 2024-03-02, 2025-01-08); the matching start rule is inferred, not read
+// in any notice. Contiguity is not checked: the registry has no adjacency data.
 const DefaultMinAreas = 3
 
 // Region is a group of areas that warns as one (区域统一预警, the 乌-昌-石 key area).
@@ -60,9 +60,9 @@ type RegionRecommendation struct {
 }
 
 // RecommendRegion grades every member's forecast, issues a unified regional warning at the
-// highest level that at least MinAreas members meet, and applies it to every member (reference
-// §5.4: every county starts its response at the regional level). current is the regional level
-// in force, which is also what each member has in force. The regional warning is lifted when at
+// highest level that at least MinAreas members meet, and applies it to every member
+// (昌州环发〔2019〕30号 item 22: every county starts its response at the regional level). current
+// is the regional level in force, which is also what each member has in force. The regional warning is lifted when at
 // least LiftMinAreas members meet the lift rule; a member then lifts too unless its own forecast
 // still meets a level.
 func (s Scheme) RecommendRegion(r Region, inputs []Input, current Level) (RegionRecommendation, error) {

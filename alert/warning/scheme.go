@@ -9,9 +9,9 @@ import (
 // Term is one condition on the forecast AQI: the AQI exceeds AQI (or reaches it, with OrEqual)
 // for at least Hours consecutive hours. With daily values a day counts 24 h, so 48 h is two
 // consecutive days and 36 h rounds up to two days; with hourly rolling-24h values each value
-// counts 1 h (reference §5.2, "Duration arithmetic"). Hours 0 asks for a single value: one day,
-// or one rolling 24-h mean, since the "daily" AQI of the warning rules is any 24 consecutive
-// hours (reference §5.1).
+// counts 1 h (docs/warnings.md, "The schemes"). Hours 0 asks for a single value: one day, or
+// one rolling 24-h mean, since the "daily" AQI of the warning rules is any 24 consecutive hours
+// (national schemes since the 2017 revision).
 type Term struct {
 	AQI     int  `json:"aqi" yaml:"aqi"`
 	OrEqual bool `json:"or_equal,omitempty" yaml:"or_equal,omitempty"`
@@ -81,7 +81,7 @@ type Reduction struct {
 	PM    int   `json:"pm" yaml:"pm"`
 	VOCs  int   `json:"vocs" yaml:"vocs"`
 	// PooledSO2NOx allows trading SO2 against NOx locally as long as their sum meets the total
-	// (Xinjiang practice, reference §5.3).
+	// (Xinjiang practice: the regional orange warnings of 2019-12-02 and 2021-02-16).
 	PooledSO2NOx bool `json:"pooled_so2_nox,omitempty" yaml:"pooled_so2_nox,omitempty"`
 	// Source cites where the ratios come from.
 	Source string `json:"source,omitempty" yaml:"source,omitempty"`
@@ -98,7 +98,7 @@ type Scheme struct {
 	// Rules, one per level, any order.
 	Rules []Rule `json:"rules" yaml:"rules"`
 	// Hourly says the scheme grades by any 24 consecutive hours, so an hourly rolling-24h
-	// forecast is graded as well as the daily one (reference §5.1: since the 2017 revision).
+	// forecast is graded as well as the daily one (national schemes since the 2017 revision).
 	Hourly bool `json:"hourly" yaml:"hourly"`
 	// LeadHours is how far ahead Recommend issues: an episode starting later than this after the
 	// start of the forecast is reported but not yet acted on (see Recommend).
@@ -109,10 +109,10 @@ type Scheme struct {
 }
 
 // Scheme2024 is the national scheme of 环大气〔2024〕6号《关于进一步优化重污染天气应对机制的指导意见》
-// (released 2024-01-23; reference §5.2 C, [C2]), the default. It has no "AQI reaching 500"
-// clause; the reference gives none.
+// (released 2024-01-23; its numbers agree in several published copies), the default. It has no
+// "AQI reaching 500" clause; none of the copies gives one.
 func Scheme2024() Scheme {
-	const src = "环大气〔2024〕6号 (reference §5.2 C)"
+	const src = "环大气〔2024〕6号"
 	return Scheme{
 		Name:  "2024",
 		Title: "环大气〔2024〕6号 关于进一步优化重污染天气应对机制的指导意见",
@@ -137,10 +137,10 @@ func Scheme2024() Scheme {
 }
 
 // Scheme2018 is the three-level scheme of the 2019–2021 city plans (呼和浩特 2019, 深圳 2019,
-// 忻州 2020), most likely 环办大气函〔2018〕875号 (reference §5.2 B: numbers [C2], attribution
-// [U]). Use it for the plan years of 昌州环发〔2019〕30号.
+// 忻州 2020, whose numbers agree), most likely 环办大气函〔2018〕875号 (the attribution is not
+// confirmed: 875号's text was not read). Use it for the plan years of 昌州环发〔2019〕30号.
 func Scheme2018() Scheme {
-	const src = "three-level scheme of 2019–2021 city plans, probably 环办大气函〔2018〕875号 (reference §5.2 B)"
+	const src = "three-level scheme of 2019–2021 city plans, probably 环办大气函〔2018〕875号 (attribution not confirmed)"
 	return Scheme{
 		Name:  "2018",
 		Title: "环办大气函〔2018〕875号 (attribution not confirmed) three-level scheme",
@@ -163,10 +163,10 @@ func Scheme2018() Scheme {
 	}
 }
 
-// Scheme2017 is the four-level scheme of 环大气〔2017〕86号 (MEP slides 2017-09-20; reference
-// §5.2 A, [C2]), with blue. Kept for replaying the winters before 2018.
+// Scheme2017 is the four-level scheme of 环大气〔2017〕86号 (MEP slides 2017-09-20, matched by
+// provincial summaries), with blue. Kept for replaying the winters before 2018.
 func Scheme2017() Scheme {
-	const src = "环大气〔2017〕86号 (reference §5.2 A)"
+	const src = "环大气〔2017〕86号"
 	return Scheme{
 		Name:  "2017",
 		Title: "环大气〔2017〕86号 four-level scheme",
@@ -193,35 +193,35 @@ func Scheme2017() Scheme {
 }
 
 // DefaultLeadHours: act on episodes starting within 3 days, the span every daily AQI forecast
-// covers (HJ 633-2026: at least the next 3 days; reference §1.5). The reference gives no lead
-// time for warnings; this is Lantian's choice, not a rule (docs/warnings.md "Not confirmed").
+// covers (HJ 633-2026: at least the next 3 days). No warning scheme found gives a lead time;
+// this is Lantian's choice, not a rule (docs/warnings.md "Not confirmed").
 const DefaultLeadHours = 72
 
 // XinjiangLift is the lift rule of Xinjiang and Changji: daily AQI forecast below 150 for at
-// least 36 h (自治区 lifting notices 2024-03-02 and 2025-01-08; reference §5.1, §5.4). The
-// national wording is "below the yellow condition for ≥ 36 h" (扬州 2026), which a LiftRule
-// can express only for a single threshold.
+// least 36 h (自治区 lifting notices 2024-03-02 and 2025-01-08). The national wording is "below
+// the yellow condition for ≥ 36 h" (扬州 2026), which a LiftRule can express only for a single
+// threshold.
 func XinjiangLift() LiftRule { return LiftRule{Below: 150, Hours: 36} }
 
 // XinjiangReductions are the reduction ratios in force for the 乌-昌-石 region: SO2, NOx, PM and
 // VOCs at least 10 / 20 / 30 % for yellow / orange / red (昌州环发〔2019〕30号 item 23
-// "原则上分别不低于10%、20%、30%", and the Tianjin plan; reference §5.3, [C2]), except VOCs 15 %
-// at orange with SO2 and NOx pooled, as the regional orange warnings of 2019-12-02 and 2021-02-16
-// said ([C2]). The VOCs ratios for yellow and red in Xinjiang were not found ([U]); they keep the
-// plan's 10 and 30 %, and pooling is assumed for them too.
+// "原则上分别不低于10%、20%、30%", and the Tianjin plan), except VOCs 15 % at orange with SO2
+// and NOx pooled, as the regional orange warnings of 2019-12-02 and 2021-02-16 said. The VOCs
+// ratios for yellow and red in Xinjiang were not found; they keep the plan's 10 and 30 %, and
+// pooling is assumed for them too.
 func XinjiangReductions() []Reduction {
-	const plan = "昌州环发〔2019〕30号 item 23 (reference §5.3)"
+	const plan = "昌州环发〔2019〕30号 item 23"
 	return []Reduction{
 		{Level: Yellow, SO2: 10, NOx: 10, PM: 10, VOCs: 10, PooledSO2NOx: true, Source: plan + "; VOCs and pooling for yellow not confirmed"},
-		{Level: Orange, SO2: 20, NOx: 20, PM: 20, VOCs: 15, PooledSO2NOx: true, Source: "自治区 regional orange warnings 2019-12-02, 2021-02-16 (reference §5.3)"},
+		{Level: Orange, SO2: 20, NOx: 20, PM: 20, VOCs: 15, PooledSO2NOx: true, Source: "自治区 regional orange warnings 2019-12-02, 2021-02-16"},
 		{Level: Red, SO2: 30, NOx: 30, PM: 30, VOCs: 30, PooledSO2NOx: true, Source: plan + "; VOCs and pooling for red not confirmed"},
 	}
 }
 
 // PlanReductions are the plan's uniform ratios: all four pollutants at 10 / 20 / 30 % (昌州环发
-// 〔2019〕30号 item 23 and the Tianjin plan; reference §5.3, [C2]), without the VOCs exception.
+// 〔2019〕30号 item 23 and the Tianjin plan), without the VOCs exception.
 func PlanReductions() []Reduction {
-	const plan = "昌州环发〔2019〕30号 item 23; Tianjin plan (reference §5.3)"
+	const plan = "昌州环发〔2019〕30号 item 23; Tianjin plan"
 	return []Reduction{
 		{Level: Yellow, SO2: 10, NOx: 10, PM: 10, VOCs: 10, Source: plan},
 		{Level: Orange, SO2: 20, NOx: 20, PM: 20, VOCs: 20, Source: plan},
@@ -230,9 +230,9 @@ func PlanReductions() []Reduction {
 }
 
 // DefaultBlue is the optional blue tier for a built-in scheme. For 2018 it is the blue level of
-// the 2017 scheme (> 200 on one day, reference §5.2 A). For 2024, whose yellow already starts at
+// the 2017 scheme (> 200 on one day, 环大气〔2017〕86号). For 2024, whose yellow already starts at
 // one day > 200, it is the 临时管控 tier below yellow of 扬州 2026 (> 150, or > 100 for ≥ 48 h;
-// reference §5.2 C, [C1], basis not confirmed). The 2017 scheme has blue built in.
+// one local plan, its basis not confirmed). The 2017 scheme has blue built in.
 func DefaultBlue(scheme string) ([]Clause, error) {
 	switch scheme {
 	case "2024":
@@ -441,7 +441,7 @@ func (c Config) Build() (Scheme, error) {
 		if len(clauses) == 0 {
 			if _, hasBlue := s.Rule(Blue); !hasBlue {
 				clauses, _ = DefaultBlue(base)
-				source = "DefaultBlue (reference §5.2)"
+				source = "DefaultBlue (docs/warnings.md)"
 			}
 		}
 		if len(clauses) > 0 {

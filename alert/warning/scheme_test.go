@@ -53,7 +53,7 @@ func checkGrades(t *testing.T, s Scheme, cases []gradeCase) {
 	}
 }
 
-// TestScheme2024 checks every threshold and duration of 环大气〔2024〕6号 (reference §5.2 C):
+// TestScheme2024 checks every threshold and duration of 环大气〔2024〕6号 (released 2024-01-23):
 // one below, at and one above each.
 func TestScheme2024(t *testing.T) {
 	checkGrades(t, Scheme2024(), []gradeCase{
@@ -103,7 +103,7 @@ func TestScheme2024(t *testing.T) {
 	})
 }
 
-// TestScheme2018 checks the three-level scheme (reference §5.2 B).
+// TestScheme2018 checks the three-level scheme of the 2019–2021 city plans.
 func TestScheme2018(t *testing.T) {
 	checkGrades(t, Scheme2018(), []gradeCase{
 		// yellow: > 200 for ≥ 48 h
@@ -136,7 +136,7 @@ func TestScheme2018(t *testing.T) {
 	})
 }
 
-// TestScheme2017 checks the four-level scheme (reference §5.2 A).
+// TestScheme2017 checks the four-level scheme of 环大气〔2017〕86号.
 func TestScheme2017(t *testing.T) {
 	checkGrades(t, Scheme2017(), []gradeCase{
 		{"blue: 200", []int{200}, None},
@@ -167,8 +167,8 @@ func hourSeries(vals ...int) []HourAQI {
 	return out
 }
 
-// TestHourly checks the durations in hours on a rolling-24h series (reference §5.2: "lasting
-// ≥ 48 h" is 48 consecutive rolling values above the threshold).
+// TestHourly checks the durations in hours on a rolling-24h series ("lasting ≥ 48 h" is 48
+// consecutive rolling values above the threshold; docs/warnings.md, "The schemes").
 func TestHourly(t *testing.T) {
 	s := Scheme2024()
 	cases := []struct {
@@ -369,7 +369,7 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
-// TestReductions checks the ratios against reference §5.3.
+// TestReductions checks the ratios against 昌州环发〔2019〕30号 item 23 and the Xinjiang warnings.
 func TestReductions(t *testing.T) {
 	type ratios struct{ so2, nox, pm, vocs int }
 	cases := []struct {

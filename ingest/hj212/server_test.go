@@ -150,7 +150,7 @@ func TestServer(t *testing.T) {
 		return Header{QN: qn, ST: "22", CN: cn, PW: "123456", MN: mn, Flag: flag, HasFlag: true}
 	}
 
-	// Air station: real-time (the reference example), minute and hour data, each asking for an answer.
+	// Air station: real-time (exAirRtd), minute and hour data, each asking for an answer.
 	air.send([]byte(exAirRtd + "\r\n"))
 	air.expect("9014", "20240315103000123", "")
 	air.send(encodeT(t, h(airMN, "20240315104000001", "2051", 5), "DataTime=20240315103000;a34004-Avg=30.1,a34004-Flag=N;a01006-Avg=95.1,a01006-Flag=N"))

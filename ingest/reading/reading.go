@@ -63,7 +63,7 @@ func ParsePeriod(s string) (Period, error) {
 	return "", fmt.Errorf("unknown period %q (want rt, 1m, 1h or 1d)", s)
 }
 
-// Flag is an HJ 212 data flag (HJ 212-2017 §6.6.4, table in shared reference hj212.md §8.3).
+// Flag is an HJ 212 data flag (HJ 212-2017 §6.6.4; docs/data-contract.md lists them).
 // The zero value means the sender stated no flag, which is treated as normal.
 type Flag byte
 

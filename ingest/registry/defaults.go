@@ -1,7 +1,7 @@
 package registry
 
-// DefaultAreas are the areas named by the Changji plan (昌州环发〔2019〕30号; shared reference
-// changji-plan.md "Areas"): seven counties/cities, the two parks of the key area, the Zhundong
+// DefaultAreas are the areas named by the Changji plan (昌州环发〔2019〕30号, its targets table and
+// "(三)重点区域范围"): seven counties/cities, the two parks of the key area, the Zhundong
 // zone, and the 乌-昌-石 key area as a region.
 func DefaultAreas() []Area {
 	return []Area{
@@ -20,9 +20,9 @@ func DefaultAreas() []Area {
 	}
 }
 
-// DefaultTargets is the plan's targets table (昌州环发〔2019〕30号; shared reference
-// air-quality-standards.md §7). PM2.5 in µg/m³, good-day ratios in %. 木垒 has no 2020 ratio:
-// the plan says 保持 (keep), so its 2017 ratio is the floor.
+// DefaultTargets is the plan's targets table (昌州环发〔2019〕30号 "自治州7县市空气质量改善目标
+// 一览表"). PM2.5 in µg/m³, good-day ratios in %. 木垒 has no 2020 ratio: the plan says 保持
+// (keep), so its 2017 ratio is the floor.
 func DefaultTargets() []Target {
 	f := func(v float64) *float64 { return &v }
 	return []Target{

@@ -79,8 +79,8 @@ type Outlet struct {
 	MN string `yaml:"mn,omitempty"`
 }
 
-// Target is one row of the plan's targets table (昌州环发〔2019〕30号; shared reference
-// air-quality-standards.md §7). Nil pointers are figures the plan does not give.
+// Target is one row of the plan's targets table (昌州环发〔2019〕30号
+// "自治州7县市空气质量改善目标一览表"). Nil pointers are figures the plan does not give.
 type Target struct {
 	Area     string   `yaml:"area"`
 	BaseYear int      `yaml:"base_year"`
