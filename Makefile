@@ -5,7 +5,7 @@ INFLUXD := $(TOOLS)/bin/influxd
 STATICCHECK := $(TOOLS)/bin/staticcheck
 BIN     := $(CURDIR)/bin/lantian
 # Packages whose tests exercise concurrency run under the race detector.
-RACE_PKGS := ./ingest/... ./cmd/...
+RACE_PKGS := ./ingest/... ./service/... ./cmd/...
 export PATH := $(TOOLS)/bin:$(PATH)
 
 .PHONY: all build demo test tools system-deps check unit bench fuzz clean
@@ -43,7 +43,7 @@ check: $(STATICCHECK)
 
 test: tools check
 	$(GO) test -race -timeout 25m -count=1 $(RACE_PKGS)
-	$(GO) test -timeout 25m -count=1 $$($(GO) list ./... | grep -v -e '/ingest/' -e '/cmd/')
+	$(GO) test -timeout 25m -count=1 $$($(GO) list ./... | grep -v -e '/ingest/' -e '/service' -e '/cmd/')
 
 # Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m). The seed
 # corpora also run as plain tests in `make test`.
