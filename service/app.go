@@ -1,5 +1,7 @@
-// Package app assembles the ingest service of `lantian run`: spool, dead letters, InfluxDB
-// writer, pipeline, MQTT collector and the HTTP server, started and stopped in order.
+// Package service assembles `lantian run`: spool, dead letters, InfluxDB writer, pipeline,
+// MQTT collector, HJ 212 gateway, the derived components (streaming assessor, source
+// monitoring, warning office), the Alertmanager client and the HTTP server, started and
+// stopped in order by one run group.
 package service
 
 import (
@@ -17,7 +19,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"lantian/alert/notify"
 	"lantian/alert/office"
+	"lantian/alert/stream"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
@@ -48,9 +52,15 @@ type Service struct {
 	gatewayListener net.Listener
 	// HJ212Addr is the address of the HJ 212 gateway, empty when it is off.
 	HJ212Addr string
-	// background are derived components' loops, run until the service stops (after the
-	// pipeline has flushed, so they see every stored reading).
-	background []func(ctx context.Context) error
+	// alerts is the one Alertmanager client every component notifies through (nil without
+	// alertmanager.urls); notifier is it, or notify.Nop.
+	alerts   *notify.Client
+	notifier notify.Notifier
+	// The derived components; their loops run until the service stops (after the pipeline
+	// has flushed, so they see every stored reading).
+	assessor *stream.Assessor
+	sources  *sourceMonitor // nil when source monitoring is off
+	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
 }
@@ -74,14 +84,17 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		SetUseGZip(cfg.Influx.GZip)
 	s.influx = influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(), opts)
 	s.writer = influx.NewWriter(s.influx.WriteAPIBlocking(cfg.Influx.Org, cfg.Influx.Bucket), s.spool, s.dead,
-		influx.WriterConfig{
-			BatchSize:       cfg.Influx.BatchSize,
-			FlushInterval:   cfg.Influx.FlushInterval,
-			RetryInterval:   cfg.Influx.RetryInterval,
-			ShutdownTimeout: cfg.Influx.Timeout,
-			SpoolAlarmRatio: cfg.Spool.AlarmRatio,
-		}, s.Registry, log.With("component", "influx"))
+		cfg.Influx.WriterConfig(cfg.Spool.AlarmRatio), s.Registry, log.With("component", "influx"))
 	devices := hj212Devices(&cfg)
+	s.notifier = notify.Nop{}
+	if len(cfg.Alertmanager.URLs) > 0 {
+		s.alerts, err = notify.New(cfg.Alertmanager, s.Registry, log.With("component", "alertmanager"))
+		if err != nil {
+			s.closeStores()
+			return nil, fmt.Errorf("alertmanager: %w", err)
+		}
+		s.notifier = s.alerts
+	}
 	observers, err := s.derivedObservers()
 	if err != nil {
 		s.closeStores()
@@ -159,92 +172,101 @@ func (s *Service) closeStores() {
 	s.dead.Close()
 }
 
-// Run runs the service until ctx is cancelled, then shuts down in order: stop taking MQTT
-// messages, wait for those in flight to become durable and be acknowledged, flush the writer,
-// close the stores.
+// Run runs the service until ctx is cancelled or the HTTP server fails, then shuts down in
+// order: stop taking MQTT messages and wait for those in flight to become durable and be
+// acknowledged, stop the HJ 212 gateway, stop creating the bucket, stop the derived
+// components, deliver the last alerts, flush the writer, stop the HTTP server, close the stores.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.closeStores()
+	g := s.runGroup()
+	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
+		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
+	err := g.run(ctx)
+	s.log.Info("stopped", "spooled_batches", s.spool.Len())
+	return err
+}
+
+// runGroup registers every long-running part of the service. The group stops them in the
+// reverse order, so each part is added after the parts it feeds: the HTTP server outlives
+// everything; the writer takes the last results of the derived components and the readings
+// of the gateway and the collector; the Alertmanager client delivers the derived components'
+// last alerts; the gateway lets a store in progress finish, so its readings reach the writer
+// before the writer's final flush.
+func (s *Service) runGroup() *runGroup {
+	g := &runGroup{}
+	g.add("http server", s.serveHTTP)
+	g.add("influx writer", s.writer.Run)
+	if s.alerts != nil {
+		g.add("alertmanager client", s.alerts.Run)
+	}
+	g.add("derived components", s.runDerived)
+	if s.cfg.Influx.CreateBucket {
+		g.add("bucket creation", func(ctx context.Context) error { s.ensureBucket(ctx); return nil })
+	}
+	if s.gateway != nil {
+		g.add("hj212 gateway", func(ctx context.Context) error {
+			if err := s.gateway.Serve(ctx, s.gatewayListener); err != nil {
+				s.log.Error("hj212 gateway stopped", "err", err)
+			}
+			return nil
+		})
+	}
+	g.add("mqtt collector", s.collect)
+	return g
+}
+
+// serveHTTP serves until ctx is cancelled, then lets requests in progress finish.
+func (s *Service) serveHTTP(ctx context.Context) error {
 	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(s.listener) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	<-served
+	return nil
+}
+
+// runDerived runs the derived components' loops until ctx is cancelled and all of them have
+// returned. A loop that fails is logged and the service goes on without it.
+func (s *Service) runDerived(ctx context.Context) error {
+	loops := []func(context.Context) error{s.assessor.Run, s.runWarnings}
+	if s.sources != nil {
+		loops = append(loops, s.sources.run)
+	}
 	var wg sync.WaitGroup
-	httpErr := make(chan error, 1)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			httpErr <- fmt.Errorf("http server: %w", err)
-		}
-	}()
-
-	writerCtx, stopWriter := context.WithCancel(context.Background())
-	defer stopWriter()
-	wg.Add(1)
-	go func() { defer wg.Done(); _ = s.writer.Run(writerCtx) }()
-
-	bgCtx, stopBackground := context.WithCancel(context.Background())
-	defer stopBackground()
-	var bgWG sync.WaitGroup
-	for _, run := range s.background {
-		bgWG.Add(1)
+	for _, run := range loops {
+		wg.Add(1)
 		go func() {
-			defer bgWG.Done()
-			if err := run(bgCtx); err != nil && !errors.Is(err, context.Canceled) {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.log.Error("background component stopped", "err", err)
 			}
 		}()
 	}
+	wg.Wait()
+	return nil
+}
 
-	bucketCtx, stopBucket := context.WithCancel(ctx)
-	defer stopBucket()
-	if s.cfg.Influx.CreateBucket {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.ensureBucket(bucketCtx) }()
-	}
-
-	gatewayCtx, stopGateway := context.WithCancel(context.Background())
-	defer stopGateway()
-	gatewayDone := make(chan struct{})
-	if s.gateway == nil {
-		close(gatewayDone)
-	} else {
-		go func() {
-			defer close(gatewayDone)
-			if err := s.gateway.Serve(gatewayCtx, s.gatewayListener); err != nil {
-				s.log.Error("hj212 gateway stopped", "err", err)
-			}
-		}()
-	}
+// collect runs the MQTT collector until ctx is cancelled, then stops taking messages and
+// waits for those in flight to become durable and be acknowledged.
+func (s *Service) collect(ctx context.Context) error {
 	s.collector.Start()
-	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
-		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-httpErr:
-	}
+	<-ctx.Done()
 	s.log.Info("shutting down: stopping MQTT intake and flushing")
 	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout+5*time.Second)
 	defer cancel()
 	if err := s.collector.Stop(stopCtx); err != nil {
 		s.log.Warn("MQTT stop", "err", err)
 	}
-	// The gateway lets a store in progress finish before it returns, so its readings reach
-	// the writer before the writer's final flush.
-	stopGateway()
-	<-gatewayDone
-	stopBucket()
-	// Derived components flush their last results through the writer before it stops.
-	stopBackground()
-	bgWG.Wait()
-	stopWriter()
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelShutdown()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		s.log.Warn("http shutdown", "err", err)
-	}
-	wg.Wait()
-	s.log.Info("stopped", "spooled_batches", s.spool.Len())
-	return runErr
+	return nil
 }
 
 // Ready reports whether the service can take data now, and why not.

@@ -11,12 +11,12 @@ import (
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
-	"lantian/service/config"
+	"lantian/ingest/influx"
 )
 
 // ensureBucket creates the bucket of an InfluxDB 2.x server, or the database of a 1.8 server
 // (whose v2 compatibility API cannot create one), when it does not exist yet.
-func ensureBucket(ctx context.Context, client influxdb2.Client, cfg config.Influx) error {
+func ensureBucket(ctx context.Context, client influxdb2.Client, cfg influx.Config) error {
 	health, err := client.Health(ctx)
 	if err != nil {
 		return fmt.Errorf("InfluxDB health check: %w", err)
@@ -40,7 +40,7 @@ func ensureBucket(ctx context.Context, client influxdb2.Client, cfg config.Influ
 }
 
 // createDatabase18 runs CREATE DATABASE, which is idempotent in InfluxDB 1.x.
-func createDatabase18(ctx context.Context, cfg config.Influx, db string) error {
+func createDatabase18(ctx context.Context, cfg influx.Config, db string) error {
 	if db == "" {
 		return errors.New(`influx.bucket names no database (1.8 wants "db/rp")`)
 	}

@@ -30,6 +30,6 @@ func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("streaming assessor: %w", err)
 	}
-	s.background = append(s.background, assessor.Run)
+	s.assessor = assessor
 	return []pipeline.Observer{assessor}, nil
 }

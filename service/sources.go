@@ -45,20 +45,8 @@ func (s *Service) sourceObservers() ([]pipeline.Observer, error) {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
 	log := s.log.With("component", "sources")
-	var notifier notify.Notifier = notify.Nop{}
-	var runNotifier func(context.Context) error
-	if am := s.cfg.Alertmanager; len(am.URLs) > 0 {
-		c, err := notify.New(notify.Config{
-			URLs: am.URLs, Timeout: am.Timeout, ResendInterval: am.ResendInterval,
-			MaxAttempts: am.MaxAttempts, RetryInterval: am.RetryInterval, QueueSize: am.QueueSize,
-			Component: "sources",
-		}, s.Registry, log.With("component", "alertmanager"))
-		if err != nil {
-			return nil, fmt.Errorf("source monitoring: alertmanager: %w", err)
-		}
-		notifier, runNotifier = c, c.Run
-	}
-	m, err := newSourceMonitor(&s.cfg, rules, limits, s.writer, notifier, runNotifier, s.Registry, log)
+	// The service runs the shared Alertmanager client; the monitor only notifies through it.
+	m, err := newSourceMonitor(&s.cfg, rules, limits, s.writer, s.notifier, nil, s.Registry, log)
 	if err == nil {
 		// The warning office is built after the monitor; ask it at check time.
 		m.notices = s.warningNotices
@@ -66,7 +54,7 @@ func (s *Service) sourceObservers() ([]pipeline.Observer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.background = append(s.background, m.run)
+	s.sources = m
 	return []pipeline.Observer{m}, nil
 }
 

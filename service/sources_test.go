@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"lantian/alert/notify"
 	"lantian/alert/source"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
@@ -62,7 +63,7 @@ func sourcesTestConfig(t *testing.T, mqttURL, influxURL, amURL string, clock *te
 	cfg.HJ212.Devices = nil
 	// Set in full here rather than taken from config.Default(), so the test does not depend
 	// on where the defaults are wired.
-	cfg.Alertmanager = config.Alertmanager{URLs: []string{amURL}, Timeout: 5 * time.Second, ResendInterval: 500 * time.Millisecond,
+	cfg.Alertmanager = notify.Config{URLs: []string{amURL}, Timeout: 5 * time.Second, ResendInterval: 500 * time.Millisecond,
 		MaxAttempts: 3, RetryInterval: 100 * time.Millisecond, QueueSize: 1000}
 	cfg.SourceMonitoring = config.SourceMonitoring{Enabled: true, CheckInterval: 100 * time.Millisecond, QueueSize: 10000,
 		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Rules: source.DefaultConfig(), Now: clock.Now}

@@ -10,12 +10,14 @@ import (
 	"lantian/alert/notify"
 	"lantian/alert/office"
 	"lantian/alert/source"
+	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
 )
 
 // warningRoutes builds the heavy-pollution warning office (docs/warnings.md) and returns its
-// MQTT route: forecasts on <prefix>/forecast/<area>. Its loop, the Alertmanager client and the
-// MQTT publisher of retained warnings run as background components.
+// MQTT route: forecasts on <prefix>/forecast/<area>. Its loop and the MQTT publisher of
+// retained warnings run with the derived components (runWarnings); its alerts go through the
+// service's Alertmanager client.
 func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 	wcfg := s.cfg.WarningsConfig()
 	if err := s.cfg.ValidateWarnings(); err != nil {
@@ -38,17 +40,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		tokens[i] = office.Token{Name: t.Name, Role: t.Role, Secret: t.Token.Reveal()}
 	}
 	log := s.log.With("component", "warnings")
-
-	var notifier notify.Notifier = notify.Nop{}
-	var notifyRun func(context.Context) error
-	if len(s.cfg.Alertmanager.URLs) > 0 {
-		c, err := notify.New(notify.Config{URLs: s.cfg.Alertmanager.URLs, Component: "warnings"}, s.Registry, log)
-		if err != nil {
-			return nil, fmt.Errorf("warnings: alertmanager: %w", err)
-		}
-		notifier, notifyRun = c, c.Run
-	}
-	pub, err := newWarningPublisher(s.cfg.MQTT, log)
+	pub, err := mqtt.NewPublisher(s.cfg.MQTT, s.cfg.MQTT.ClientID+"-warnings", log)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +55,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 	o, err := office.New(office.Options{
 		Scheme: scheme, Regions: regions, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
 		Store: store, Sink: s.writer, Publisher: pub, TopicPrefix: s.cfg.MQTT.TopicPrefix,
-		Notifier: notifier, Observed: observed, Tokens: tokens,
+		Notifier: officeAlerts{s.notifier}, Observed: observed, Tokens: tokens,
 		Emissions:  fluxObserved{api: s.influx.QueryAPI(s.cfg.Influx.Org), bucket: s.cfg.Influx.Bucket, loc: s.cfg.Location()},
 		SessionTTL: wcfg.SessionTTL, RecomputeInterval: wcfg.RecomputeInterval, MaxFuture: s.cfg.Ingest.MaxFuture,
 		Registerer: s.Registry, Log: log,
@@ -72,25 +64,38 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		store.Close()
 		return nil, err
 	}
-	s.warnings, s.warningStore = o, store
-	if notifyRun != nil {
-		s.background = append(s.background, notifyRun)
-	}
-	s.background = append(s.background, func(ctx context.Context) error {
-		pub.Start()
-		defer pub.Stop()
-		defer func() {
-			if err := store.Close(); err != nil {
-				log.Error("close warning store", "err", err)
-			}
-		}()
-		err := o.Run(ctx)
-		if errors.Is(err, context.Canceled) {
-			return nil
-		}
-		return err
-	})
+	s.warnings, s.warningStore, s.warnPub = o, store, pub
 	return map[string]pipeline.RouteHandler{"forecast": o.HandleForecast}, nil
+}
+
+// runWarnings runs the warning office's loop with its MQTT publisher until ctx is cancelled,
+// then closes its store.
+func (s *Service) runWarnings(ctx context.Context) error {
+	s.warnPub.Start()
+	defer s.warnPub.Stop()
+	defer func() {
+		if err := s.warningStore.Close(); err != nil {
+			s.log.Error("close warning store", "component", "warnings", "err", err)
+		}
+	}()
+	err := s.warnings.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// officeAlerts hands the warning office's alerts to the service's Alertmanager client.
+type officeAlerts struct {
+	n notify.Notifier
+}
+
+func (a officeAlerts) Notify(alerts ...office.Alert) {
+	out := make([]notify.Alert, len(alerts))
+	for i, al := range alerts {
+		out[i] = notify.Alert{Labels: al.Labels, Annotations: al.Annotations, StartsAt: al.StartsAt, EndsAt: al.EndsAt}
+	}
+	a.n.Notify(out...)
 }
 
 // warningNotices turns the warnings issued (and changed) into notices for the sources in their

@@ -373,3 +373,42 @@ func TestWarningConsoleInBrowser(t *testing.T) {
 		t.Errorf("viewer API issue: %d", code)
 	}
 }
+
+// TestWarningAlertsUseTheAlertmanagerSection checks that the warning office's alerts go
+// through the service's one Alertmanager client, built from the whole alertmanager section:
+// a resend_interval of 10m puts endsAt 40 minutes ahead (the client's default would give 4),
+// and generator_url is filled in.
+func TestWarningAlertsUseTheAlertmanagerSection(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	am := notifytest.Start(t)
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-warnings-am")
+	cfg.Alertmanager.URLs = []string{am.URL}
+	cfg.Alertmanager.ResendInterval = 10 * time.Minute
+	cfg.Alertmanager.GeneratorURL = "http://console.test/warnings"
+	run := startService(t, cfg)
+	setWarningTokens(t, run.svc)
+	base := "http://" + run.svc.HTTPAddr
+	sent := time.Now()
+	if code, body := apiCall(t, base, http.MethodPost, "/api/v1/forecasts", emergencyToken,
+		forecastJSON("changji", sent.In(cfg.Location()), 230, 260, 120, 90)); code/100 != 2 {
+		t.Fatalf("forecast: %d %s", code, body)
+	}
+	testenv.Eventually(t, 20*time.Second, func() error {
+		alerts, err := am.Alerts(context.Background())
+		if err != nil {
+			return err
+		}
+		for _, a := range alerts {
+			if a.Labels["alertname"] != "HeavyPollutionRecommended" || a.Labels["area"] != "changji" {
+				continue
+			}
+			if a.EndsAt.Before(sent.Add(30*time.Minute)) || a.GeneratorURL != cfg.Alertmanager.GeneratorURL {
+				t.Fatalf("alert endsAt %s (sent %s), generatorURL %q: the alertmanager section did not reach the office's alerts",
+					a.EndsAt, sent, a.GeneratorURL)
+			}
+			return nil
+		}
+		return fmt.Errorf("no recommendation alert in Alertmanager yet")
+	})
+}

@@ -79,32 +79,77 @@ func (r *Recorder) Alerts() []Alert {
 	return slices.Clone(r.alerts)
 }
 
-// Config configures a Client. Zero fields take the defaults noted.
+// Config is the `alertmanager` section of the configuration: where alerts (source
+// exceedances and data quality, warnings) are pushed through Alertmanager's v2 API. One
+// Client built from it serves every component. Zero fields take the defaults noted.
 type Config struct {
 	// URLs are the base URLs of the Alertmanager instances (http://host:9093, or with a path
 	// prefix when behind a proxy); every alert goes to each of them, as Alertmanager's own
-	// clustering expects.
-	URLs []string
+	// clustering expects. Empty in the configuration disables pushing.
+	URLs []string `yaml:"urls"`
 	// Timeout bounds one POST (default 10 s).
-	Timeout time.Duration
+	Timeout time.Duration `yaml:"timeout"`
 	// ResendInterval is how often firing alerts are sent again (default 1 min). Keep it well
-	// below Alertmanager's resolve_timeout (5 min by default).
-	ResendInterval time.Duration
+	// below Alertmanager's resolve_timeout (5 min by default). Alertmanager resolves an alert
+	// that is not re-sent before its endsAt, which the client sets 4 intervals ahead.
+	ResendInterval time.Duration `yaml:"resend_interval"`
 	// MaxAttempts per POST and instance before the batch is given up (default 3);
 	// RetryInterval is the first pause between attempts, doubled after each (default 1 s).
-	MaxAttempts   int
-	RetryInterval time.Duration
+	MaxAttempts   int           `yaml:"max_attempts"`
+	RetryInterval time.Duration `yaml:"retry_interval"`
 	// QueueSize bounds the alerts waiting to be sent (default 1000). When it is full the
 	// oldest queued alert is dropped and counted: firing alerts come back with the next
 	// re-send anyway.
-	QueueSize int
+	QueueSize int `yaml:"queue_size"`
+	// GeneratorURL is put in the generatorURL of every alert that has none (e.g. Lantian's
+	// console or a Grafana dashboard), so that a notification links back; empty leaves it out.
+	GeneratorURL string `yaml:"generator_url"`
 	// BatchSize is the most alerts per POST (default 100).
-	BatchSize int
+	BatchSize int `yaml:"-"`
 	// Component is the const label "component" of the client's metrics, so that more than one
 	// client can share a registry (default "lantian").
-	Component string
+	Component string `yaml:"-"`
 	// HTTPClient is used for the requests (default: a client of its own).
-	HTTPClient *http.Client
+	HTTPClient *http.Client `yaml:"-"`
+}
+
+// DefaultConfig is the section's defaults: no Alertmanager, and the client's defaults for
+// when one is configured.
+func DefaultConfig() Config {
+	return Config{
+		Timeout:        10 * time.Second,
+		ResendInterval: time.Minute,
+		MaxAttempts:    3,
+		RetryInterval:  time.Second,
+		QueueSize:      1000,
+	}
+}
+
+// Validate reports every problem of the section, naming the keys as they are written under
+// alertmanager. Unlike New it accepts no URLs (pushing off) and zero values are errors.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	for i, u := range c.URLs {
+		if err := CheckURL(u); err != nil {
+			bad("alertmanager.urls[%d]: %w", i, err)
+		}
+	}
+	if c.Timeout <= 0 || c.ResendInterval <= 0 || c.RetryInterval <= 0 {
+		bad("alertmanager.timeout, resend_interval and retry_interval must be positive")
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		bad("alertmanager.max_attempts %d must be between 1 and 100", c.MaxAttempts)
+	}
+	if c.QueueSize < 1 {
+		bad("alertmanager.queue_size %d must be at least 1", c.QueueSize)
+	}
+	if c.GeneratorURL != "" {
+		if err := CheckURL(c.GeneratorURL); err != nil {
+			bad("alertmanager.generator_url: %w", err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -283,6 +328,9 @@ func (c *Client) Notify(alerts ...Alert) {
 			continue
 		}
 		a = a.clone()
+		if a.GeneratorURL == "" {
+			a.GeneratorURL = c.cfg.GeneratorURL
+		}
 		for k, v := range a.Labels {
 			if v == "" {
 				delete(a.Labels, k)

@@ -311,3 +311,41 @@ func TestRecorderAndNop(t *testing.T) {
 	}
 	notify.Nop{}.Notify(a)
 }
+
+func TestGeneratorURLFillsAlertsWithoutOne(t *testing.T) {
+	fake := &fakeAM{}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	c, err := notify.New(notify.Config{URLs: []string{srv.URL + "/prefix"}, GeneratorURL: "http://console:8080/", ResendInterval: time.Hour}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Notify(notify.Alert{Labels: map[string]string{"alertname": "A"}, EndsAt: time.Now()},
+		notify.Alert{Labels: map[string]string{"alertname": "B"}, EndsAt: time.Now(), GeneratorURL: "http://own/"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = c.Run(ctx)
+	got := map[string]string{}
+	for _, b := range fake.received() {
+		for _, a := range b {
+			got[a.Labels["alertname"]] = a.GeneratorURL
+		}
+	}
+	if got["A"] != "http://console:8080/" || got["B"] != "http://own/" {
+		t.Errorf("generator URLs %v", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := notify.DefaultConfig().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	c := notify.DefaultConfig()
+	c.URLs, c.MaxAttempts, c.QueueSize, c.GeneratorURL = []string{"http://a", "ftp://b"}, 0, 0, "x"
+	err := c.Validate()
+	for _, want := range []string{"alertmanager.urls[1]", "alertmanager.max_attempts 0", "alertmanager.queue_size 0", "alertmanager.generator_url"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not mention %q", err, want)
+		}
+	}
+}

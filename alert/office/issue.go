@@ -11,7 +11,6 @@ import (
 	"time"
 	"unicode"
 
-	"lantian/alert/notify"
 	"lantian/alert/warning"
 	"lantian/ingest/registry"
 	"lantian/ingest/schema"
@@ -421,7 +420,7 @@ func (o *Office) alertWarning(before, after *Warning) {
 	now := o.now()
 	key := func(area string, l warning.Level) string { return area + "\x00" + l.String() }
 	firing := map[string]bool{}
-	var alerts []notify.Alert
+	var alerts []Alert
 	if after != nil && after.InForce() {
 		areas := slices.Clone(after.Areas)
 		if after.Region != "" {
@@ -429,7 +428,7 @@ func (o *Office) alertWarning(before, after *Warning) {
 		}
 		for _, a := range areas {
 			firing[key(a, after.Level)] = true
-			al := notify.Alert{
+			al := Alert{
 				Labels: map[string]string{"alertname": "HeavyPollutionWarning", "area": a, "level": after.Level.String(), "severity": severity(after.Level)},
 				Annotations: map[string]string{
 					"summary":     fmt.Sprintf("%s %s (%s) %s", o.areaName(a), after.Level.Chinese(), after.Level.Response(), after.ID),
@@ -451,7 +450,7 @@ func (o *Office) alertWarning(before, after *Warning) {
 		}
 		for _, a := range areas {
 			if !firing[key(a, before.Level)] {
-				alerts = append(alerts, notify.Alert{
+				alerts = append(alerts, Alert{
 					Labels:   map[string]string{"alertname": "HeavyPollutionWarning", "area": a, "level": before.Level.String(), "severity": severity(before.Level)},
 					StartsAt: minTime(before.Start, now), EndsAt: now,
 				})

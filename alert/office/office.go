@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lantian/alert/aqi"
-	"lantian/alert/notify"
 	"lantian/alert/warning"
 	"lantian/ingest/registry"
 )
@@ -33,6 +32,29 @@ type Sink interface {
 type Publisher interface {
 	Publish(ctx context.Context, topic string, payload []byte) error
 }
+
+// Alert is an alert in the shape of Alertmanager's v2 API; the service hands it to its
+// Alertmanager client.
+type Alert struct {
+	// Labels identify the alert: two alerts with the same labels are the same alert.
+	Labels      map[string]string
+	Annotations map[string]string
+	StartsAt    time.Time
+	// EndsAt zero means firing until an alert with the same labels and a non-zero EndsAt
+	// resolves it.
+	EndsAt time.Time
+}
+
+// Notifier raises and clears alerts; Notify must not block.
+type Notifier interface {
+	Notify(alerts ...Alert)
+}
+
+// NopNotifier discards alerts (no Alertmanager configured).
+type NopNotifier struct{}
+
+// Notify implements Notifier.
+func (NopNotifier) Notify(...Alert) {}
 
 // ObservedSource gives the observed daily AQI of an area for the dates from..to (inclusive),
 // oldest first; days without a value are left out.
@@ -51,8 +73,8 @@ type Options struct {
 	// Publisher sends the retained messages on <TopicPrefix>/warnings/<area>.
 	Publisher   Publisher
 	TopicPrefix string
-	// Notifier pushes alerts to Alertmanager (notify.Nop when none is configured).
-	Notifier notify.Notifier
+	// Notifier pushes alerts to Alertmanager (NopNotifier when none is configured).
+	Notifier Notifier
 	// Observed, if set, adds observed daily AQI before the forecast.
 	Observed ObservedSource
 	// Emissions, if set, gives the hourly emission rates the compliance table is computed from.
@@ -103,7 +125,7 @@ func New(opts Options) (*Office, error) {
 		opts.Location = time.UTC
 	}
 	if opts.Notifier == nil {
-		opts.Notifier = notify.Nop{}
+		opts.Notifier = NopNotifier{}
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour

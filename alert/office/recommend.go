@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
-	"lantian/alert/notify"
 	"lantian/alert/warning"
 	"lantian/ingest/schema"
 )
@@ -259,7 +258,7 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 		}
 	}
 	var lines [][]byte
-	var alerts []notify.Alert
+	var alerts []Alert
 	for _, area := range slices.Sorted(maps.Keys(recs)) {
 		r := recs[area]
 		o.m.recommended.WithLabelValues(area).Set(float64(r.Level))
@@ -306,8 +305,8 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 	}
 }
 
-func recAlert(area string, l warning.Level, name string, now time.Time, resolved bool) notify.Alert {
-	a := notify.Alert{
+func recAlert(area string, l warning.Level, name string, now time.Time, resolved bool) Alert {
+	a := Alert{
 		Labels: map[string]string{"alertname": "HeavyPollutionRecommended", "area": area,
 			"level": l.String(), "severity": severity(l)},
 		Annotations: map[string]string{"area_name": name},

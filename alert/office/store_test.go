@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,6 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"lantian/alert/notify"
 	"lantian/alert/warning"
 )
 
@@ -144,7 +144,7 @@ type fixture struct {
 	o    *Office
 	sink *fakeSink
 	pub  *fakePublisher
-	rec  *notify.Recorder
+	rec  *recorder
 	now  time.Time
 }
 
@@ -161,7 +161,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sink: &fakeSink{}, pub: &fakePublisher{retained: map[string]AreaMessage{}}, rec: &notify.Recorder{},
+	f := &fixture{sink: &fakeSink{}, pub: &fakePublisher{retained: map[string]AreaMessage{}}, rec: &recorder{},
 		now: time.Date(2024, 1, 2, 17, 0, 0, 0, loc)}
 	f.o, err = New(Options{Registry: reg, Location: loc, Store: st, Sink: f.sink, Publisher: f.pub, Notifier: f.rec,
 		Regions: []warning.Region{region},
@@ -397,4 +397,22 @@ func TestAPIRoles(t *testing.T) {
 	if code, body := call("POST", "/api/v1/warnings/"+out.Warning.ID+"/lift", "emergency-token-0123456789", ""); code != http.StatusOK {
 		t.Errorf("lift: %d %s", code, body)
 	}
+}
+
+// recorder keeps every alert the office raises.
+type recorder struct {
+	mu     sync.Mutex
+	alerts []Alert
+}
+
+func (r *recorder) Notify(alerts ...Alert) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.alerts = append(r.alerts, alerts...)
+}
+
+func (r *recorder) Alerts() []Alert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.alerts)
 }

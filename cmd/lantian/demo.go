@@ -21,6 +21,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"lantian/alert/aqi"
+	"lantian/alert/office"
+	"lantian/ingest/conf"
 	"lantian/ingest/hj212"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
@@ -105,7 +107,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo token: %w", err)
 	}
 	demoToken := hex.EncodeToString(tokenBytes)
-	cfg.Warnings.Tokens = []config.WarningToken{{Name: "demo-emergency", Role: config.RoleEmergency, Token: config.Secret(demoToken)}}
+	cfg.Warnings.Tokens = []config.WarningToken{{Name: "demo-emergency", Role: office.RoleEmergency, Token: conf.Secret(demoToken)}}
 	if err := cfg.Resolve(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}

@@ -15,8 +15,6 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
-
-	"lantian/service/config"
 )
 
 // Handler processes one message that came off the connection at arrived. It must call ack
@@ -31,7 +29,7 @@ const inflightWarning = 50000
 
 // Collector holds the MQTT session.
 type Collector struct {
-	cfg     config.MQTT
+	cfg     Config
 	filters map[string]byte
 	handle  Handler
 	log     *slog.Logger
@@ -61,7 +59,7 @@ func Filters(prefix string, families ...string) []string {
 }
 
 // New builds a collector; Start connects it.
-func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Registerer, log *slog.Logger) (*Collector, error) {
+func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer, log *slog.Logger) (*Collector, error) {
 	c := &Collector{
 		cfg: cfg, handle: handle, log: log,
 		filters: make(map[string]byte, len(filters)),
@@ -97,7 +95,7 @@ func New(cfg config.MQTT, filters []string, handle Handler, reg prometheus.Regis
 // SessionOptions are the paho options every Lantian MQTT session shares: a persistent session
 // under a stable client id (the broker keeps subscriptions and queued QoS 1 messages while we
 // are away), reconnecting on its own, bounded timeouts, credentials and TLS from config.
-func SessionOptions(cfg config.MQTT, clientID string) (*paho.ClientOptions, error) {
+func SessionOptions(cfg Config, clientID string) (*paho.ClientOptions, error) {
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.URL).
 		SetClientID(clientID).
@@ -124,7 +122,7 @@ func SessionOptions(cfg config.MQTT, clientID string) (*paho.ClientOptions, erro
 	return opts, nil
 }
 
-func tlsConfig(t config.TLS) (*tls.Config, error) {
+func tlsConfig(t TLS) (*tls.Config, error) {
 	if t.CAFile == "" && t.CertFile == "" && !t.InsecureSkipVerify {
 		return nil, nil
 	}

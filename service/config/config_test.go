@@ -8,22 +8,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-func TestByteSizes(t *testing.T) {
-	cases := map[string]ByteSize{"1048576": 1 << 20, "512KiB": 512 << 10, "64MiB": 64 << 20, "2GiB": 2 << 30,
-		"100MB": 100e6, "1GB": 1e9, "10 MiB": 10 << 20, "0": 0}
-	for in, want := range cases {
-		got, err := ParseByteSize(in)
-		if err != nil || got != want {
-			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "-1", "1.5GiB", "ten", "1TiB"} {
-		if _, err := ParseByteSize(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
-	}
-}
-
 func TestSecretsNeverPrint(t *testing.T) {
 	cfg := Default()
 	cfg.MQTT.Password = "hunter2"
@@ -66,5 +50,44 @@ func TestSectionsKeepDefaultsForOmittedKeys(t *testing.T) {
 	}
 	if cfg.Influx.URL != "http://db:8086" || cfg.Influx.BatchSize != 5000 || cfg.Influx.Bucket != "lantian/autogen" {
 		t.Fatalf("got %+v", cfg.Influx)
+	}
+}
+
+// The sections owned by component packages keep their keys, defaults and strictness.
+func TestComponentSectionsDecode(t *testing.T) {
+	cfg := Default()
+	err := Decode([]byte(`
+mqtt:
+  tls: {ca_file: /etc/ca.pem}
+  max_payload_bytes: 64KiB
+spool: {max_bytes: 1GiB}
+dead_letter: {max_files: 3}
+hj212:
+  devices: [{mn: "123", flow_unit: m3/s}]
+alertmanager:
+  max_attempts: 7
+  generator_url: http://console:8080/
+warnings:
+  scheme: "2018"
+  regions: [{id: wcs, min_areas: 2}]
+  recompute_interval: 5m
+  tokens: [{name: a, role: viewer, token: abcdefghijklmnopq}]
+`), &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MQTT.TLS.CAFile != "/etc/ca.pem" || cfg.MQTT.MaxPayloadBytes != 64<<10 || cfg.MQTT.Workers != 4 ||
+		cfg.Spool.MaxBytes != 1<<30 || cfg.Spool.AlarmRatio != 0.5 || cfg.DeadLetter.MaxFiles != 3 ||
+		len(cfg.HJ212.Devices) != 1 || cfg.HJ212.Devices[0].FlowUnit != "m3/s" || cfg.HJ212.MaxConnections != 1024 ||
+		cfg.Alertmanager.MaxAttempts != 7 || cfg.Alertmanager.QueueSize != 1000 || cfg.Alertmanager.GeneratorURL != "http://console:8080/" ||
+		cfg.Warnings.Grading.Scheme != "2018" || cfg.Warnings.Regions[0].MinAreas != 2 || cfg.Warnings.RecomputeInterval.Minutes() != 5 ||
+		!cfg.Warnings.Observed || len(cfg.Warnings.Tokens) != 1 {
+		t.Fatalf("decoded %+v", cfg)
+	}
+	for _, bad := range []string{"alertmanager:\n  batch_size: 3\n", "warnings:\n  component: x\n", "hj212:\n  devices: [{mn: x, pw: y}]\n"} {
+		c := Default()
+		if err := Decode([]byte(bad), &c); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

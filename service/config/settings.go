@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"lantian/ingest/conf"
 )
 
 // Setting is a config value that can also be given as a flag and as a LANTIAN_* variable.
@@ -37,8 +39,8 @@ func str(dst func(c *Config) *string) func(*Config, string) error {
 	return func(c *Config, v string) error { *dst(c) = v; return nil }
 }
 
-func secret(dst func(c *Config) *Secret) func(*Config, string) error {
-	return func(c *Config, v string) error { *dst(c) = Secret(v); return nil }
+func secret(dst func(c *Config) *conf.Secret) func(*Config, string) error {
+	return func(c *Config, v string) error { *dst(c) = conf.Secret(v); return nil }
 }
 
 func boolean(dst func(c *Config) *bool) func(*Config, string) error {
@@ -69,11 +71,11 @@ func Settings() []Setting {
 		{Flag: "mqtt-url", Usage: "MQTT broker URL (tcp://, ssl://, ws://)", set: str(func(c *Config) *string { return &c.MQTT.URL })},
 		{Flag: "mqtt-client-id", Usage: "stable MQTT client id of this collector", set: str(func(c *Config) *string { return &c.MQTT.ClientID })},
 		{Flag: "mqtt-username", Usage: "MQTT user name", set: str(func(c *Config) *string { return &c.MQTT.Username })},
-		{Flag: "mqtt-password", Usage: "MQTT password (prefer LANTIAN_MQTT_PASSWORD or --mqtt-password-file)", Secret: true, set: secret(func(c *Config) *Secret { return &c.MQTT.Password })},
+		{Flag: "mqtt-password", Usage: "MQTT password (prefer LANTIAN_MQTT_PASSWORD or --mqtt-password-file)", Secret: true, set: secret(func(c *Config) *conf.Secret { return &c.MQTT.Password })},
 		{Flag: "mqtt-password-file", Usage: "file holding the MQTT password", set: str(func(c *Config) *string { return &c.MQTT.PasswordFile })},
 		{Flag: "mqtt-topic-prefix", Usage: "topic prefix (default lantian)", set: str(func(c *Config) *string { return &c.MQTT.TopicPrefix })},
 		{Flag: "influx-url", Usage: "InfluxDB URL", set: str(func(c *Config) *string { return &c.Influx.URL })},
-		{Flag: "influx-token", Usage: "InfluxDB token (1.8: user:password; prefer LANTIAN_INFLUX_TOKEN or --influx-token-file)", Secret: true, set: secret(func(c *Config) *Secret { return &c.Influx.Token })},
+		{Flag: "influx-token", Usage: "InfluxDB token (1.8: user:password; prefer LANTIAN_INFLUX_TOKEN or --influx-token-file)", Secret: true, set: secret(func(c *Config) *conf.Secret { return &c.Influx.Token })},
 		{Flag: "influx-token-file", Usage: "file holding the InfluxDB token", set: str(func(c *Config) *string { return &c.Influx.TokenFile })},
 		{Flag: "influx-org", Usage: "InfluxDB organisation (empty for 1.8)", set: str(func(c *Config) *string { return &c.Influx.Org })},
 		{Flag: "influx-bucket", Usage: "InfluxDB bucket (1.8: db/rp)", set: str(func(c *Config) *string { return &c.Influx.Bucket })},
