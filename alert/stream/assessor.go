@@ -131,20 +131,6 @@ func (o Options) normalized() (Options, error) {
 	return o, nil
 }
 
-func (o Options) rulesForTime(t time.Time) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForTime(t)
-}
-
-func (o Options) rulesForDate(d aqi.Date) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForDate(d)
-}
-
 // hourIn is a stored hourly reading reduced to what the assessment needs.
 type hourIn struct {
 	station, county, area string

@@ -98,24 +98,11 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 			Elapsed: time.Since(began), SimTime: time.Unix(0, simTime.Load()).In(sim.loc)}
 	}
 
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if progress == nil {
-			return
-		}
-		tick := time.NewTicker(o.ProgressEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				progress(snapshot(pub.Counts()))
-			case <-stopProgress:
-				return
-			}
-		}
-	}()
+	var report func(time.Time)
+	if progress != nil {
+		report = func(time.Time) { progress(snapshot(pub.Counts())) }
+	}
+	stopProgress := StartProgress(o.ProgressEvery, report)
 
 	prefix := strings.TrimSuffix(o.TopicPrefix, "/") + "/"
 	pace := pacer{every: rateInterval(o.Rate)}
@@ -154,8 +141,7 @@ loop:
 		}
 	}
 	counts, err := pub.Close(ctx)
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	st := snapshot(counts)
 	if err != nil {
 		return st, fmt.Errorf("sim: %w", err)

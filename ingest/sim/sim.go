@@ -75,10 +75,7 @@ func New(o Options) (*Simulator, error) {
 	}
 	loc := o.Location
 	if loc == nil {
-		var err error
-		if loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
+		loc = defaultLocation()
 	}
 	s := &Simulator{
 		seed:    mix(uint64(o.Seed)),
@@ -222,6 +219,14 @@ func round(v float64, decimals int) float64 {
 		return 0 // no "-0" in payloads
 	}
 	return r
+}
+
+// defaultLocation is Asia/Shanghai, or UTC+8 where the zone database is missing.
+func defaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
