@@ -206,6 +206,22 @@ func (r *Reader) Read() (Row, error) {
 	return row, nil
 }
 
+// each calls f with every row until the input ends; it stops at the first error of either.
+func (r *Reader) each(f func(Row) error) error {
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(row); err != nil {
+			return err
+		}
+	}
+}
+
 func (r *Reader) lantianTime(rec []string) (time.Time, error) {
 	s := strings.TrimSpace(rec[r.time])
 	t, err := time.Parse(time.RFC3339, s)

@@ -60,16 +60,10 @@ func LoadRows(files []string, label TimeLabel, loc *time.Location) ([]Row, error
 			if err != nil {
 				return err
 			}
-			for {
-				row, err := rd.Read()
-				if err == io.EOF {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
+			return rd.each(func(row Row) error {
 				rows = append(rows, row)
-			}
+				return nil
+			})
 		}(); err != nil {
 			return nil, err
 		}

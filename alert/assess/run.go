@@ -104,14 +104,7 @@ func runHourly(opts Options, rd *Reader, w *csv.Writer) error {
 	}
 	hist := map[string]*so2History{}
 	rec := make([]string, len(hourlyHeader))
-	for {
-		row, err := rd.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return rd.each(func(row Row) error {
 		h := aqi.Hour{Values: row.Values}
 		rules := opts.Rules.AtTime(row.Start)
 		if rules == aqi.Rules2012 {
@@ -129,7 +122,8 @@ func runHourly(opts Options, rd *Reader, w *csv.Writer) error {
 		if err := w.Write(rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-	}
+		return nil
+	})
 }
 
 func aqiFields(res aqi.Result) (aqiS, level, primary string) {
@@ -223,18 +217,10 @@ func (c *Collector) Flush() error {
 }
 
 func (c *Collector) run(rd *Reader) error {
-	for {
-		row, err := rd.Read()
-		if err == io.EOF {
-			return c.Flush()
-		}
-		if err != nil {
-			return err
-		}
-		if err := c.Add(row); err != nil {
-			return err
-		}
+	if err := rd.each(c.Add); err != nil {
+		return err
 	}
+	return c.Flush()
 }
 
 // areaDays gathers station days by area and date; an area's day is known only once every

@@ -56,12 +56,9 @@ func parseAssessArgs(args []string, stderr io.Writer) (assess.Options, []string,
 		o.Rules = r
 	}
 	o.TimeLabel = assess.TimeLabel(*label)
-	loc, err := time.LoadLocation(*zone)
+	loc, err := zoneFlag(*zone)
 	if err != nil {
-		if *zone != "Asia/Shanghai" {
-			return o, nil, fmt.Errorf("--zone: %w", err)
-		}
-		loc = assess.DefaultLocation()
+		return o, nil, err
 	}
 	o.Location = loc
 	o.Period = assess.PeriodBy(*period)
@@ -82,6 +79,19 @@ func parseAssessArgs(args []string, stderr io.Writer) (assess.Options, []string,
 		return o, nil, errors.New("at most one input file")
 	}
 	return o, fs.Args(), nil
+}
+
+// zoneFlag loads the zone of a --zone flag. Its default, Asia/Shanghai, works without the zone
+// database too (assess.DefaultLocation).
+func zoneFlag(zone string) (*time.Location, error) {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		if zone != "Asia/Shanghai" {
+			return nil, fmt.Errorf("--zone: %w", err)
+		}
+		loc = assess.DefaultLocation()
+	}
+	return loc, nil
 }
 
 // assessMain runs `lantian assess` with the given arguments and returns the exit status:

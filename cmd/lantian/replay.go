@@ -63,12 +63,9 @@ func replayCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return errUsage
 		}
 	}
-	loc, err := time.LoadLocation(*zone)
+	loc, err := zoneFlag(*zone)
 	if err != nil {
-		if *zone != "Asia/Shanghai" {
-			return fmt.Errorf("--zone: %w", err)
-		}
-		loc = assess.DefaultLocation()
+		return err
 	}
 	var password string
 	if *passFile != "" {

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,30 +41,14 @@ type ReplayStats struct {
 }
 
 func (o ReplayOptions) normalized() (ReplayOptions, error) {
-	if o.URL == "" {
-		return o, errors.New("replay: no broker URL")
-	}
-	if o.ClientID == "" {
-		o.ClientID = "lantian-replay"
-	}
-	if o.TopicPrefix == "" {
-		o.TopicPrefix = "lantian"
-	}
-	if strings.ContainsAny(o.TopicPrefix, "#+") {
-		return o, fmt.Errorf("replay: topic prefix %q holds a wildcard", o.TopicPrefix)
+	if err := sessionDefaults("replay", "lantian-replay", o.URL, &o.ClientID, &o.TopicPrefix, &o.Window, &o.ProgressEvery); err != nil {
+		return o, err
 	}
 	if o.Speed < 0 || o.Speed != o.Speed {
 		return o, fmt.Errorf("replay: speed %g must be >= 0", o.Speed)
 	}
 	if o.Location == nil {
 		o.Location = defaultLocation()
-	}
-	if o.Window <= 0 {
-		o.Window = 1000
-	}
-	o.Window = min(o.Window, maxWindow)
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = 5 * time.Second
 	}
 	return o, nil
 }
