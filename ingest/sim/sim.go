@@ -4,6 +4,10 @@
 // a heavy-pollution episode and injectable outlet faults. The same seed and time always give
 // the same payload, whatever was generated before. Payloads follow the JSON data contract
 // (docs/, lantian/ingest/validate), so they pass validation unchanged.
+//
+// The package also publishes what tests and the demo feed the pipeline: simulated readings
+// (Publish), hourly readings of CSV files (Replay, for lantian replay), HJ 212 real-time data
+// (RunLogger) and area forecasts (PublishForecasts), all reporting through one progress loop.
 package sim
 
 import (
