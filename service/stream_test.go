@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"lantian/alert/assess"
-	"lantian/alert/stream"
 	"lantian/ingest/registry"
+	"lantian/ingest/sim"
 	"lantian/internal/devenv/testenv"
 	"lantian/service/config"
 )
@@ -153,7 +153,7 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 	run := startService(t, cfg)
 
 	loc := assess.DefaultLocation()
-	rows, err := stream.LoadRows([]string{beijingWinter}, assess.LabelStart, loc)
+	rows, err := assess.LoadRows([]string{beijingWinter}, assess.LabelStart, loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 		areas[st] = "beijing"
 	}
 	var offline bytes.Buffer
-	if err := stream.ExpectedDaily(rows, 0, loc, areas, &offline); err != nil {
+	if err := assess.ExpectedDaily(rows, 0, loc, areas, &offline); err != nil {
 		t.Fatal(err)
 	}
 	wantCounty := map[string][3]string{}
@@ -183,7 +183,7 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := stream.Replay(ctx, stream.ReplayOptions{URL: mosq.URL, ClientID: "replay-beijing", Files: []string{beijingWinter}}, rows, nil)
+	st, err := sim.Replay(ctx, sim.ReplayOptions{URL: mosq.URL, ClientID: "replay-beijing"}, assess.Readings(rows), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,23 @@ func RulesForTime(t time.Time) Rules {
 	return RulesForDate(DateOf(t.In(beijing())))
 }
 
+// OnDate returns r, or when r is zero ("auto", no edition pinned) the edition in force on d.
+// The offline report and the streaming assessor both choose their rules through it.
+func (r Rules) OnDate(d Date) Rules {
+	if r != 0 {
+		return r
+	}
+	return RulesForDate(d)
+}
+
+// AtTime returns r, or when r is zero the edition in force at t.
+func (r Rules) AtTime(t time.Time) Rules {
+	if r != 0 {
+		return r
+	}
+	return RulesForTime(t)
+}
+
 func beijing() *time.Location { return time.FixedZone("CST", 8*3600) }
 
 // ParseRules accepts "2012" or "2026".

@@ -224,7 +224,7 @@ func TestInputErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Run(Options{InputName: "f.csv"}, strings.NewReader(tt.in), io.Discard)
-			var ie *InputError
+			var ie *aqi.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("got %v, want an InputError", err)
 			}
@@ -240,18 +240,11 @@ func TestInputErrors(t *testing.T) {
 	}
 }
 
-func TestOptionsAndArgs(t *testing.T) {
+func TestOptionsAndAreas(t *testing.T) {
 	for _, o := range []Options{{Report: "weekly"}, {Rules: 1999}, {TimeLabel: "middle"}, {Period: "week"}} {
 		if err := Run(o, strings.NewReader(lantianHeader), io.Discard); err == nil {
 			t.Errorf("%+v accepted", o)
 		}
-	}
-	o, files, err := ParseArgs([]string{"--report", "period", "--rules", "2012", "--time-label", "end", "--period", "month", "in.csv"}, io.Discard)
-	if err != nil || o.Report != ReportPeriod || o.Rules != aqi.Rules2012 || o.TimeLabel != LabelEnd || o.Period != PeriodMonth || len(files) != 1 {
-		t.Errorf("ParseArgs: %+v %v %v", o, files, err)
-	}
-	if _, _, err := ParseArgs([]string{"--rules", "2019"}, io.Discard); err == nil {
-		t.Error("--rules 2019 accepted")
 	}
 	areas, err := LoadAreas(strings.NewReader("station,area\nA,昌吉市\nB, 昌吉市\nC,阜康市\n"))
 	if err != nil || len(areas) != 3 || areas["B"] != "昌吉市" {
@@ -259,14 +252,6 @@ func TestOptionsAndArgs(t *testing.T) {
 	}
 	if _, err := LoadAreas(strings.NewReader("A,x\nA,y\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("conflicting areas: %v", err)
-	}
-	var out, errb bytes.Buffer
-	in := lantianHeader + "S,2017-01-01 00:00,1,2,3,4,0.5,6\n"
-	if code := Main([]string{"--report", "hourly"}, strings.NewReader(in), &out, &errb); code != 0 || !strings.Contains(out.String(), "S,2017-01-01T00:00:00+08:00,5,1,\n") {
-		t.Errorf("Main: %d %q %q", code, out.String(), errb.String())
-	}
-	if code := Main([]string{"--report", "x"}, strings.NewReader(in), &out, &errb); code != 2 {
-		t.Errorf("Main with a bad report: %d", code)
 	}
 }
 

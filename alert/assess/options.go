@@ -10,11 +10,8 @@ package assess
 
 import (
 	"encoding/csv"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -120,75 +117,11 @@ func (o Options) normalized() (Options, error) {
 	return o, nil
 }
 
-// rulesForDate applies the pinned edition or the one in force on d.
-func (o Options) rulesForDate(d aqi.Date) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForDate(d)
-}
-
-func (o Options) rulesForTime(t time.Time) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForTime(t)
-}
-
-// ParseArgs parses the command line of `lantian assess` (without the subcommand name) into
-// Options and the input file names. It reads the --areas file.
-func ParseArgs(args []string, stderr io.Writer) (Options, []string, error) {
-	var o Options
-	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	report := fs.String("report", "daily", "report: hourly, daily or period")
-	rules := fs.String("rules", "auto", "rule set: 2012, 2026 or auto (by the date of the data)")
-	label := fs.String("time-label", "start", "input times stamp the start or the end of their hour")
-	zone := fs.String("zone", "Asia/Shanghai", "time zone of natural days and of times without offset")
-	areas := fs.String("areas", "", "CSV file station,area mapping stations to counties/areas")
-	period := fs.String("period", "all", "period report grouping: all, year or month")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lantian assess --report hourly|daily|period [--rules 2012|2026|auto] [--time-label start|end] [--zone ZONE] [--areas FILE] [--period all|year|month] [FILE]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return o, nil, err
-	}
-	o.Report = Report(*report)
-	if *rules != "auto" {
-		r, err := aqi.ParseRules(*rules)
-		if err != nil {
-			return o, nil, fmt.Errorf("--rules: %w", err)
-		}
-		o.Rules = r
-	}
-	o.TimeLabel = TimeLabel(*label)
-	loc, err := time.LoadLocation(*zone)
-	if err != nil {
-		if *zone != "Asia/Shanghai" {
-			return o, nil, fmt.Errorf("--zone: %w", err)
-		}
-		loc = DefaultLocation()
-	}
-	o.Location = loc
-	o.Period = PeriodBy(*period)
-	if *areas != "" {
-		f, err := os.Open(*areas)
-		if err != nil {
-			return o, nil, fmt.Errorf("--areas: %w", err)
-		}
-		defer f.Close()
-		if o.Areas, err = LoadAreas(f); err != nil {
-			return o, nil, fmt.Errorf("--areas %s: %w", *areas, err)
-		}
-	}
-	if _, err := o.normalized(); err != nil {
-		return o, nil, err
-	}
-	if fs.NArg() > 1 {
-		return o, nil, errors.New("at most one input file")
-	}
-	return o, fs.Args(), nil
+// Validate reports the first option Run would refuse (an unknown report, rule set, time label
+// or period), so a command line can be refused as a usage error before any input is read.
+func (o Options) Validate() error {
+	_, err := o.normalized()
+	return err
 }
 
 // LoadAreas reads a station→area map from CSV rows "station,area". A first row "station,area"
@@ -219,32 +152,4 @@ func LoadAreas(r io.Reader) (map[string]string, error) {
 		}
 		m[st] = area
 	}
-}
-
-// Main runs `lantian assess` with the given arguments and returns the exit status: 0 success,
-// 1 failed run, 2 usage error.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	opts, files, err := ParseArgs(args, stderr)
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "lantian assess:", err)
-		}
-		return 2
-	}
-	in := stdin
-	opts.InputName = "stdin"
-	if len(files) == 1 && files[0] != "-" {
-		f, err := os.Open(files[0])
-		if err != nil {
-			fmt.Fprintln(stderr, "lantian assess:", err)
-			return 1
-		}
-		defer f.Close()
-		in, opts.InputName = f, files[0]
-	}
-	if err := Run(opts, in, stdout); err != nil {
-		fmt.Fprintln(stderr, "lantian assess:", err)
-		return 1
-	}
-	return 0
 }

@@ -132,7 +132,7 @@ func runPeriod(opts Options, rd *Reader, w *csv.Writer) error {
 			e = &Entity{Kind: KindStation, Name: station}
 			stations[station] = e
 		}
-		e.Records = append(e.Records, aqi.DayRecord{Date: d, Day: detail.Day, Result: aqi.Daily(opts.rulesForDate(d), detail.Day)})
+		e.Records = append(e.Records, aqi.DayRecord{Date: d, Day: detail.Day, Result: aqi.Daily(opts.Rules.OnDate(d), detail.Day)})
 		if area, ok := opts.Areas[station]; ok {
 			areas.add(area, d, detail.Day)
 		}
@@ -153,7 +153,7 @@ func runPeriod(opts Options, rd *Reader, w *csv.Writer) error {
 			areaIdx[area] = e
 			areaList = append(areaList, e)
 		}
-		e.Records = append(e.Records, aqi.DayRecord{Date: d, Day: day, Result: aqi.Daily(opts.rulesForDate(d), day)})
+		e.Records = append(e.Records, aqi.DayRecord{Date: d, Day: day, Result: aqi.Daily(opts.Rules.OnDate(d), day)})
 		return nil
 	})
 

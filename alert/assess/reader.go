@@ -21,30 +21,6 @@ const MaxLineBytes = 64 << 10
 // maxStationLen bounds station names for the same reason (they are kept per station).
 const maxStationLen = 256
 
-// InputError is bad input, located by line and column (1-based; column counts bytes).
-type InputError struct {
-	Name   string
-	Line   int
-	Column int
-	Field  string // header name of the column, when known
-	Err    error
-}
-
-func (e *InputError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d", e.Name, e.Line)
-	if e.Column > 0 {
-		fmt.Fprintf(&b, ":%d", e.Column)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": column %s", e.Field)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
-
 // Row is one station-hour of input.
 type Row struct {
 	Line    int
@@ -107,7 +83,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	r.cr.ReuseRecord = true
 	rec, err := r.cr.Read()
 	if err == io.EOF {
-		return nil, &InputError{Name: r.name, Line: 1, Err: errors.New("empty input: no header row")}
+		return nil, &aqi.InputError{Name: r.name, Line: 1, Err: errors.New("empty input: no header row")}
 	}
 	if err != nil {
 		return nil, r.wrapCSV(err)
@@ -117,7 +93,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	for i, h := range rec {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if _, dup := idx[h]; dup && h != "" {
-			return nil, &InputError{Name: r.name, Line: 1, Column: i + 1, Err: fmt.Errorf("duplicate column %q", h)}
+			return nil, &aqi.InputError{Name: r.name, Line: 1, Column: i + 1, Err: fmt.Errorf("duplicate column %q", h)}
 		}
 		idx[h] = i
 		r.header = append(r.header, h)
@@ -125,7 +101,7 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 	need := func(names ...string) error {
 		for _, n := range names {
 			if _, ok := idx[n]; !ok {
-				return &InputError{Name: r.name, Line: 1, Err: fmt.Errorf("header lacks column %q", n)}
+				return &aqi.InputError{Name: r.name, Line: 1, Err: fmt.Errorf("header lacks column %q", n)}
 			}
 		}
 		return nil
@@ -163,17 +139,17 @@ func NewReader(in io.Reader, opts Options) (*Reader, error) {
 func (r *Reader) wrapCSV(err error) error {
 	var pe *csv.ParseError
 	if errors.Is(err, errLineTooLong) {
-		return &InputError{Name: r.name, Line: r.lim.line, Err: err}
+		return &aqi.InputError{Name: r.name, Line: r.lim.line, Err: err}
 	}
 	if errors.As(err, &pe) {
-		return &InputError{Name: r.name, Line: pe.Line, Column: pe.Column, Err: pe.Err}
+		return &aqi.InputError{Name: r.name, Line: pe.Line, Column: pe.Column, Err: pe.Err}
 	}
 	return fmt.Errorf("read %s: %w", r.name, err)
 }
 
 func (r *Reader) fieldErr(rec []string, i int, err error) error {
 	line, col := r.cr.FieldPos(i)
-	return &InputError{Name: r.name, Line: line, Column: col, Field: r.header[i], Err: err}
+	return &aqi.InputError{Name: r.name, Line: line, Column: col, Field: r.header[i], Err: err}
 }
 
 // Read returns the next row, or io.EOF.
@@ -228,6 +204,22 @@ func (r *Reader) Read() (Row, error) {
 		row.Values[p] = aqi.Sample{C: c, Valid: valid}
 	}
 	return row, nil
+}
+
+// each calls f with every row until the input ends; it stops at the first error of either.
+func (r *Reader) each(f func(Row) error) error {
+	for {
+		row, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(row); err != nil {
+			return err
+		}
+	}
 }
 
 func (r *Reader) lantianTime(rec []string) (time.Time, error) {

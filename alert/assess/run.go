@@ -104,16 +104,9 @@ func runHourly(opts Options, rd *Reader, w *csv.Writer) error {
 	}
 	hist := map[string]*so2History{}
 	rec := make([]string, len(hourlyHeader))
-	for {
-		row, err := rd.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return rd.each(func(row Row) error {
 		h := aqi.Hour{Values: row.Values}
-		rules := opts.rulesForTime(row.Start)
+		rules := opts.Rules.AtTime(row.Start)
 		if rules == aqi.Rules2012 {
 			sh := hist[row.Station]
 			if sh == nil {
@@ -129,7 +122,8 @@ func runHourly(opts Options, rd *Reader, w *csv.Writer) error {
 		if err := w.Write(rec); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
-	}
+		return nil
+	})
 }
 
 func aqiFields(res aqi.Result) (aqiS, level, primary string) {
@@ -178,7 +172,7 @@ func (c *Collector) Add(row Row) error {
 	od := c.open[row.Station]
 	if od != nil && od.date != date {
 		if date.Before(od.date) {
-			return &InputError{Name: c.opts.InputName, Line: row.Line,
+			return &aqi.InputError{Name: c.opts.InputName, Line: row.Line,
 				Err: fmt.Errorf("station %s: hour %s is earlier than day %s already being assessed; input must be in time order per station",
 					row.Station, t.Format(time.RFC3339), od.date)}
 		}
@@ -196,10 +190,10 @@ func (c *Collector) Add(row Row) error {
 	}
 	slot := int(t.Sub(od.start) / time.Hour)
 	if slot < 0 || slot >= len(od.hours) {
-		return &InputError{Name: c.opts.InputName, Line: row.Line, Err: fmt.Errorf("hour %s outside its day", t.Format(time.RFC3339))}
+		return &aqi.InputError{Name: c.opts.InputName, Line: row.Line, Err: fmt.Errorf("hour %s outside its day", t.Format(time.RFC3339))}
 	}
 	if od.seen[slot] {
-		return &InputError{Name: c.opts.InputName, Line: row.Line,
+		return &aqi.InputError{Name: c.opts.InputName, Line: row.Line,
 			Err: fmt.Errorf("station %s: duplicate hour %s", row.Station, row.Stamp.Format(time.RFC3339))}
 	}
 	od.seen[slot] = true
@@ -223,18 +217,10 @@ func (c *Collector) Flush() error {
 }
 
 func (c *Collector) run(rd *Reader) error {
-	for {
-		row, err := rd.Read()
-		if err == io.EOF {
-			return c.Flush()
-		}
-		if err != nil {
-			return err
-		}
-		if err := c.Add(row); err != nil {
-			return err
-		}
+	if err := rd.each(c.Add); err != nil {
+		return err
 	}
+	return c.Flush()
 }
 
 // areaDays gathers station days by area and date; an area's day is known only once every
@@ -271,7 +257,7 @@ func runDaily(opts Options, rd *Reader, w *csv.Writer) error {
 	areas := areaDays{}
 	rec := make([]string, len(dailyHeader))
 	write := func(name string, d aqi.Date, day aqi.Day) error {
-		rules := opts.rulesForDate(d)
+		rules := opts.Rules.OnDate(d)
 		res := aqi.Daily(rules, day)
 		rec[0], rec[1] = name, d.String()
 		rec[2], rec[3], rec[4] = aqiFields(res)

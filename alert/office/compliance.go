@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"lantian/alert/source"
 	"lantian/alert/warning"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // Compliance (issue 5, item 4): while a warning is in force, each source on the emergency list
@@ -82,12 +82,13 @@ type ComplianceTable struct {
 	ComputedAt   time.Time       `json:"computed_at"`
 }
 
-// pollutantGroup maps the CEMS pollutant fields to the reduction ratio groups.
+// pollutantGroup maps the CEMS pollutant fields (schema.SourcePollutants) to the reduction
+// ratio groups.
 var pollutantGroup = map[string]string{
-	source.Dust: "PM",
-	source.SO2:  "SO2",
-	source.NOx:  "NOx",
-	source.NMHC: "VOCs",
+	"dust": "PM",
+	"so2":  "SO2",
+	"nox":  "NOx",
+	"nmhc": "VOCs",
 }
 
 // requiredPct is the ratio the warning requires for a pollutant group.
@@ -204,7 +205,7 @@ func ComputeCompliance(w Warning, sources []registry.Source, hours []EmissionHou
 			t.Rows = append(t.Rows, ComplianceRow{Source: s.ID, SourceName: s.Name, Area: s.Area, Status: ComplianceNoData})
 			continue
 		}
-		for _, p := range source.Pollutants() {
+		for _, p := range schema.SourcePollutants {
 			if !pols[p] {
 				continue
 			}

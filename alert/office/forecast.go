@@ -26,7 +26,8 @@ type Forecast struct {
 	Issued time.Time     `json:"issued"`
 	Source string        `json:"source"`
 	Days   []ForecastDay `json:"days"`
-	Hours  []HourAQI     `json:"hours,omitempty"`
+	// Hours are stamped by the start of the last hour of their 24.
+	Hours []warning.HourAQI `json:"hours,omitempty"`
 	// Received is when Lantian took the forecast.
 	Received time.Time `json:"received"`
 }
@@ -37,12 +38,6 @@ type ForecastDay struct {
 	AQI  int      `json:"aqi"`
 	// Primary is the primary pollutant (PM2.5, PM10, SO2, NO2, CO, O3), empty when none.
 	Primary string `json:"primary,omitempty"`
-}
-
-// HourAQI is a forecast rolling-24h AQI, stamped by the start of its last hour.
-type HourAQI struct {
-	Start time.Time `json:"start"`
-	AQI   int       `json:"aqi"`
 }
 
 // Forecast bounds: daily AQI forecasts cover 3 to 7 days (HJ 633-2026 asks for at least 3;
@@ -201,7 +196,7 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 			case i > 0 && !f.Hours[i-1].Start.IsZero() && t.Sub(f.Hours[i-1].Start) != time.Hour:
 				p.add(reading.ReasonBadTime, "hours[%d].start %s does not follow %s by one hour: hours must be consecutive", i, h.Start, f.Hours[i-1].Start.In(loc).Format(time.RFC3339))
 			}
-			f.Hours = append(f.Hours, HourAQI{Start: t, AQI: p.aqi(fmt.Sprintf("hours[%d].aqi", i), h.AQI)})
+			f.Hours = append(f.Hours, warning.HourAQI{Start: t, AQI: p.aqi(fmt.Sprintf("hours[%d].aqi", i), h.AQI)})
 		}
 	}
 	if err := p.err(f.Area); err != nil {
@@ -302,7 +297,7 @@ func (f Forecast) input(from aqi.Date, hourFrom time.Time) (warning.Input, bool)
 	}
 	for _, h := range f.Hours {
 		if !h.Start.Before(hourFrom) {
-			in.Hours = append(in.Hours, warning.HourAQI{Start: h.Start, AQI: h.AQI})
+			in.Hours = append(in.Hours, h)
 		}
 	}
 	return in, len(in.Days) > 0

@@ -1,8 +1,8 @@
 // Package stream is the live counterpart of package assess: an assessor that watches the hourly
 // ambient readings `lantian run` stores, keeps hourly AQI, HJ 663 daily values and county
 // year-to-date progress current, writes them to InfluxDB as derived measurements and exposes
-// them as Prometheus gauges. It also holds the replay publisher (Replay) that feeds hourly CSV
-// files through MQTT so the live path can be checked against the offline one.
+// them as Prometheus gauges. lantian replay (ingest/sim.Replay) feeds hourly CSV files through
+// MQTT so that this live path can be checked against the offline one.
 //
 // Only readings of period "1h" are assessed: HJ 633 and HJ 663 are defined on hourly means, and
 // the hourly values a station publishes are its official ones. Real-time and minute readings
@@ -129,20 +129,6 @@ func (o Options) normalized() (Options, error) {
 		o.Now = time.Now
 	}
 	return o, nil
-}
-
-func (o Options) rulesForTime(t time.Time) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForTime(t)
-}
-
-func (o Options) rulesForDate(d aqi.Date) aqi.Rules {
-	if o.Rules != 0 {
-		return o.Rules
-	}
-	return aqi.RulesForDate(d)
 }
 
 // hourIn is a stored hourly reading reduced to what the assessment needs.

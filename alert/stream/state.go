@@ -352,7 +352,7 @@ func (s *state) hourResult(k hourKey, emit emitFunc) {
 		return
 	}
 	start := time.Unix(k.t, 0).In(s.o.Location)
-	rules := s.o.rulesForTime(start)
+	rules := s.o.Rules.AtTime(start)
 	hv := aqi.Hour{Values: v}
 	if rules == aqi.Rules2012 {
 		var win []aqi.Sample
@@ -413,7 +413,7 @@ func (s *state) stationDay(k dayKey, emit emitFunc) {
 	ds := st.days[k.date]
 	if hours, found := s.dayHours(st, k.date); found {
 		detail := aqi.DailyValues(hours)
-		rules := s.o.rulesForDate(k.date)
+		rules := s.o.Rules.OnDate(k.date)
 		if ds == nil {
 			ds = &dayState{}
 			st.days[k.date] = ds
@@ -456,7 +456,7 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 		return
 	}
 	day := aqi.AreaDay(days)
-	rules := s.o.rulesForDate(k.date)
+	rules := s.o.Rules.OnDate(k.date)
 	ds := c.days[k.date]
 	if ds == nil {
 		ds = &dayState{}

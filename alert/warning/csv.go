@@ -3,7 +3,6 @@ package warning
 import (
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -25,30 +24,6 @@ type Options struct {
 	// InputName names the input in error messages (empty: "input").
 	InputName string
 }
-
-// InputError is bad input, located by line and column (1-based; the column counts bytes).
-type InputError struct {
-	Name   string
-	Line   int
-	Column int
-	Field  string // the column's name: area, date or aqi
-	Err    error
-}
-
-func (e *InputError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d", e.Name, e.Line)
-	if e.Column > 0 {
-		fmt.Fprintf(&b, ":%d", e.Column)
-	}
-	if e.Field != "" {
-		fmt.Fprintf(&b, ": column %s", e.Field)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-func (e *InputError) Unwrap() error { return e.Err }
 
 var (
 	inputHeader  = []string{"area", "date", "aqi"}
@@ -101,7 +76,7 @@ func RecommendCSV(opts Options, in io.Reader, out io.Writer) error {
 		}
 		a, err := s.Evaluate(Input{Area: area, Days: days})
 		if err != nil {
-			return &InputError{Name: name, Line: window[0].line, Err: err}
+			return &aqi.InputError{Name: name, Line: window[0].line, Err: err}
 		}
 		rec[0], rec[1], rec[2], rec[3] = area, window[0].day.Date.String(), a.Level.String(), a.Reason()
 		if err := w.Write(rec); err != nil {
@@ -128,9 +103,9 @@ func RecommendCSV(opts Options, in io.Reader, out io.Writer) error {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					return &InputError{Name: name, Line: pe.Line, Err: fmt.Errorf("want 3 fields area,date,aqi: %w", pe.Err)}
+					return &aqi.InputError{Name: name, Line: pe.Line, Err: fmt.Errorf("want 3 fields area,date,aqi: %w", pe.Err)}
 				}
-				return &InputError{Name: name, Line: pe.Line, Column: pe.Column, Err: pe.Err}
+				return &aqi.InputError{Name: name, Line: pe.Line, Column: pe.Column, Err: pe.Err}
 			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
@@ -140,7 +115,7 @@ func RecommendCSV(opts Options, in io.Reader, out io.Writer) error {
 		line, _ := cr.FieldPos(0)
 		fieldErr := func(i int, err error) error {
 			l, col := cr.FieldPos(i)
-			return &InputError{Name: name, Line: l, Column: col, Field: inputHeader[i], Err: err}
+			return &aqi.InputError{Name: name, Line: l, Column: col, Field: inputHeader[i], Err: err}
 		}
 		a := strings.TrimSpace(fields[0])
 		if err := registry.CheckID(a); err != nil {
@@ -206,29 +181,4 @@ func parseAQI(s string) (int, error) {
 		return 0, fmt.Errorf("AQI %d outside 0–%d", v, maxAQI)
 	}
 	return v, nil
-}
-
-// ParseRecommendArgs parses the arguments of `lantian warnings recommend` (after the word
-// recommend): [--scheme 2024|2018|2017] [FILE]. It returns the options and the input file
-// ("" or "-" for standard input). Errors are usage errors; flag.ErrHelp for -h.
-func ParseRecommendArgs(args []string, stderr io.Writer) (Options, string, error) {
-	fs := flag.NewFlagSet("warnings recommend", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	scheme := fs.String("scheme", "2024", "warning scheme: 2024 (环大气〔2024〕6号), 2018 (three-level) or 2017 (four-level, with blue)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lantian warnings recommend [--scheme 2024|2018|2017] [FILE]")
-		fmt.Fprintln(stderr, "reads CSV area,date,aqi (daily forecast AQI) and writes CSV area,date,level,reason")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return Options{}, "", err
-	}
-	s, err := ParseScheme(*scheme)
-	if err != nil {
-		return Options{}, "", fmt.Errorf("--scheme: %w", err)
-	}
-	if fs.NArg() > 1 {
-		return Options{}, "", fmt.Errorf("at most one input file, got %d", fs.NArg())
-	}
-	return Options{Scheme: s}, fs.Arg(0), nil
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
+
+	"lantian/alert/aqi"
 )
 
 func recommendCSV(t testing.TB, opts Options, in string) (string, error) {
@@ -140,7 +140,7 @@ func TestRecommendCSVErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v\nwant %q", c.name, err, c.want)
 		}
-		var ie *InputError
+		var ie *aqi.InputError
 		if err != nil && !errors.As(err, &ie) {
 			t.Errorf("%s: %T is not an InputError", c.name, err)
 		}
@@ -160,30 +160,6 @@ func TestRecommendCSVWriteError(t *testing.T) {
 	err := RecommendCSV(Options{}, strings.NewReader(handInput), failWriter{})
 	if err == nil || !strings.Contains(err.Error(), "write recommendations: disk full") {
 		t.Errorf("write error: %v", err)
-	}
-}
-
-func TestParseRecommendArgs(t *testing.T) {
-	var stderr bytes.Buffer
-	o, file, err := ParseRecommendArgs([]string{"--scheme", "2018", "f.csv"}, &stderr)
-	if err != nil || o.Scheme.Name != "2018" || file != "f.csv" {
-		t.Errorf("2018 f.csv: %q %q %v", o.Scheme.Name, file, err)
-	}
-	o, file, err = ParseRecommendArgs(nil, &stderr)
-	if err != nil || o.Scheme.Name != "2024" || file != "" {
-		t.Errorf("defaults: %q %q %v", o.Scheme.Name, file, err)
-	}
-	if _, _, err := ParseRecommendArgs([]string{"--scheme", "2019"}, &stderr); err == nil || !strings.Contains(err.Error(), `--scheme: unknown scheme "2019" (want 2024, 2018 or 2017)`) {
-		t.Errorf("unknown scheme: %v", err)
-	}
-	if _, _, err := ParseRecommendArgs([]string{"a", "b"}, &stderr); err == nil {
-		t.Error("two files: no error")
-	}
-	if _, _, err := ParseRecommendArgs([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
-		t.Errorf("-h: %v", err)
-	}
-	if _, _, err := ParseRecommendArgs([]string{"--bogus"}, io.Discard); err == nil {
-		t.Error("unknown flag: no error")
 	}
 }
 

@@ -18,8 +18,8 @@ type DayAQI struct {
 // HourAQI is a rolling 24-h AQI: the AQI of the 24 hours ending with the hour that starts at
 // Start (Lantian stamps hours by their start).
 type HourAQI struct {
-	Start time.Time
-	AQI   int
+	Start time.Time `json:"start"`
+	AQI   int       `json:"aqi"`
 }
 
 // Input is what a recommendation is made from for one area.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,10 +21,8 @@ import (
 	"lantian/alert/aqi"
 	"lantian/alert/office"
 	"lantian/ingest/conf"
-	"lantian/ingest/hj212"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
-	"lantian/ingest/validate"
 	"lantian/internal/devenv/broker"
 	"lantian/internal/devenv/localinflux"
 	"lantian/service"
@@ -129,7 +125,11 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("simulator: %w", err)
 	}
 	wg.Add(4)
-	go func() { defer wg.Done(); publishForecasts(runCtx, log, brk, simulator, &cfg) }()
+	go func() {
+		defer wg.Done()
+		sim.PublishForecasts(runCtx, simulator, sim.ForecastOptions{Registry: &cfg.Registry, AQI: forecastAQI, Log: log,
+			Publish: func(topic string, payload []byte) error { return brk.Publish("lantian/"+topic, payload, false, 1) }})
+	}()
 	go func() {
 		defer wg.Done()
 		publishDemo(runCtx, log, simulator, sim.PublishOptions{URL: brk.URL, ClientID: "demo-backfill", QoS: 1,
@@ -137,7 +137,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		publishDemo(runCtx, log, simulator, sim.PublishOptions{URL: brk.URL, ClientID: "demo-live", QoS: 1,
 			Period: reading.RealTime, Interval: *interval})
 	}()
-	go func() { defer wg.Done(); runDemoLogger(runCtx, log, svc.HJ212Addr, &cfg, simulator, *interval) }()
+	go func() {
+		defer wg.Done()
+		sim.RunLogger(runCtx, simulator, sim.LoggerOptions{Addr: svc.HJ212Addr, Registry: &cfg.Registry, Every: *interval, Log: log})
+	}()
 	go func() { defer wg.Done(); publishGarbage(runCtx, brk) }()
 
 	base := "http://" + svc.HTTPAddr
@@ -156,27 +159,24 @@ Press Ctrl-C to stop.
 
 `, base, base, demoToken, base, base, base, brk.URL, svc.HJ212Addr, influx.URL, localinflux.Database, influx.URL, localinflux.Database, logPath, dir)
 
-	status := time.NewTicker(2 * time.Second)
-	defer status.Stop()
 	var lastStored float64
 	lastAt := time.Now()
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case err := <-svcErr:
-			stopAll()
-			wg.Wait()
-			return fmt.Errorf("pipeline stopped: %w", err)
-		case now := <-status.C:
-			s := gather(svc)
-			rate := (s.stored - lastStored) / now.Sub(lastAt).Seconds()
-			lastStored, lastAt = s.stored, now
-			fmt.Fprintf(stdout, "\r%s  %7.0f readings/s  stored %-9.0f rejected %-6.0f spooled batches %-4.0f mqtt %s   ",
-				now.Format("15:04:05"), rate, s.stored, s.rejected, s.spooled, upDown(s.connected))
-		}
+	stopStatus := sim.StartProgress(2*time.Second, func(now time.Time) {
+		s := gather(svc)
+		rate := (s.stored - lastStored) / now.Sub(lastAt).Seconds()
+		lastStored, lastAt = s.stored, now
+		fmt.Fprintf(stdout, "\r%s  %7.0f readings/s  stored %-9.0f rejected %-6.0f spooled batches %-4.0f mqtt %s   ",
+			now.Format("15:04:05"), rate, s.stored, s.rejected, s.spooled, upDown(s.connected))
+	})
+	select {
+	case <-ctx.Done():
+	case err := <-svcErr:
+		stopStatus()
+		stopAll()
+		wg.Wait()
+		return fmt.Errorf("pipeline stopped: %w", err)
 	}
+	stopStatus()
 	fmt.Fprintln(stdout, "\nstopping: simulator, pipeline (flushing), InfluxDB, broker…")
 	stopAll()
 	wg.Wait()
@@ -231,173 +231,19 @@ func publishGarbage(ctx context.Context, brk *broker.Broker) {
 	}
 }
 
-// runDemoLogger plays an HJ 212 data logger for each registry device with an MN: it connects
-// to the gateway and sends real-time data (CN 2011, answer wanted) built from the simulator.
-func runDemoLogger(ctx context.Context, log *slog.Logger, addr string, cfg *config.Config, s *sim.Simulator, every time.Duration) {
-	type device struct{ mn, topic string }
-	var devices []device
-	for _, st := range cfg.Stations {
-		if st.MN != "" {
-			devices = append(devices, device{st.MN, "air/" + st.ID})
+// forecastAQI grades the demo's perfect forecast of an area's day by the IAQI of its mean 24-h
+// PM2.5 and PM10, under the rules in force on that day.
+func forecastAQI(date time.Time, pm25, pm10 float64) (int, string) {
+	rules := aqi.RulesForTime(date)
+	i25, i10 := demoIAQI(rules, aqi.PM25_24h, pm25), demoIAQI(rules, aqi.PM10_24h, pm10)
+	v, primary := max(i25, i10), ""
+	if v > 50 {
+		primary = "PM2.5"
+		if i10 > i25 {
+			primary = "PM10"
 		}
 	}
-	for _, src := range cfg.Sources {
-		for _, o := range src.Outlets {
-			if o.MN != "" {
-				devices = append(devices, device{o.MN, "source/" + src.ID + "/" + o.ID})
-			}
-		}
-	}
-	if len(devices) == 0 || addr == "" {
-		return
-	}
-	codes := map[string]string{"pm25": "a34004", "pm10": "a34002", "so2": "a21026", "no2": "a21004", "co": "a21005",
-		"o3": "a05024", "dust": "a34013", "nox": "a21002", "o2": "a19001", "flow": "a00000", "temp": "a01012"}
-	for ctx.Err() == nil {
-		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-		if err != nil {
-			time.Sleep(time.Second)
-			continue
-		}
-		replies := hj212.NewSplitter(conn, hj212.DefaultMaxPacket)
-		t := time.NewTicker(every)
-		for ctx.Err() == nil {
-			now := time.Now().Truncate(time.Second)
-			byTopic := map[string][]byte{}
-			for _, m := range s.Messages(now, reading.RealTime) {
-				byTopic[m.Topic] = m.Payload
-			}
-			for _, d := range devices {
-				payload, ok := byTopic[d.topic]
-				if !ok {
-					continue
-				}
-				cp := demoCP(d.topic, payload, codes, now, cfg.Location())
-				st := "22"
-				if strings.HasPrefix(d.topic, "source/") {
-					st = "31"
-				}
-				pkt, err := hj212.Encode(hj212.Header{QN: hj212.NewQN(now, cfg.Location()), ST: st, CN: "2011", PW: "123456",
-					MN: d.mn, Flag: 5, HasFlag: true}, cp)
-				if err != nil {
-					log.Error("demo data logger: encode", "err", err)
-					continue
-				}
-				if _, err := conn.Write(pkt); err != nil {
-					break
-				}
-				_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-				if _, err := replies.Next(); err != nil {
-					log.Warn("demo data logger: no reply from gateway", "err", err)
-				}
-			}
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-		}
-		t.Stop()
-		conn.Close()
-	}
-}
-
-// demoCP turns a simulator JSON payload into an HJ 212 CP area.
-func demoCP(topic string, payload []byte, codes map[string]string, now time.Time, loc *time.Location) string {
-	var r reading.Reading
-	var err error
-	if strings.HasPrefix(topic, "air/") {
-		r, err = validate.DecodeAir(strings.TrimPrefix(topic, "air/"), payload)
-	} else {
-		parts := strings.Split(topic, "/")
-		r, err = validate.DecodeSource(parts[1], parts[2], payload)
-	}
-	var b strings.Builder
-	b.WriteString("DataTime=" + hj212.FormatTime(now, loc))
-	if err != nil {
-		return b.String()
-	}
-	for _, v := range r.Values {
-		code, ok := codes[v.Name]
-		if !ok || v.NoValue {
-			continue
-		}
-		fmt.Fprintf(&b, ";%s-Rtd=%.3f,%s-Flag=N", code, v.Value, code)
-	}
-	return b.String()
-}
-
-// publishForecasts plays the forecasting centre: every few minutes, a 3-day forecast per county
-// and park from the simulator's own future (a perfect forecast), so that the warning office
-// recommends as the simulated episode builds up.
-func publishForecasts(ctx context.Context, log *slog.Logger, brk *broker.Broker, s *sim.Simulator, cfg *config.Config) {
-	countyOf := map[string]string{}
-	for _, st := range cfg.Stations {
-		countyOf[st.ID] = st.Area
-	}
-	type day struct {
-		Date    string `json:"date"`
-		AQI     int    `json:"aqi"`
-		Primary string `json:"primary,omitempty"`
-	}
-	loc := cfg.Location()
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		now := time.Now().In(loc)
-		today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
-		forecast := map[string][]day{}
-		for d := 1; d <= 3; d++ {
-			date := today.AddDate(0, 0, d)
-			sums := map[string][2]float64{}
-			counts := map[string]float64{}
-			for _, m := range s.Messages(date, reading.Day) {
-				station, ok := strings.CutPrefix(m.Topic, "air/")
-				county := countyOf[station]
-				if !ok || county == "" {
-					continue
-				}
-				r, err := validate.DecodeAir(station, m.Payload)
-				if err != nil {
-					continue
-				}
-				pm25, ok25 := r.Get("pm25")
-				pm10, ok10 := r.Get("pm10")
-				if !ok25 || !ok10 {
-					continue
-				}
-				v := sums[county]
-				sums[county] = [2]float64{v[0] + pm25.Value, v[1] + pm10.Value}
-				counts[county]++
-			}
-			for county, v := range sums {
-				rules := aqi.RulesForTime(date)
-				i25, i10 := demoIAQI(rules, aqi.PM25_24h, v[0]/counts[county]), demoIAQI(rules, aqi.PM10_24h, v[1]/counts[county])
-				dd := day{Date: date.Format("2006-01-02"), AQI: max(i25, i10)}
-				if dd.AQI > 50 {
-					dd.Primary = "PM2.5"
-					if i10 > i25 {
-						dd.Primary = "PM10"
-					}
-				}
-				forecast[county] = append(forecast[county], dd)
-			}
-		}
-		for county, days := range forecast {
-			payload, err := json.Marshal(map[string]any{"area": county, "issued": now.Format(time.RFC3339),
-				"source": "demo simulator (perfect forecast)", "days": days})
-			if err == nil {
-				err = brk.Publish("lantian/forecast/"+county, payload, false, 1)
-			}
-			if err != nil {
-				log.Warn("demo forecast not published", "area", county, "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	return v, primary
 }
 
 func demoIAQI(rules aqi.Rules, ind aqi.Indicator, mean float64) int {

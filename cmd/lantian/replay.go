@@ -12,7 +12,7 @@ import (
 
 	"lantian/alert/aqi"
 	"lantian/alert/assess"
-	"lantian/alert/stream"
+	"lantian/ingest/sim"
 )
 
 // replayCmd publishes hourly CSV files (Lantian's format or the Beijing PRSA data set) to MQTT
@@ -63,12 +63,9 @@ func replayCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return errUsage
 		}
 	}
-	loc, err := time.LoadLocation(*zone)
+	loc, err := zoneFlag(*zone)
 	if err != nil {
-		if *zone != "Asia/Shanghai" {
-			return fmt.Errorf("--zone: %w", err)
-		}
-		loc = assess.DefaultLocation()
+		return err
 	}
 	var password string
 	if *passFile != "" {
@@ -79,7 +76,7 @@ func replayCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		password = strings.TrimSpace(string(b))
 	}
 
-	rows, err := stream.LoadRows(files, assess.TimeLabel(*label), loc)
+	rows, err := assess.LoadRows(files, assess.TimeLabel(*label), loc)
 	if err != nil {
 		return err
 	}
@@ -92,14 +89,16 @@ func replayCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "lantian replay: %d hourly rows, %s … %s, to %s\n", len(rows),
 			rows[0].Start.Format(time.RFC3339), rows[len(rows)-1].Start.Format(time.RFC3339), *url)
 	}
-	progress := func(s stream.ReplayStats) {
+	readings := assess.Readings(rows)
+	rows = nil // what is published from here on are the readings
+	progress := func(s sim.ReplayStats) {
 		fmt.Fprintf(stderr, "lantian replay: %d/%d sent, %d acknowledged, at %s (%s)\n", s.Sent, s.Rows, s.Published,
 			s.Current.Format(time.RFC3339), s.Elapsed.Round(time.Second))
 	}
-	st, err := stream.Replay(ctx, stream.ReplayOptions{
-		Files: files, URL: *url, ClientID: *clientID, Username: *user, Password: password,
-		TopicPrefix: *prefix, Speed: *speed, TimeLabel: assess.TimeLabel(*label), Location: loc, Window: *window,
-	}, rows, progress)
+	st, err := sim.Replay(ctx, sim.ReplayOptions{
+		URL: *url, ClientID: *clientID, Username: *user, Password: password,
+		TopicPrefix: *prefix, Speed: *speed, Location: loc, Window: *window,
+	}, readings, progress)
 	fmt.Fprintf(stderr, "lantian replay: %d rows: %d published, %d without any value skipped, %d failed, in %s\n",
 		st.Rows, st.Published, st.Skipped, st.Errors, st.Elapsed.Round(time.Millisecond))
 	if errors.Is(err, context.Canceled) {
@@ -114,7 +113,7 @@ func writeExpected(path string, rows []assess.Row, r aqi.Rules, loc *time.Locati
 	if err != nil {
 		return fmt.Errorf("--expect: %w", err)
 	}
-	if err := stream.ExpectedDaily(rows, r, loc, nil, f); err != nil {
+	if err := assess.ExpectedDaily(rows, r, loc, nil, f); err != nil {
 		f.Close()
 		return fmt.Errorf("--expect %s: %w", path, err)
 	}

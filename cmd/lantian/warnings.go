@@ -48,7 +48,7 @@ func warningsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 func warningsRecommend(args []string, stdout, stderr io.Writer) error {
-	opts, file, err := warning.ParseRecommendArgs(args, stderr)
+	opts, file, err := parseRecommendArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
@@ -70,6 +70,31 @@ func warningsRecommend(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("recommend: %w", err)
 	}
 	return nil
+}
+
+// parseRecommendArgs parses the arguments of `lantian warnings recommend` (after the word
+// recommend): [--scheme 2024|2018|2017] [FILE]. It returns the engine's options and the input
+// file ("" or "-" for standard input). Errors are usage errors; flag.ErrHelp for -h.
+func parseRecommendArgs(args []string, stderr io.Writer) (warning.Options, string, error) {
+	fs := flag.NewFlagSet("warnings recommend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	scheme := fs.String("scheme", "2024", "warning scheme: 2024 (环大气〔2024〕6号), 2018 (three-level) or 2017 (four-level, with blue)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: lantian warnings recommend [--scheme 2024|2018|2017] [FILE]")
+		fmt.Fprintln(stderr, "reads CSV area,date,aqi (daily forecast AQI) and writes CSV area,date,level,reason")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return warning.Options{}, "", err
+	}
+	s, err := warning.ParseScheme(*scheme)
+	if err != nil {
+		return warning.Options{}, "", fmt.Errorf("--scheme: %w", err)
+	}
+	if fs.NArg() > 1 {
+		return warning.Options{}, "", fmt.Errorf("at most one input file, got %d", fs.NArg())
+	}
+	return warning.Options{Scheme: s}, fs.Arg(0), nil
 }
 
 // warningsAPI runs issue, lift or list against the API of a running `lantian run`.

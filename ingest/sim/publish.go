@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -98,24 +97,11 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 			Elapsed: time.Since(began), SimTime: time.Unix(0, simTime.Load()).In(sim.loc)}
 	}
 
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if progress == nil {
-			return
-		}
-		tick := time.NewTicker(o.ProgressEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-tick.C:
-				progress(snapshot(pub.Counts()))
-			case <-stopProgress:
-				return
-			}
-		}
-	}()
+	var report func(time.Time)
+	if progress != nil {
+		report = func(time.Time) { progress(snapshot(pub.Counts())) }
+	}
+	stopProgress := StartProgress(o.ProgressEvery, report)
 
 	prefix := strings.TrimSuffix(o.TopicPrefix, "/") + "/"
 	pace := pacer{every: rateInterval(o.Rate)}
@@ -154,8 +140,7 @@ loop:
 		}
 	}
 	counts, err := pub.Close(ctx)
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	st := snapshot(counts)
 	if err != nil {
 		return st, fmt.Errorf("sim: %w", err)
@@ -164,17 +149,8 @@ loop:
 }
 
 func (o PublishOptions) withDefaults() (PublishOptions, error) {
-	if o.URL == "" {
-		return o, errors.New("sim: no broker URL")
-	}
-	if o.ClientID == "" {
-		o.ClientID = "lantian-sim"
-	}
-	if o.TopicPrefix == "" {
-		o.TopicPrefix = "lantian"
-	}
-	if strings.ContainsAny(o.TopicPrefix, "#+") {
-		return o, fmt.Errorf("sim: topic prefix %q holds a wildcard", o.TopicPrefix)
+	if err := sessionDefaults("sim", "lantian-sim", o.URL, &o.ClientID, &o.TopicPrefix, &o.Window, &o.ProgressEvery); err != nil {
+		return o, err
 	}
 	if o.Period == "" {
 		o.Period = reading.RealTime
@@ -200,14 +176,33 @@ func (o PublishOptions) withDefaults() (PublishOptions, error) {
 	if o.Start.IsZero() {
 		o.Start = time.Now()
 	}
-	if o.Window <= 0 {
-		o.Window = 1000
-	}
-	o.Window = min(o.Window, maxWindow)
-	if o.ProgressEvery <= 0 {
-		o.ProgressEvery = 5 * time.Second
-	}
 	return o, nil
+}
+
+// sessionDefaults checks and completes the settings Publish and Replay share: a broker URL is
+// required, the client id (defaultID), topic prefix (lantian, never a wildcard), window (1000 at
+// most maxWindow) and progress interval (5 s) get their defaults. what prefixes the errors.
+func sessionDefaults(what, defaultID, url string, clientID, prefix *string, window *int, progressEvery *time.Duration) error {
+	if url == "" {
+		return fmt.Errorf("%s: no broker URL", what)
+	}
+	if *clientID == "" {
+		*clientID = defaultID
+	}
+	if *prefix == "" {
+		*prefix = "lantian"
+	}
+	if strings.ContainsAny(*prefix, "#+") {
+		return fmt.Errorf("%s: topic prefix %q holds a wildcard", what, *prefix)
+	}
+	if *window <= 0 {
+		*window = 1000
+	}
+	*window = min(*window, maxWindow)
+	if *progressEvery <= 0 {
+		*progressEvery = 5 * time.Second
+	}
+	return nil
 }
 
 func rateInterval(rate float64) time.Duration {

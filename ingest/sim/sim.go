@@ -4,6 +4,10 @@
 // a heavy-pollution episode and injectable outlet faults. The same seed and time always give
 // the same payload, whatever was generated before. Payloads follow the JSON data contract
 // (docs/, lantian/ingest/validate), so they pass validation unchanged.
+//
+// The package also publishes what tests and the demo feed the pipeline: simulated readings
+// (Publish), hourly readings of CSV files (Replay, for lantian replay), HJ 212 real-time data
+// (RunLogger) and area forecasts (PublishForecasts), all reporting through one progress loop.
 package sim
 
 import (
@@ -75,10 +79,7 @@ func New(o Options) (*Simulator, error) {
 	}
 	loc := o.Location
 	if loc == nil {
-		var err error
-		if loc, err = time.LoadLocation("Asia/Shanghai"); err != nil {
-			loc = time.FixedZone("CST", 8*3600)
-		}
+		loc = defaultLocation()
 	}
 	s := &Simulator{
 		seed:    mix(uint64(o.Seed)),
@@ -222,6 +223,14 @@ func round(v float64, decimals int) float64 {
 		return 0 // no "-0" in payloads
 	}
 	return r
+}
+
+// defaultLocation is Asia/Shanghai, or UTC+8 where the zone database is missing.
+func defaultLocation() *time.Location {
+	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return loc
+	}
+	return time.FixedZone("CST", 8*3600)
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
