@@ -16,7 +16,7 @@ import (
 // warningRoutes builds the heavy-pollution warning office (docs/warnings.md) and returns its
 // MQTT route: forecasts on <prefix>/forecast/<area>. Its loop, the Alertmanager client and the
 // MQTT publisher of retained warnings run as background components.
-func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
+func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 	wcfg := s.cfg.WarningsConfig()
 	if err := s.cfg.ValidateWarnings(); err != nil {
 		return nil, fmt.Errorf("warnings config: %w", err)
@@ -90,7 +90,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		}
 		return err
 	})
-	return map[string]pipeline.RouteHandler{"forecast": o.HandleForecast}, nil
+	return map[string]pipeline.Route{"forecast": {Handle: o.HandleForecast}}, nil
 }
 
 // warningNotices turns the warnings issued (and changed) into notices for the sources in their

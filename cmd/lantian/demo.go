@@ -22,9 +22,9 @@ import (
 
 	"lantian/alert/aqi"
 	"lantian/ingest/hj212"
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
-	"lantian/ingest/validate"
 	"lantian/internal/devenv/broker"
 	"lantian/internal/devenv/localinflux"
 	"lantian/service"
@@ -304,10 +304,10 @@ func demoCP(topic string, payload []byte, codes map[string]string, now time.Time
 	var r reading.Reading
 	var err error
 	if strings.HasPrefix(topic, "air/") {
-		r, err = validate.DecodeAir(strings.TrimPrefix(topic, "air/"), payload)
+		r, err = jsonreading.DecodeAir(strings.TrimPrefix(topic, "air/"), payload)
 	} else {
 		parts := strings.Split(topic, "/")
-		r, err = validate.DecodeSource(parts[1], parts[2], payload)
+		r, err = jsonreading.DecodeSource(parts[1], parts[2], payload)
 	}
 	var b strings.Builder
 	b.WriteString("DataTime=" + hj212.FormatTime(now, loc))
@@ -354,7 +354,7 @@ func publishForecasts(ctx context.Context, log *slog.Logger, brk *broker.Broker,
 				if !ok || county == "" {
 					continue
 				}
-				r, err := validate.DecodeAir(station, m.Payload)
+				r, err := jsonreading.DecodeAir(station, m.Payload)
 				if err != nil {
 					continue
 				}

@@ -242,7 +242,7 @@ func TestStoreRefusesAllReadingsForOneInvalid(t *testing.T) {
 // setRoutes adds the "forecast" family: it refuses the payload "refuse" with a
 // reading.ReasonBadValue rejection, fails every other with failErr, or records it.
 func (f *fixture) setRoutes(cfg *Config, failErr error) {
-	cfg.Routes = map[string]RouteHandler{"forecast": func(_ context.Context, key string, payload []byte) error {
+	cfg.Routes = map[string]Route{"forecast": {Handle: func(_ context.Context, key string, payload []byte) error {
 		switch {
 		case string(payload) == "refuse":
 			return reading.Reject(reading.ReasonBadValue, "forecast refused")
@@ -251,5 +251,21 @@ func (f *fixture) setRoutes(cfg *Config, failErr error) {
 		}
 		f.handled = append(f.handled, key+" "+string(payload))
 		return nil
-	}}
+	}}}
+}
+
+func TestRoutesCannotReplaceAReadingFamily(t *testing.T) {
+	for name, r := range map[string]Route{
+		"air":      {Handle: func(context.Context, string, []byte) error { return nil }},
+		"forecast": {},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("route %q %+v accepted", name, r)
+				}
+			}()
+			New(Config{TopicPrefix: "lantian", Routes: map[string]Route{name: r}})
+		}()
+	}
 }
