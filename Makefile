@@ -48,7 +48,7 @@ test: tools check
 # Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m). The seed
 # corpora also run as plain tests in `make test`.
 FUZZTIME ?= 30s
-FUZZ_TARGETS := ./ingest/validate/:FuzzDecodeAir ./ingest/validate/:FuzzDecodeSource \
+FUZZ_TARGETS := ./ingest/jsonreading/:FuzzDecodeAir ./ingest/jsonreading/:FuzzDecodeSource \
 	./ingest/hj212/:FuzzSplitter ./ingest/hj212/:FuzzParse ./alert/assess/:FuzzReadCSV \
 	./alert/warning/:FuzzRecommendCSV ./alert/office/:FuzzForecastDecode
 fuzz:

@@ -18,7 +18,7 @@ import (
 // MQTT route: forecasts on <prefix>/forecast/<area>. Its loop and the MQTT publisher of
 // retained warnings run with the derived components (runWarnings); its alerts go through the
 // service's Alertmanager client.
-func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
+func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 	wcfg := s.cfg.WarningsConfig()
 	if err := s.cfg.ValidateWarnings(); err != nil {
 		return nil, fmt.Errorf("warnings config: %w", err)
@@ -65,7 +65,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.RouteHandler, error) {
 		return nil, err
 	}
 	s.warnings, s.warningStore, s.warnPub = o, store, pub
-	return map[string]pipeline.RouteHandler{"forecast": o.HandleForecast}, nil
+	return map[string]pipeline.Route{"forecast": {Handle: o.HandleForecast}}, nil
 }
 
 // runWarnings runs the warning office's loop with its MQTT publisher until ctx is cancelled,

@@ -10,8 +10,9 @@ import (
 	"lantian/ingest/reading"
 )
 
-// PayloadDecoder decodes HJ 212 text received as an MQTT payload on lantian/hj212/<MN>. It has
-// the method set of the ingest pipeline's PacketDecoder.
+// PayloadDecoder decodes HJ 212 text received as an MQTT payload on lantian/hj212/<MN>: the
+// ingest pipeline's route of that topic family, beside package jsonreading's routes of the
+// JSON families. It has the method set of the pipeline's PacketDecoder.
 type PayloadDecoder struct {
 	Registry Registry
 	// Location of DataTime (Beijing time when nil).
@@ -25,9 +26,18 @@ type PayloadDecoder struct {
 // DecodePackets decodes a payload holding one or more frames, with or without line ends. A
 // message is acknowledged as a whole, so the payload is all or nothing: any rejected frame, a
 // frame whose MN is not the topic's, an unknown device or a wrong password fails the payload
-// (the caller dead-letters it). Frames without monitoring data (heartbeats, answers) are
-// skipped; bytes between frames are ignored.
+// with a *reading.Rejection of reason hj212 wrapping this package's error (the caller
+// dead-letters it). Frames without monitoring data (heartbeats, answers) are skipped; bytes
+// between frames are ignored.
 func (d *PayloadDecoder) DecodePackets(mn string, payload []byte) ([]reading.Reading, error) {
+	rs, err := d.decode(mn, payload)
+	if err != nil {
+		return nil, &reading.Rejection{Reason: reading.ReasonHJ212, Err: err}
+	}
+	return rs, nil
+}
+
+func (d *PayloadDecoder) decode(mn string, payload []byte) ([]reading.Reading, error) {
 	sp := NewSplitter(bytes.NewReader(payload), d.MaxPacket)
 	var out []reading.Reading
 	frames := 0

@@ -2,6 +2,7 @@ package hj212
 
 import (
 	"errors"
+	"lantian/ingest/reading"
 	"testing"
 )
 
@@ -25,8 +26,12 @@ func TestPayloadDecoder(t *testing.T) {
 		{"no frame", mn, "hello", ErrHeader},
 		{"too large", mn, "##9999", ErrTooLarge},
 	} {
-		if _, err := d.DecodePackets(tc.mn, []byte(tc.payload)); !errors.Is(err, tc.is) {
+		_, err := d.DecodePackets(tc.mn, []byte(tc.payload))
+		if !errors.Is(err, tc.is) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.is)
+		}
+		if reading.ReasonOf(err) != reading.ReasonHJ212 {
+			t.Errorf("%s: reason %q, want %q", tc.name, reading.ReasonOf(err), reading.ReasonHJ212)
 		}
 	}
 }

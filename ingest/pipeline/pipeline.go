@@ -14,12 +14,13 @@ import (
 	"time"
 
 	"lantian/ingest/influx"
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/reading"
 	"lantian/ingest/validate"
 )
 
 // PacketDecoder turns an HJ 212 payload (one or more packets) received on lantian/hj212/<MN>
-// into readings.
+// into readings. Its errors are *reading.Rejection (reason hj212), refusing the message.
 type PacketDecoder interface {
 	DecodePackets(mn string, payload []byte) ([]reading.Reading, error)
 }
@@ -40,11 +41,18 @@ type Observer interface {
 	Stored(a *reading.Accepted)
 }
 
-// RouteHandler takes the messages of an extra topic family (e.g. lantian/forecast/<area>): key
-// is the rest of the topic after the family. It returns once the message's effect is durable;
-// a *reading.Rejection sends the message to dead letters, any other error leaves it
-// unacknowledged so that the broker delivers it again.
-type RouteHandler func(ctx context.Context, key string, payload []byte) error
+// Route is the entry of one topic family, <prefix>/<family>/<key>, in the routing table. Set
+// exactly one of Decode and Handle.
+type Route struct {
+	// Decode turns a message of a reading family into readings, which the pipeline then
+	// validates and makes durable. An error refuses the message with the error's reason.
+	Decode func(key string, payload []byte) ([]reading.Reading, error)
+	// Handle takes a message of a family that carries no readings (forecasts on
+	// lantian/forecast/<area>). It returns once the message's effect is durable; a
+	// *reading.Rejection sends the message to dead letters, any other error leaves it
+	// unacknowledged so that the broker delivers it again.
+	Handle func(ctx context.Context, key string, payload []byte) error
+}
 
 // Config wires a pipeline.
 type Config struct {
@@ -53,35 +61,50 @@ type Config struct {
 	Checker         *validate.Checker
 	Sink            Sink
 	DeadLetters     DeadLetters
-	// HJ212 decodes the lantian/hj212/<MN> route; nil refuses that route's messages.
+	// HJ212 decodes the lantian/hj212/<MN> family; nil refuses that family's messages.
 	HJ212   PacketDecoder
 	Metrics *Metrics
 	Log     *slog.Logger
 	// Observers see each reading after it is durable.
 	Observers []Observer
-	// Routes are handlers of extra topic families by name: "forecast" takes
-	// <prefix>/forecast/<key>.
-	Routes map[string]RouteHandler
+	// Routes add families to the routing table beside the readings' air, source and hj212:
+	// "forecast" takes <prefix>/forecast/<key>.
+	Routes map[string]Route
 }
 
 // Pipeline is safe for concurrent use.
 type Pipeline struct {
 	cfg    Config
-	air    string
-	source string
-	hj212  string
+	prefix string
+	// routes is the routing table: topic family → its route. The family is also the message
+	// counter's label.
+	routes map[string]Route
 	logs   *logLimiter
 }
 
-// New builds a pipeline.
+// New builds a pipeline. It panics when Config.Routes names a reading family or has an entry
+// without exactly one of Decode and Handle, which are programming errors.
 func New(cfg Config) *Pipeline {
-	return &Pipeline{
+	p := &Pipeline{
 		cfg:    cfg,
-		air:    cfg.TopicPrefix + "/air/",
-		source: cfg.TopicPrefix + "/source/",
-		hj212:  cfg.TopicPrefix + "/hj212/",
+		prefix: cfg.TopicPrefix + "/",
 		logs:   newLogLimiter(cfg.Log, 10*time.Second),
 	}
+	p.routes = map[string]Route{
+		"air":    {Decode: decodeAir},
+		"source": {Decode: p.decodeSource},
+		"hj212":  {Decode: p.decodeHJ212},
+	}
+	for family, r := range cfg.Routes {
+		if _, ok := p.routes[family]; ok {
+			panic(fmt.Sprintf("pipeline: route %q is a reading family of the pipeline", family))
+		}
+		if (r.Decode == nil) == (r.Handle == nil) {
+			panic(fmt.Sprintf("pipeline: route %q needs exactly one of Decode and Handle", family))
+		}
+		p.routes[family] = r
+	}
+	return p
 }
 
 // HandleMessage processes one MQTT message. ack is called once the message's readings are
@@ -91,12 +114,16 @@ func New(cfg Config) *Pipeline {
 // arrived is when the message came off the connection, before it waited for a worker, so that
 // lantian_arrival_to_durable_seconds includes the queueing inside Lantian.
 func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func()) {
-	readings, err := p.decode(topic, payload)
-	var rt *routed
-	if errors.As(err, &rt) {
-		p.handleRoute(ctx, rt, topic, payload, ack)
+	route, key, err := p.route(topic, payload)
+	if err != nil {
+		p.refuse("mqtt", topic, payload, err, ack)
 		return
 	}
+	if route.Handle != nil {
+		p.handle(ctx, route.Handle, key, topic, payload, ack)
+		return
+	}
+	readings, err := route.Decode(key, payload)
 	if err != nil {
 		p.refuse("mqtt", topic, payload, err, ack)
 		return
@@ -114,63 +141,61 @@ func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []by
 	})
 }
 
-func (p *Pipeline) decode(topic string, payload []byte) ([]reading.Reading, error) {
+// route looks topic up in the routing table and counts the message under its family (or as
+// oversize or unknown); key is the rest of the topic after the family.
+func (p *Pipeline) route(topic string, payload []byte) (r Route, key string, err error) {
 	m := p.cfg.Metrics
 	if len(payload) > p.cfg.MaxPayloadBytes {
 		m.messages.WithLabelValues("oversize").Inc()
-		return nil, &reading.Rejection{Reason: reading.ReasonTooLarge,
+		return Route{}, "", &reading.Rejection{Reason: reading.ReasonTooLarge,
 			Err: fmt.Errorf("payload of %d bytes exceeds mqtt.max_payload_bytes %d", len(payload), p.cfg.MaxPayloadBytes)}
 	}
-	switch {
-	case strings.HasPrefix(topic, p.air):
-		m.messages.WithLabelValues("air").Inc()
-		station := topic[len(p.air):]
-		r, err := validate.DecodeAir(station, payload)
-		if err != nil {
-			return nil, err
-		}
-		return []reading.Reading{r}, nil
-	case strings.HasPrefix(topic, p.source):
-		m.messages.WithLabelValues("source").Inc()
-		src, out, ok := strings.Cut(topic[len(p.source):], "/")
-		if !ok || strings.Contains(out, "/") {
-			return nil, &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not %ssource/<source>/<outlet>", topic, p.cfg.TopicPrefix+"/")}
-		}
-		r, err := validate.DecodeSource(src, out, payload)
-		if err != nil {
-			return nil, err
-		}
-		return []reading.Reading{r}, nil
-	case strings.HasPrefix(topic, p.hj212):
-		m.messages.WithLabelValues("hj212").Inc()
-		if p.cfg.HJ212 == nil {
-			return nil, &reading.Rejection{Reason: reading.ReasonHJ212, Err: errors.New("no HJ 212 decoder is configured")}
-		}
-		rs, err := p.cfg.HJ212.DecodePackets(topic[len(p.hj212):], payload)
-		if err != nil {
-			var rej *reading.Rejection
-			if !errors.As(err, &rej) {
-				err = &reading.Rejection{Reason: reading.ReasonHJ212, Err: err}
+	if rest, ok := strings.CutPrefix(topic, p.prefix); ok {
+		if family, key, ok := strings.Cut(rest, "/"); ok {
+			if r, ok := p.routes[family]; ok {
+				m.messages.WithLabelValues(family).Inc()
+				return r, key, nil
 			}
-			return nil, err
 		}
-		return rs, nil
-	}
-	if family, key, ok := strings.Cut(strings.TrimPrefix(topic, p.cfg.TopicPrefix+"/"), "/"); ok && p.cfg.Routes[family] != nil {
-		m.messages.WithLabelValues(family).Inc()
-		return nil, &routed{family: family, key: key}
 	}
 	m.messages.WithLabelValues("unknown").Inc()
-	return nil, &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+	return Route{}, "", &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
 }
 
-// routed marks a message for an extra route rather than the reading decoders.
-type routed struct{ family, key string }
+// decodeAir decodes <prefix>/air/<station>.
+func decodeAir(station string, payload []byte) ([]reading.Reading, error) {
+	r, err := jsonreading.DecodeAir(station, payload)
+	if err != nil {
+		return nil, err
+	}
+	return []reading.Reading{r}, nil
+}
 
-func (r *routed) Error() string { return "routed to " + r.family }
+// decodeSource decodes <prefix>/source/<source>/<outlet>.
+func (p *Pipeline) decodeSource(key string, payload []byte) ([]reading.Reading, error) {
+	src, out, ok := strings.Cut(key, "/")
+	if !ok || strings.Contains(out, "/") {
+		return nil, &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not %ssource/<source>/<outlet>", p.prefix+"source/"+key, p.prefix)}
+	}
+	r, err := jsonreading.DecodeSource(src, out, payload)
+	if err != nil {
+		return nil, err
+	}
+	return []reading.Reading{r}, nil
+}
 
-func (p *Pipeline) handleRoute(ctx context.Context, rt *routed, topic string, payload []byte, ack func()) {
-	err := p.cfg.Routes[rt.family](ctx, rt.key, payload)
+// decodeHJ212 decodes <prefix>/hj212/<MN> with the configured decoder.
+func (p *Pipeline) decodeHJ212(mn string, payload []byte) ([]reading.Reading, error) {
+	if p.cfg.HJ212 == nil {
+		return nil, &reading.Rejection{Reason: reading.ReasonHJ212, Err: errors.New("no HJ 212 decoder is configured")}
+	}
+	return p.cfg.HJ212.DecodePackets(mn, payload)
+}
+
+// handle runs the route of a family without readings and acknowledges or refuses the message
+// by its outcome.
+func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, []byte) error, key, topic string, payload []byte, ack func()) {
+	err := h(ctx, key, payload)
 	var rej *reading.Rejection
 	switch {
 	case err == nil:

@@ -65,5 +65,19 @@ var AirPollutants = [6]string{"pm25", "pm10", "so2", "no2", "co", "o3"}
 // "_zs" fields carry the values converted to the reference oxygen content.
 var SourcePollutants = [4]string{"dust", "so2", "nox", "nmhc"}
 
+// AirFields are all the fields of an ambient reading, in the data contract (JSON) and in the
+// `air` measurement: the pollutants of AirPollutants, then meteorology (temp °C, rh %,
+// pressure hPa, wind_speed m/s, wind_dir degrees).
+var AirFields = [11]string{"pm25", "pm10", "so2", "no2", "co", "o3",
+	"temp", "rh", "pressure", "wind_speed", "wind_dir"}
+
+// SourceFields are all the fields of an outlet reading, in the data contract (JSON) and in the
+// `emission` measurement: the pollutants of SourcePollutants as measured, the same converted
+// to the reference O2 ("_zs"), then the flue gas (o2 %, flow m³/h, temp °C, pressure kPa,
+// humidity %, velocity m/s).
+var SourceFields = [14]string{"dust", "so2", "nox", "nmhc",
+	"dust_zs", "so2_zs", "nox_zs", "nmhc_zs",
+	"o2", "flow", "temp", "pressure", "humidity", "velocity"}
+
 // FlagSuffix is appended to a field name for the field that holds its data flag (pm25_flag).
 const FlagSuffix = "_flag"

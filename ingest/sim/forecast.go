@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 // ForecastAQI grades the forecast of one area and day from the mean 24-h PM2.5 and PM10 of its
@@ -61,7 +61,7 @@ func Forecasts(s *Simulator, reg *registry.Registry, grade ForecastAQI, now time
 			if !ok || area == "" {
 				continue
 			}
-			r, err := validate.DecodeAir(station, m.Payload)
+			r, err := jsonreading.DecodeAir(station, m.Payload)
 			if err != nil {
 				continue
 			}

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"lantian/ingest/hj212"
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
-	"lantian/ingest/validate"
 )
 
 // LoggerOptions configure RunLogger.
@@ -103,10 +103,10 @@ func loggerCP(topic string, payload []byte, now time.Time, loc *time.Location) s
 	var r reading.Reading
 	var err error
 	if strings.HasPrefix(topic, "air/") {
-		r, err = validate.DecodeAir(strings.TrimPrefix(topic, "air/"), payload)
+		r, err = jsonreading.DecodeAir(strings.TrimPrefix(topic, "air/"), payload)
 	} else {
 		parts := strings.Split(topic, "/")
-		r, err = validate.DecodeSource(parts[1], parts[2], payload)
+		r, err = jsonreading.DecodeSource(parts[1], parts[2], payload)
 	}
 	var b strings.Builder
 	b.WriteString("DataTime=" + hj212.FormatTime(now, loc))

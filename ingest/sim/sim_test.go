@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/validate"
@@ -122,9 +123,9 @@ func TestPayloadsValidate(t *testing.T) {
 				parts := strings.Split(m.Topic, "/")
 				switch {
 				case parts[0] == "air" && len(parts) == 2:
-					r, err = validate.DecodeAir(parts[1], m.Payload)
+					r, err = jsonreading.DecodeAir(parts[1], m.Payload)
 				case parts[0] == "source" && len(parts) == 3:
-					r, err = validate.DecodeSource(parts[1], parts[2], m.Payload)
+					r, err = jsonreading.DecodeSource(parts[1], parts[2], m.Payload)
 				default:
 					t.Fatalf("bad topic %q", m.Topic)
 				}

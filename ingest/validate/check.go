@@ -1,4 +1,5 @@
-// Package validate checks decoded readings against the registry, physical ranges and the clock.
+// Package validate checks decoded readings against the registry, physical ranges and the clock,
+// whichever protocol they came in (package jsonreading for the JSON contract, package hj212).
 // Everything it refuses comes back as a *reading.Rejection with a stable reason code used in
 // metrics and dead letters.
 package validate

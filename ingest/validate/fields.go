@@ -6,8 +6,8 @@ package validate
 // them. Bounds are inclusive.
 type fieldRange struct{ min, max float64 }
 
-// airFields are the ambient-station fields of the data contract: µg/m³, CO in mg/m³,
-// meteorology in °C, %, hPa, m/s and degrees.
+// airFields are the plausible ranges of schema.AirFields: µg/m³, CO in mg/m³, meteorology in
+// °C, %, hPa, m/s and degrees. A name that is not a key is not a field of an ambient reading.
 var airFields = map[string]fieldRange{
 	"pm25":       {0, 3000},
 	"pm10":       {0, 10000},
@@ -22,9 +22,10 @@ var airFields = map[string]fieldRange{
 	"wind_dir":   {0, 360},
 }
 
-// sourceFields are the outlet fields: concentrations in mg/m³ as measured (the "_zs" variants
-// are converted to the reference O2), o2 in %, flow in m³/h, temp in °C, pressure in kPa,
-// humidity in %, velocity in m/s.
+// sourceFields are the plausible ranges of schema.SourceFields: concentrations in mg/m³ as
+// measured (the "_zs" variants are converted to the reference O2), o2 in %, flow in m³/h, temp
+// in °C, pressure in kPa, humidity in %, velocity in m/s. A name that is not a key is not a
+// field of an outlet reading.
 var sourceFields = map[string]fieldRange{
 	"dust":     {0, 10000},
 	"so2":      {0, 30000},
@@ -41,9 +42,3 @@ var sourceFields = map[string]fieldRange{
 	"humidity": {0, 100},
 	"velocity": {0, 100},
 }
-
-// AirField reports whether name is an ambient field of the data contract.
-func AirField(name string) bool { _, ok := airFields[name]; return ok }
-
-// SourceField reports whether name is an outlet field of the data contract.
-func SourceField(name string) bool { _, ok := sourceFields[name]; return ok }

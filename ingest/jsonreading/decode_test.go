@@ -1,39 +1,15 @@
-package validate
+package jsonreading
 
 import (
 	"errors"
-	"math"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"lantian/ingest/reading"
-	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
-
-func testRegistry(t testing.TB) *registry.Registry {
-	t.Helper()
-	r := &registry.Registry{
-		Areas: registry.DefaultAreas(),
-		Stations: []registry.Station{
-			{ID: "cj-01", Area: "changji", Class: registry.National},
-			{ID: "qt-01", Area: "qitai", Class: registry.Provincial},
-		},
-		Sources: []registry.Source{{ID: "px-power", Area: "changji", Industry: "power",
-			Outlets: []registry.Outlet{{ID: "DA001"}}}},
-	}
-	if err := r.Index(); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-var now = time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
-
-func checker(t testing.TB, acceptUnknown bool) *Checker {
-	return &Checker{Registry: testRegistry(t), AcceptUnknown: acceptUnknown, MaxFuture: 10 * time.Minute,
-		MaxAge: 30 * 24 * time.Hour, Now: func() time.Time { return now }}
-}
 
 func TestAirReadingsDecodeEveryContractForm(t *testing.T) {
 	cases := []struct {
@@ -107,66 +83,6 @@ func TestRejectionsCarryTheirReason(t *testing.T) {
 	}
 }
 
-func TestCheckerAppliesRegistryRangesAndClock(t *testing.T) {
-	air := func(station string, ts time.Time, vals ...reading.Value) reading.Reading {
-		return reading.Reading{Kind: reading.Air, Station: station, Time: ts, Period: reading.RealTime, Values: vals}
-	}
-	v := func(name string, x float64) reading.Value { return reading.Value{Name: name, Value: x} }
-	cases := []struct {
-		name   string
-		r      reading.Reading
-		unk    bool
-		reason string
-	}{
-		{"registered station", air("cj-01", now, v("pm25", 35)), false, ""},
-		{"range upper bound inclusive", air("cj-01", now, v("pm25", 3000)), false, ""},
-		{"above range", air("cj-01", now, v("pm25", 3000.1)), false, reading.ReasonOutOfRange},
-		{"negative", air("cj-01", now, v("co", -0.1)), false, reading.ReasonOutOfRange},
-		{"NaN", air("cj-01", now, v("o3", math.NaN())), false, reading.ReasonNonFinite},
-		{"unknown station", air("xx-99", now, v("pm25", 35)), false, reading.ReasonUnknownStation},
-		{"unknown station accepted", air("grid-7", now, v("pm25", 35)), true, ""},
-		{"unknown station with bad id", air("a,b", now, v("pm25", 35)), true, reading.ReasonBadTopic},
-		{"10 min ahead is fine", air("cj-01", now.Add(10*time.Minute), v("pm25", 35)), false, ""},
-		{"11 min ahead", air("cj-01", now.Add(11*time.Minute), v("pm25", 35)), false, reading.ReasonFuture},
-		{"too old", air("cj-01", now.Add(-31*24*time.Hour), v("pm25", 35)), false, reading.ReasonTooOld},
-		{"no values", air("cj-01", now), false, reading.ReasonNoValues},
-		{"source field on air", air("cj-01", now, v("nox", 3)), false, reading.ReasonUnknownField},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			a, err := checker(t, c.unk).Check(c.r)
-			if c.reason == "" {
-				if err != nil {
-					t.Fatalf("refused: %v", err)
-				}
-				return
-			}
-			if reading.ReasonOf(err) != c.reason {
-				t.Fatalf("reason %q (%v), want %q", reading.ReasonOf(err), err, c.reason)
-			}
-			_ = a
-		})
-	}
-}
-
-func TestAcceptedReadingsCarryCountyAndKeyArea(t *testing.T) {
-	c := checker(t, true)
-	cases := []struct{ station, county, area string }{
-		{"cj-01", "changji", "wcs"},
-		{"qt-01", "qitai", "qitai"},
-		{"grid-9", registry.UnknownCounty, registry.UnknownCounty},
-	}
-	for _, x := range cases {
-		a, err := c.Check(reading.Reading{Kind: reading.Air, Station: x.station, Time: now, Values: []reading.Value{{Name: "pm25", Value: 1}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a.County != x.county || a.Area != x.area || a.Unregistered != (x.county == registry.UnknownCounty) {
-			t.Errorf("%s: county %q area %q unregistered %v", x.station, a.County, a.Area, a.Unregistered)
-		}
-	}
-}
-
 func TestSourceReadings(t *testing.T) {
 	r, err := DecodeSource("px-power", "DA001", []byte(`{"time":1768039200,"period":"1h","so2":21,"so2_zs":"20.1","o2":7,"flow":512000}`))
 	if err != nil {
@@ -183,11 +99,6 @@ func TestSourceReadings(t *testing.T) {
 	if reading.ReasonOf(err) != reading.ReasonTopicMismatch {
 		t.Fatalf("outlet mismatch: %v", err)
 	}
-	_, err = checker(t, false).Check(reading.Reading{Kind: reading.Source, Source: "px-power", Outlet: "DA001", Time: now,
-		Values: []reading.Value{{Name: "o2", Value: 30}}})
-	if reading.ReasonOf(err) != reading.ReasonOutOfRange {
-		t.Fatalf("o2 30%%: %v", err)
-	}
 }
 
 func TestRejectionWrapsCause(t *testing.T) {
@@ -195,5 +106,34 @@ func TestRejectionWrapsCause(t *testing.T) {
 	var rej *reading.Rejection
 	if !errors.As(err, &rej) || !strings.Contains(err.Error(), "pm25") {
 		t.Fatalf("error %v does not name the field", err)
+	}
+}
+
+// Every field of the schema's lists decodes under its own name, and nothing else does: the
+// payload structs and the schema cannot drift apart.
+func TestEveryContractFieldDecodesUnderItsSchemaName(t *testing.T) {
+	for _, c := range []struct {
+		fields []string
+		decode func([]byte) (reading.Reading, error)
+	}{
+		{schema.AirFields[:], func(p []byte) (reading.Reading, error) { return DecodeAir("cj-01", p) }},
+		{schema.SourceFields[:], func(p []byte) (reading.Reading, error) { return DecodeSource("px-power", "DA001", p) }},
+	} {
+		for i, name := range c.fields {
+			r, err := c.decode([]byte(fmt.Sprintf(`{"time":1768039200,%q:%d}`, name, i+1)))
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			if len(r.Values) != 1 || r.Values[0].Name != name || r.Values[0].Value != float64(i+1) {
+				t.Errorf("%s decoded as %+v", name, r.Values)
+			}
+		}
+	}
+	if _, err := DecodeAir("cj-01", []byte(`{"time":1768039200,"dust":1}`)); reading.ReasonOf(err) != reading.ReasonUnknownField {
+		t.Errorf("source field on air: %v", err)
+	}
+	if _, err := DecodeSource("px-power", "DA001", []byte(`{"time":1768039200,"pm25":1}`)); reading.ReasonOf(err) != reading.ReasonUnknownField {
+		t.Errorf("air field on source: %v", err)
 	}
 }

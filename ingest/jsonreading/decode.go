@@ -1,4 +1,12 @@
-package validate
+// Package jsonreading decodes the JSON data contract (docs/data-contract.md): a reading published
+// on lantian/air/<station> or lantian/source/<source>/<outlet>. It is the sibling of package
+// hj212, which decodes the same reading.Reading from HJ 212 packets; package validate then
+// checks either.
+//
+// Decoding is strict: an unknown field, a second JSON value or a value of the wrong type
+// refuses the payload. Everything refused comes back as a *reading.Rejection whose reason
+// code is used in metrics and dead letters.
+package jsonreading
 
 import (
 	"bytes"
@@ -11,6 +19,7 @@ import (
 	"time"
 
 	"lantian/ingest/reading"
+	"lantian/ingest/schema"
 )
 
 // number is a JSON value that may be a number or a numeric string ("35.2"), as data loggers send
@@ -96,6 +105,8 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// airPayload and sourcePayload are the JSON objects of the contract. Their measurement fields
+// are those of schema.AirFields and schema.SourceFields, in the same order.
 type airPayload struct {
 	Station   string            `json:"station"`
 	Time      timestamp         `json:"time"`
@@ -181,17 +192,8 @@ func DecodeAir(topicStation string, payload []byte) (reading.Reading, error) {
 		return reading.Reading{}, reading.Reject(reading.ReasonBadTopic, "no station in topic or payload")
 	}
 	r := reading.Reading{Kind: reading.Air, Station: station}
-	fields := [...]struct {
-		name string
-		n    number
-	}{{"pm25", p.PM25}, {"pm10", p.PM10}, {"so2", p.SO2}, {"no2", p.NO2}, {"co", p.CO}, {"o3", p.O3},
-		{"temp", p.Temp}, {"rh", p.RH}, {"pressure", p.Pressure}, {"wind_speed", p.WindSpeed}, {"wind_dir", p.WindDir}}
-	r.Values = make([]reading.Value, 0, len(fields))
-	for _, f := range fields {
-		if f.n.set {
-			r.Values = append(r.Values, reading.Value{Name: f.name, Value: f.n.v})
-		}
-	}
+	r.Values = values(schema.AirFields[:], []number{p.PM25, p.PM10, p.SO2, p.NO2, p.CO, p.O3,
+		p.Temp, p.RH, p.Pressure, p.WindSpeed, p.WindDir})
 	return r, finish(&r, p.Time, p.Period, p.Flags)
 }
 
@@ -215,20 +217,25 @@ func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Read
 		return reading.Reading{}, reading.Reject(reading.ReasonBadTopic, "no source/outlet in topic or payload")
 	}
 	r := reading.Reading{Kind: reading.Source, Source: src, Outlet: out}
-	fields := [...]struct {
-		name string
-		n    number
-	}{{"dust", p.Dust}, {"so2", p.SO2}, {"nox", p.NOx}, {"nmhc", p.NMHC},
-		{"dust_zs", p.DustZs}, {"so2_zs", p.SO2Zs}, {"nox_zs", p.NOxZs}, {"nmhc_zs", p.NMHCZs},
-		{"o2", p.O2}, {"flow", p.Flow}, {"temp", p.Temp}, {"pressure", p.Pressure},
-		{"humidity", p.Humidity}, {"velocity", p.Velocity}}
-	r.Values = make([]reading.Value, 0, 8)
-	for _, f := range fields {
-		if f.n.set {
-			r.Values = append(r.Values, reading.Value{Name: f.name, Value: f.n.v})
+	r.Values = values(schema.SourceFields[:], []number{p.Dust, p.SO2, p.NOx, p.NMHC,
+		p.DustZs, p.SO2Zs, p.NOxZs, p.NMHCZs,
+		p.O2, p.Flow, p.Temp, p.Pressure, p.Humidity, p.Velocity})
+	return r, finish(&r, p.Time, p.Period, p.Flags)
+}
+
+// values keeps the numbers that were given, named by the schema's field list in the same order
+// (the payload structs list their fields in that order).
+func values(names []string, nums []number) []reading.Value {
+	if len(nums) != len(names) {
+		panic(fmt.Sprintf("jsonreading: %d numbers for the %d fields %v", len(nums), len(names), names))
+	}
+	out := make([]reading.Value, 0, len(nums))
+	for i, n := range nums {
+		if n.set {
+			out = append(out, reading.Value{Name: names[i], Value: n.v})
 		}
 	}
-	return r, finish(&r, p.Time, p.Period, p.Flags)
+	return out
 }
 
 func finish(r *reading.Reading, ts timestamp, period string, flags map[string]string) error {

@@ -1,14 +1,15 @@
-package validate
+package jsonreading
 
 import (
 	"bufio"
 	"fmt"
-	"lantian/ingest/reading"
 	"math"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"lantian/ingest/reading"
 )
 
 // beijingSeeds turns the first rows of a real station file (shared/data, CC BY 4.0) into
