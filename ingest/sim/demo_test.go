@@ -16,7 +16,7 @@ import (
 // caller's function from the simulated daily means.
 func TestForecasts(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 1})
+	s := newSim(t, cfg, Options{Seed: 1})
 	now := time.Date(2025, 12, 10, 9, 30, 0, 0, cfg.Location())
 	grade := func(date time.Time, pm25, pm10 float64) (int, string) {
 		if pm25 <= 0 || pm10 <= 0 {
@@ -73,7 +73,7 @@ func TestForecasts(t *testing.T) {
 // its devices, each answered before the next.
 func TestRunLogger(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 1})
+	s := newSim(t, cfg, Options{Seed: 1})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

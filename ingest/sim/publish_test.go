@@ -91,7 +91,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestPublishCountQoS1(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 1, ExtraStations: 10})
+	s := newSim(t, cfg, Options{Seed: 1, ExtraStations: 10})
 	url, rec, _ := startBroker(t, "127.0.0.1:0")
 	const n = 1234
 	st, err := Publish(context.Background(), s, PublishOptions{
@@ -123,7 +123,7 @@ func TestPublishCountQoS1(t *testing.T) {
 // N/rate seconds, timestamps follow the clock, and no station repeats a timestamp.
 func TestPublishRealTimeRate(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 2, ExtraStations: 50})
+	s := newSim(t, cfg, Options{Seed: 2, ExtraStations: 50})
 	url, rec, _ := startBroker(t, "127.0.0.1:0")
 	const n = 600
 	began := time.Now()
@@ -160,7 +160,7 @@ func TestPublishRealTimeRate(t *testing.T) {
 func publishAcrossOutage(t *testing.T, url, clientID string, n int, outage func()) Stats {
 	t.Helper()
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 3})
+	s := newSim(t, cfg, Options{Seed: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	type result struct {
@@ -262,7 +262,7 @@ func TestPublishSurvivesBrokerRestart(t *testing.T) {
 
 func TestPublishOptionErrors(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 1})
+	s := newSim(t, cfg, Options{Seed: 1})
 	for _, o := range []PublishOptions{
 		{},
 		{URL: "tcp://127.0.0.1:1", QoS: 3},

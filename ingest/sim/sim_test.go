@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,23 +13,40 @@ import (
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/validate"
-	"lantian/service/config"
+
+	"gopkg.in/yaml.v3"
 )
 
-// sampleConfig is the sample registry of deploy/lantian.yaml, resolved.
-func sampleConfig(t testing.TB) config.Config {
+// sample is the registry and zone of deploy/lantian.yaml. The file's other sections belong to
+// the service and are ignored here, so the simulator is tested without the service's config.
+type sample struct {
+	registry.Registry `yaml:",inline"`
+	Timezone          string `yaml:"timezone"`
+	loc               *time.Location
+}
+
+func (s *sample) Location() *time.Location { return s.loc }
+
+func sampleConfig(t testing.TB) *sample {
 	t.Helper()
-	cfg, err := config.Load("../../deploy/lantian.yaml")
+	data, err := os.ReadFile("../../deploy/lantian.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Resolve(); err != nil {
-		t.Fatal(err)
+	cfg := &sample{Registry: registry.Registry{Areas: registry.DefaultAreas(), Targets: registry.DefaultTargets()}}
+	if err := yaml.Unmarshal(data, cfg); err != nil {
+		t.Fatalf("deploy/lantian.yaml: %v", err)
+	}
+	if err := cfg.Index(); err != nil {
+		t.Fatalf("deploy/lantian.yaml registry: %v", err)
+	}
+	if cfg.loc, err = time.LoadLocation(cfg.Timezone); err != nil {
+		t.Fatalf("deploy/lantian.yaml timezone: %v", err)
 	}
 	return cfg
 }
 
-func newSim(t testing.TB, cfg *config.Config, o Options) *Simulator {
+func newSim(t testing.TB, cfg *sample, o Options) *Simulator {
 	t.Helper()
 	o.Registry = &cfg.Registry
 	o.Location = cfg.Location()
@@ -46,9 +64,9 @@ func TestDeterministic(t *testing.T) {
 	loc := cfg.Location()
 	ep := time.Date(2024, 1, 10, 8, 0, 0, 0, loc)
 	o := Options{Seed: 42, EpisodeStart: ep, ExtraStations: 5, Faults: DefaultFaults(&cfg.Registry, ep)}
-	a, b := newSim(t, &cfg, o), newSim(t, &cfg, o)
+	a, b := newSim(t, cfg, o), newSim(t, cfg, o)
 	o.Seed = 43
-	other := newSim(t, &cfg, o)
+	other := newSim(t, cfg, o)
 	times := []time.Time{
 		time.Date(2024, 1, 12, 7, 13, 21, 500e6, loc),
 		time.Date(2023, 7, 1, 15, 0, 0, 0, loc),
@@ -82,7 +100,7 @@ func TestPayloadsValidate(t *testing.T) {
 	loc := cfg.Location()
 	ep := time.Date(2024, 1, 10, 8, 0, 0, 0, loc)
 	const extra = 3
-	s := newSim(t, &cfg, Options{Seed: 7, EpisodeStart: ep, ExtraStations: extra, Faults: DefaultFaults(&cfg.Registry, ep)})
+	s := newSim(t, cfg, Options{Seed: 7, EpisodeStart: ep, ExtraStations: extra, Faults: DefaultFaults(&cfg.Registry, ep)})
 	outlets := 0
 	for _, src := range cfg.Sources {
 		outlets += len(src.Outlets)
@@ -205,7 +223,7 @@ func yearOfPM25(s *Simulator) (means map[string]float64, heating, summer, ratio 
 func TestAnnualMeansNearPlan(t *testing.T) {
 	cfg := sampleConfig(t)
 	for _, seed := range []int64{1, 2} {
-		s := newSim(t, &cfg, Options{Seed: seed})
+		s := newSim(t, cfg, Options{Seed: seed})
 		means, heating, summer, ratio := yearOfPM25(s)
 		for _, tg := range cfg.Targets {
 			got := means[tg.Area]
@@ -230,7 +248,7 @@ func TestAnnualMeansNearPlan(t *testing.T) {
 
 func TestDiurnalShapes(t *testing.T) {
 	cfg := sampleConfig(t)
-	s := newSim(t, &cfg, Options{Seed: 3})
+	s := newSim(t, cfg, Options{Seed: 3})
 	meanAt := func(month time.Month, hour int, field func(airValues) float64) float64 {
 		sum, n := 0.0, 0.0
 		for d := 1; d <= 28; d++ {
@@ -265,7 +283,7 @@ func TestEpisodeBuildsUpInKeyArea(t *testing.T) {
 		time.Date(2023, 11, 20, 0, 0, 0, 0, cfg.Location()),
 		time.Date(2023, 7, 1, 12, 0, 0, 0, cfg.Location()), // even in summer, when the demo may run
 	} {
-		s := newSim(t, &cfg, Options{Seed: 11, EpisodeStart: start})
+		s := newSim(t, cfg, Options{Seed: 11, EpisodeStart: start})
 		// Daily means of the wcs stations' PM2.5 through the episode.
 		keyArea := func(from time.Time, hours int) (wcs, east float64) {
 			var ws, wn, es, en float64
@@ -335,8 +353,8 @@ func TestFaults(t *testing.T) {
 	for _, f := range plan {
 		kinds[f.Kind] = f
 	}
-	s := newSim(t, &cfg, Options{Seed: 5, Faults: plan})
-	clean := newSim(t, &cfg, Options{Seed: 5})
+	s := newSim(t, cfg, Options{Seed: 5, Faults: plan})
+	clean := newSim(t, cfg, Options{Seed: 5})
 	topic := func(f Fault) string { return "source/" + f.Source + "/" + f.Outlet }
 	limit := func(f Fault, field string) float64 {
 		ref, _ := cfg.Outlet(f.Source, f.Outlet)
