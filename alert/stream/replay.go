@@ -17,6 +17,7 @@ import (
 	"lantian/alert/aqi"
 	"lantian/alert/assess"
 	"lantian/ingest/mqttpub"
+	"lantian/ingest/schema"
 )
 
 // ReplayOptions configure Replay.
@@ -158,7 +159,7 @@ func Message(prefix string, row assess.Row, loc *time.Location) (topic string, p
 	fmt.Fprintf(&b, `{"station":%q,"time":%q,"period":"1h"`, row.Station, row.Start.In(loc).Format(time.RFC3339))
 	for p, s := range row.Values {
 		if s.Valid {
-			fmt.Fprintf(&b, `,%q:%s`, pollutantFields[p], s.C.String())
+			fmt.Fprintf(&b, `,%q:%s`, schema.AirPollutants[p], s.C.String())
 		}
 	}
 	b.WriteByte('}')
