@@ -3,9 +3,12 @@
 // exceedance events, emission rates and totals, data-quality rules with a daily score, the
 // heating-season staggered-production check and the CSV report behind `lantian sources report`.
 //
-// Nothing here does I/O except writing the report to a caller's io.Writer; the streaming
-// service, InfluxDB and Alertmanager are wired in elsewhere. docs/sources.md explains every
-// figure, rule and default.
+// The core does no I/O except writing the report to a caller's io.Writer. Its runtime, the
+// Monitor of `lantian run` (monitor.go, the twin of alert/stream's Assessor), takes the stored
+// outlet readings, writes the derived points through a Sink and raises alerts through a
+// Notifier; the service implements both with InfluxDB and Alertmanager. MonitorConfig is the
+// source_monitoring section of the configuration. docs/sources.md explains every figure, rule
+// and default.
 package source
 
 import (

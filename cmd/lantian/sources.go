@@ -65,11 +65,11 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	}
 	to := last.AddDate(0, 0, 1)
 
-	limits, err := cfg.SourceLimits()
+	limits, err := cfg.SourceMonitoring.Limits(cfg.Sources)
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	rules, err := cfg.SourceRules()
+	rules, err := cfg.SourceMonitoring.RuleConfig(cfg.Location())
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	}
 	return source.Report(stdout, source.ReportInput{
 		Sources: cfg.Sources, From: from, To: to, Hours: hours, Limits: limits,
-		Stops: cfg.SourceStops(), Config: rules,
+		Stops: cfg.SourceMonitoring.StopPeriods(), Config: rules,
 	})
 }
 

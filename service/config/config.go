@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lantian/alert/source"
 	"lantian/ingest/registry"
 )
 
@@ -30,9 +31,10 @@ type Config struct {
 	DeadLetter DeadLetter `yaml:"dead_letter"`
 	HTTP       HTTP       `yaml:"http"`
 	HJ212      HJ212      `yaml:"hj212"`
-	// Alertmanager and SourceMonitoring are defined in alerting.go.
-	Alertmanager     Alertmanager     `yaml:"alertmanager"`
-	SourceMonitoring SourceMonitoring `yaml:"source_monitoring"`
+	// Alertmanager is defined in alerting.go.
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	// SourceMonitoring configures pollution-source monitoring in `lantian run` (docs/sources.md).
+	SourceMonitoring source.MonitorConfig `yaml:"source_monitoring"`
 	// Warnings configures the heavy-pollution warning office (warnings.go).
 	Warnings Warnings `yaml:"warnings"`
 	// The registry sections sit at the top level of the file.

@@ -1,4 +1,4 @@
-package service
+package source
 
 import (
 	"context"
@@ -14,112 +14,110 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"lantian/alert/notify"
-	"lantian/alert/source"
-	"lantian/ingest/pipeline"
 	"lantian/ingest/reading"
+	"lantian/ingest/registry"
 	"lantian/ingest/schema"
-	"lantian/service/config"
 )
 
-// Alert names pushed to Alertmanager; deploy/alertmanager.yml routes SourceExceedance to the
+// Alert names the Monitor raises; deploy/alertmanager.yml routes SourceExceedance to the
 // enforcement team.
 const (
-	alertExceedance = "SourceExceedance"
-	alertQuality    = "SourceDataQuality"
+	AlertExceedance = "SourceExceedance"
+	AlertQuality    = "SourceDataQuality"
 )
 
-// sourceObservers builds the pollution-source monitoring (hourly means, exceedance events,
-// emission rates, data quality) fed by stored outlet readings.
-func (s *Service) sourceObservers() ([]pipeline.Observer, error) {
-	sm := s.cfg.SourceMonitoring
-	if !sm.Enabled || len(s.cfg.Sources) == 0 {
-		return nil, nil
-	}
-	limits, err := s.cfg.SourceLimits()
-	if err != nil {
-		return nil, fmt.Errorf("source monitoring: %w", err)
-	}
-	rules, err := s.cfg.SourceRules()
-	if err != nil {
-		return nil, fmt.Errorf("source monitoring: %w", err)
-	}
-	log := s.log.With("component", "sources")
-	var notifier notify.Notifier = notify.Nop{}
-	var runNotifier func(context.Context) error
-	if am := s.cfg.Alertmanager; len(am.URLs) > 0 {
-		c, err := notify.New(notify.Config{
-			URLs: am.URLs, Timeout: am.Timeout, ResendInterval: am.ResendInterval,
-			MaxAttempts: am.MaxAttempts, RetryInterval: am.RetryInterval, QueueSize: am.QueueSize,
-			Component: "sources",
-		}, s.Registry, log.With("component", "alertmanager"))
-		if err != nil {
-			return nil, fmt.Errorf("source monitoring: alertmanager: %w", err)
-		}
-		notifier, runNotifier = c, c.Run
-	}
-	m, err := newSourceMonitor(&s.cfg, rules, limits, s.writer, notifier, runNotifier, s.Registry, log)
-	if err == nil {
-		// The warning office is built after the monitor; ask it at check time.
-		m.notices = s.warningNotices
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.background = append(s.background, m.run)
-	return []pipeline.Observer{m}, nil
+// Sink makes a derived point durable; the service's InfluxDB writer is one. line is line
+// protocol without a trailing newline; done is called once.
+type Sink interface {
+	Submit(ctx context.Context, line []byte, done func(error))
 }
 
-// srcOutlet is what the monitor knows of a registered outlet.
-type srcOutlet struct {
+// Alert is an alert the Monitor raises, in the terms of Alertmanager's v2 API: Labels identify
+// it, a zero EndsAt keeps it firing until the same labels come with a non-zero EndsAt, a
+// non-zero EndsAt in the future keeps it firing until then.
+type Alert struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	StartsAt    time.Time
+	EndsAt      time.Time
+}
+
+// Notifier raises and clears the Monitor's alerts; the service hands them to Alertmanager.
+// Notify must not block.
+type Notifier interface {
+	Notify(Alert)
+}
+
+// MonitorOptions wire a Monitor.
+type MonitorOptions struct {
+	// Config is the source_monitoring section.
+	Config MonitorConfig
+	// Location is the zone of natural days (nil: Asia/Shanghai, as for Config).
+	Location *time.Location
+	// Sources are the registered sources; their outlets are the ones monitored.
+	Sources []registry.Source
+	// Sink receives the derived points (emission_hourly, exceedance, source_quality,
+	// source_quality_daily, emission_daily).
+	Sink Sink
+	// Notifier receives the alerts; nil drops them.
+	Notifier Notifier
+	// Notices lists the announcements (warnings issued) that the drop_after_notice rule looks
+	// behind; nil when there are none. It is asked at check time.
+	Notices func() []Notice
+	// Registerer gets the metrics; nil keeps them private.
+	Registerer prometheus.Registerer
+	// Log is the logger (nil: slog.Default()).
+	Log *slog.Logger
+}
+
+// monitorOutlet is what the monitor knows of a registered outlet.
+type monitorOutlet struct {
 	county, industry string
 	interval         time.Duration // expected reporting interval; 0: no silence check
 }
 
-type srcFindingKey struct {
-	rule                  source.Rule
+type findingKey struct {
+	rule                  Rule
 	source, outlet, field string
 	start                 time.Time // UTC
 }
 
-// sourceMonitor turns stored outlet readings into hours, events, emissions and findings. The
+// Monitor turns stored outlet readings into hours, events, emissions and findings. The
 // pipeline hands readings over through a bounded channel; everything else belongs to the run
 // goroutine, so that the pure core (not safe for concurrent use) needs no locks.
-type sourceMonitor struct {
-	cfg          config.SourceMonitoring
-	loc          *time.Location
-	limits       map[source.OutletKey]source.Limits
-	outlets      map[source.OutletKey]srcOutlet
-	order        []source.OutletKey
-	stops        []source.StopPeriod
-	sink         pipeline.Sink
-	notifier     notify.Notifier
-	runNotifier  func(context.Context) error
-	generatorURL string
-	now          func() time.Time // decides which hours and days are complete
-	wall         func() time.Time // Alertmanager's clock, for endsAt
-	log          *slog.Logger
-	m            *srcMetrics
-	in           chan reading.Reading
-	lastDropLog  atomic.Int64
+type Monitor struct {
+	cfg         MonitorConfig
+	loc         *time.Location
+	limits      map[OutletKey]Limits
+	outlets     map[OutletKey]monitorOutlet
+	order       []OutletKey
+	stops       []StopPeriod
+	sink        Sink
+	notifier    Notifier
+	now         func() time.Time // decides which hours and days are complete
+	wall        func() time.Time // Alertmanager's clock, for endsAt
+	log         *slog.Logger
+	m           *monitorMetrics
+	in          chan reading.Reading
+	lastDropLog atomic.Int64
 	// notices lists the announcements (warnings issued) that the drop_after_notice rule looks
 	// behind; nil when there are none.
-	notices func() []source.Notice
+	notices func() []Notice
 
-	agg      *source.Aggregator
-	tracker  *source.Tracker
-	checker  *source.Checker
+	agg      *Aggregator
+	tracker  *Tracker
+	checker  *Checker
 	start    time.Time
-	lastSeen map[source.OutletKey]time.Time
-	silent   map[source.OutletKey]source.Finding
-	hours    map[source.OutletKey][]source.Hour
-	findings map[srcFindingKey]source.Finding
+	lastSeen map[OutletKey]time.Time
+	silent   map[OutletKey]Finding
+	hours    map[OutletKey][]Hour
+	findings map[findingKey]Finding
 	nextDay  time.Time // the next local day to judge whole
 	// closedUntil is the end of the latest hour closed.
 	closedUntil time.Time
 }
 
-type srcMetrics struct {
+type monitorMetrics struct {
 	readings      *prometheus.CounterVec
 	verdicts      *prometheus.CounterVec
 	open          *prometheus.GaugeVec
@@ -133,8 +131,8 @@ type srcMetrics struct {
 	lastHourClose prometheus.Gauge
 }
 
-func newSrcMetrics(reg prometheus.Registerer, queue func() float64) (*srcMetrics, error) {
-	m := &srcMetrics{
+func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monitorMetrics, error) {
+	m := &monitorMetrics{
 		readings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lantian_source_readings_total",
 			Help: "Outlet readings seen by source monitoring: added, late (hour already closed), refused (daily or not aggregated), dropped (queue full)."},
 			[]string{"result"}),
@@ -173,48 +171,69 @@ func newSrcMetrics(reg prometheus.Registerer, queue func() float64) (*srcMetrics
 	return m, nil
 }
 
-func newSourceMonitor(cfg *config.Config, rules source.Config, limits map[source.OutletKey]source.Limits,
-	sink pipeline.Sink, notifier notify.Notifier, runNotifier func(context.Context) error,
-	reg prometheus.Registerer, log *slog.Logger) (*sourceMonitor, error) {
-	sm := cfg.SourceMonitoring
+// noNotifier drops alerts.
+type noNotifier struct{}
+
+func (noNotifier) Notify(Alert) {}
+
+// NewMonitor builds the monitor of the registered outlets; give it the stored readings through
+// Stored and run Run.
+func NewMonitor(o MonitorOptions) (*Monitor, error) {
+	sm := o.Config
 	if sm.CheckInterval <= 0 || sm.QueueSize < 1 {
 		return nil, fmt.Errorf("source monitoring: check_interval %v and queue_size %d must be positive (config defaults missing?)",
 			sm.CheckInterval, sm.QueueSize)
 	}
-	m := &sourceMonitor{
-		cfg: sm, loc: cfg.Location(), limits: limits, outlets: make(map[source.OutletKey]srcOutlet),
-		stops: cfg.SourceStops(), sink: sink, notifier: notifier, runNotifier: runNotifier,
-		generatorURL: cfg.Alertmanager.GeneratorURL, now: sm.Now, wall: time.Now, log: log,
+	limits, err := sm.Limits(o.Sources)
+	if err != nil {
+		return nil, fmt.Errorf("source monitoring: %w", err)
+	}
+	rules, err := sm.RuleConfig(o.Location)
+	if err != nil {
+		return nil, fmt.Errorf("source monitoring: %w", err)
+	}
+	if o.Notifier == nil {
+		o.Notifier = noNotifier{}
+	}
+	if o.Registerer == nil {
+		o.Registerer = prometheus.NewRegistry()
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	m := &Monitor{
+		cfg: sm, loc: rules.location(), limits: limits, outlets: make(map[OutletKey]monitorOutlet),
+		stops: sm.StopPeriods(), sink: o.Sink, notifier: o.Notifier, notices: o.Notices,
+		now: sm.Now, wall: time.Now, log: o.Log,
 		in:       make(chan reading.Reading, sm.QueueSize),
-		lastSeen: make(map[source.OutletKey]time.Time), silent: make(map[source.OutletKey]source.Finding),
-		hours: make(map[source.OutletKey][]source.Hour), findings: make(map[srcFindingKey]source.Finding),
+		lastSeen: make(map[OutletKey]time.Time), silent: make(map[OutletKey]Finding),
+		hours: make(map[OutletKey][]Hour), findings: make(map[findingKey]Finding),
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	for _, src := range cfg.Sources {
-		for _, o := range src.Outlets {
-			k := source.OutletKey{Source: src.ID, Outlet: o.ID}
+	for _, src := range o.Sources {
+		for _, out := range src.Outlets {
+			k := OutletKey{Source: src.ID, Outlet: out.ID}
 			iv := sm.ExpectedInterval
 			if v, ok := sm.ExpectedIntervals[k.String()]; ok {
 				iv = v
 			}
-			m.outlets[k] = srcOutlet{county: src.Area, industry: src.Industry, interval: iv}
+			m.outlets[k] = monitorOutlet{county: src.Area, industry: src.Industry, interval: iv}
 			m.order = append(m.order, k)
 		}
 	}
-	slices.SortFunc(m.order, func(a, b source.OutletKey) int { return strings.Compare(a.String(), b.String()) })
-	var err error
-	if m.agg, err = source.NewAggregator(rules, limits); err != nil {
+	slices.SortFunc(m.order, func(a, b OutletKey) int { return strings.Compare(a.String(), b.String()) })
+	if m.agg, err = NewAggregator(rules, limits); err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
-	if m.tracker, err = source.NewTracker(rules); err != nil {
+	if m.tracker, err = NewTracker(rules); err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
-	if m.checker, err = source.NewChecker(rules); err != nil {
+	if m.checker, err = NewChecker(rules); err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
-	if m.m, err = newSrcMetrics(reg, func() float64 { return float64(len(m.in)) }); err != nil {
+	if m.m, err = newMonitorMetrics(o.Registerer, func() float64 { return float64(len(m.in)) }); err != nil {
 		return nil, err
 	}
 	m.start = m.now()
@@ -226,9 +245,10 @@ func newSourceMonitor(cfg *config.Config, rules source.Config, limits map[source
 	return m, nil
 }
 
-// Stored implements pipeline.Observer. It never blocks: a full queue drops the reading and
-// counts it (it is stored in InfluxDB all the same, and the report reads it from there).
-func (m *sourceMonitor) Stored(a *reading.Accepted) {
+// Stored takes a stored reading (it is the pipeline's Observer). It never blocks: a full queue
+// drops the reading and counts it (it is stored in InfluxDB all the same, and the report reads
+// it from there).
+func (m *Monitor) Stored(a *reading.Accepted) {
 	if a.Kind != reading.Source {
 		return
 	}
@@ -246,20 +266,10 @@ func (m *sourceMonitor) Stored(a *reading.Accepted) {
 	}
 }
 
-// run is the monitor's background loop. At shutdown it takes the readings already handed
-// over, closes the hours that are complete and lets the notifier deliver the last alerts.
-func (m *sourceMonitor) run(ctx context.Context) error {
-	notifyCtx, stopNotify := context.WithCancel(context.Background())
-	notifyDone := make(chan struct{})
-	if m.runNotifier != nil {
-		go func() {
-			defer close(notifyDone)
-			_ = m.runNotifier(notifyCtx)
-		}()
-	} else {
-		close(notifyDone)
-	}
-	defer func() { stopNotify(); <-notifyDone }()
+// Run is the monitor's loop; it returns nil once ctx is cancelled. At shutdown it takes the
+// readings already handed over and closes the hours that are complete, so the notifier must
+// still take alerts until Run returns.
+func (m *Monitor) Run(ctx context.Context) error {
 	tick := time.NewTicker(m.cfg.CheckInterval)
 	defer tick.Stop()
 	for {
@@ -287,11 +297,11 @@ func (m *sourceMonitor) run(ctx context.Context) error {
 	}
 }
 
-func (m *sourceMonitor) add(r reading.Reading) {
-	k := source.OutletKey{Source: r.Source, Outlet: r.Outlet}
+func (m *Monitor) add(r reading.Reading) {
+	k := OutletKey{Source: r.Source, Outlet: r.Outlet}
 	if err := m.agg.Add(r); err != nil {
 		result := "refused"
-		if errors.Is(err, source.ErrLate) {
+		if errors.Is(err, ErrLate) {
 			result = "late"
 		}
 		m.m.readings.WithLabelValues(result).Inc()
@@ -307,14 +317,14 @@ func (m *sourceMonitor) add(r reading.Reading) {
 	}
 }
 
-func (m *sourceMonitor) midnight(t time.Time) time.Time {
+func (m *Monitor) midnight(t time.Time) time.Time {
 	l := t.In(m.loc)
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, m.loc)
 }
 
 // step closes the complete hours, judges them, checks silence and judges complete days.
-func (m *sourceMonitor) step(ctx context.Context, now time.Time) {
-	touched := make(map[source.OutletKey]map[time.Time]bool)
+func (m *Monitor) step(ctx context.Context, now time.Time) {
+	touched := make(map[OutletKey]map[time.Time]bool)
 	for _, h := range m.agg.Close(now) {
 		m.hour(ctx, h)
 		k := h.Key()
@@ -343,10 +353,10 @@ func (m *sourceMonitor) step(ctx context.Context, now time.Time) {
 	}
 }
 
-func (m *sourceMonitor) lateness() time.Duration { return m.cfg.Rules.Lateness }
+func (m *Monitor) lateness() time.Duration { return m.cfg.Rules.Lateness }
 
 // hour judges one closed hour and writes it.
-func (m *sourceMonitor) hour(ctx context.Context, h source.Hour) {
+func (m *Monitor) hour(ctx context.Context, h Hour) {
 	k := h.Key()
 	lim := m.limits[k]
 	events, verdicts, err := m.tracker.Observe(h, lim)
@@ -362,7 +372,7 @@ func (m *sourceMonitor) hour(ctx context.Context, h source.Hour) {
 		m.m.verdicts.WithLabelValues(string(v)).Inc()
 	}
 	m.hours[k] = append(m.hours[k], h)
-	for p, e := range source.HourEmissions(h) {
+	for p, e := range HourEmissions(h) {
 		m.m.rate.WithLabelValues(k.Source, k.Outlet, p).Set(e.RateKgH)
 	}
 	m.write(ctx, m.hourLine(h, lim, verdicts))
@@ -371,27 +381,28 @@ func (m *sourceMonitor) hour(ctx context.Context, h source.Hour) {
 	}
 }
 
-func (m *sourceMonitor) event(ctx context.Context, e source.Event) {
+func (m *Monitor) event(ctx context.Context, e Event) {
 	k := e.Key()
 	out := m.outlets[k]
 	switch e.State {
-	case source.EventOpened:
+	case EventOpened:
 		m.m.events.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Inc()
 		m.m.open.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Set(1)
-	case source.EventExtended:
+	case EventExtended:
 		m.m.open.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Set(1)
-	case source.EventClosed:
+	case EventClosed:
 		m.m.open.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Set(0)
 	}
-	l := newSrcLine(schema.Exceedance)
-	l.tag("county", out.county).tag("outlet", k.Outlet).tag("pollutant", e.Pollutant).tag("source", k.Source).tag("state", string(e.State))
+	l := newPointLine(schema.Exceedance)
+	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagPollutant, e.Pollutant).
+		tag(schema.TagSource, k.Source).tag(schema.TagState, string(e.State))
 	l.float("limit", e.Limit).float("peak", e.Peak).str("peak_at", e.PeakAt.Format(time.RFC3339)).str("basis", string(e.Basis))
 	l.int("hours", e.Hours).int("gap_hours", e.GapHours).int("flagged_hours", e.FlaggedHours)
 	l.str("start", e.Start.Format(time.RFC3339)).str("end", e.End.Format(time.RFC3339)).float("duration_h", e.Duration().Hours())
 	m.write(ctx, l.at(e.Start))
 
-	a := notify.Alert{
-		Labels: map[string]string{"alertname": alertExceedance, "severity": "warning", "source": k.Source,
+	a := Alert{
+		Labels: map[string]string{"alertname": AlertExceedance, "severity": "warning", "source": k.Source,
 			"outlet": k.Outlet, "county": out.county, "pollutant": e.Pollutant},
 		Annotations: map[string]string{
 			"summary": fmt.Sprintf("排口 %s %s above its limit: peak %.4g mg/m³ > %g", k, e.Pollutant, e.Peak, e.Limit),
@@ -399,17 +410,16 @@ func (m *sourceMonitor) event(ctx context.Context, e source.Event) {
 				e.Pollutant, k, out.county, e.Limit, e.Hours, e.Start.In(m.loc).Format("2006-01-02 15:04"), e.Peak,
 				e.PeakAt.In(m.loc).Format("2006-01-02 15:04"), e.Basis, e.FlaggedHours),
 		},
-		StartsAt:     e.Start,
-		GeneratorURL: m.generatorURL,
+		StartsAt: e.Start,
 	}
-	if e.State == source.EventClosed {
+	if e.State == EventClosed {
 		a.EndsAt = e.End
 	}
 	m.notifier.Notify(a)
 }
 
 // silence runs the stream form of the silent rule for every registered outlet.
-func (m *sourceMonitor) silence(ctx context.Context, now time.Time) {
+func (m *Monitor) silence(ctx context.Context, now time.Time) {
 	for _, k := range m.order {
 		out := m.outlets[k]
 		last, ok := m.lastSeen[k]
@@ -422,7 +432,7 @@ func (m *sourceMonitor) silence(ctx context.Context, now time.Time) {
 		case silent && !was:
 			m.silent[k] = f
 			m.m.silent.WithLabelValues(k.Source, k.Outlet).Set(1)
-			m.m.findings.WithLabelValues(string(source.RuleSilent)).Inc()
+			m.m.findings.WithLabelValues(string(RuleSilent)).Inc()
 			m.write(ctx, m.findingLine(f, "stream"))
 			m.notifier.Notify(m.qualityAlert(f, time.Time{}))
 		case !silent && was:
@@ -442,14 +452,14 @@ func (m *sourceMonitor) silence(ctx context.Context, now time.Time) {
 
 // progressive are the rules whose findings on a day in progress stay true when more hours
 // come; silent and missing_hours need the whole day.
-func progressive(r source.Rule) bool {
-	return r != source.RuleSilent && r != source.RuleMissingHours
+func progressive(r Rule) bool {
+	return r != RuleSilent && r != RuleMissingHours
 }
 
 // dayCheck runs the daily rules on one outlet's day: in progress (progressive rules only) or
 // whole (every rule, staggered production, the score).
-func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day time.Time, whole bool) {
-	var notices []source.Notice
+func (m *Monitor) dayCheck(ctx context.Context, k OutletKey, day time.Time, whole bool) {
+	var notices []Notice
 	if m.notices != nil {
 		for _, n := range m.notices() {
 			if n.Source == "" || n.Source == k.Source {
@@ -457,9 +467,9 @@ func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day ti
 			}
 		}
 	}
-	dq := m.checker.Day(source.DayInput{Source: k.Source, Outlet: k.Outlet, Day: day, Hours: m.hours[k], Limits: m.limits[k], Notices: notices})
+	dq := m.checker.Day(DayInput{Source: k.Source, Outlet: k.Outlet, Day: day, Hours: m.hours[k], Limits: m.limits[k], Notices: notices})
 	if whole && len(m.stops) > 0 {
-		var in []source.Hour
+		var in []Hour
 		for _, h := range m.hours[k] {
 			if !h.Start.Before(day) && h.Start.Before(day.AddDate(0, 0, 1)) {
 				in = append(in, h)
@@ -477,7 +487,7 @@ func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day ti
 	}
 	out := m.outlets[k]
 	m.m.score.WithLabelValues(k.Source, k.Outlet).Set(dq.Score)
-	counts := make(map[source.Rule]int)
+	counts := make(map[Rule]int)
 	for _, f := range dq.Findings {
 		counts[f.Rule]++
 	}
@@ -485,16 +495,16 @@ func (m *sourceMonitor) dayCheck(ctx context.Context, k source.OutletKey, day ti
 	for _, r := range slices.Sorted(maps.Keys(counts)) {
 		rules = append(rules, fmt.Sprintf("%s:%d", r, counts[r]))
 	}
-	l := newSrcLine(schema.SourceQualityDaily)
-	l.tag("county", out.county).tag("outlet", k.Outlet).tag("source", k.Source)
+	l := newPointLine(schema.SourceQualityDaily)
+	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagSource, k.Source)
 	l.float("score", dq.Score).int("valid_hours", dq.ValidHours).int("flagged_hours", dq.FlaggedHours).
 		int("findings", len(dq.Findings)).str("rules", strings.Join(rules, ";"))
 	m.write(ctx, l.at(day))
 }
 
 // finding records a day-scope finding: counted and alerted once, rewritten while it grows.
-func (m *sourceMonitor) finding(ctx context.Context, f source.Finding) {
-	key := srcFindingKey{f.Rule, f.Source, f.Outlet, f.Field, f.Start.UTC()}
+func (m *Monitor) finding(ctx context.Context, f Finding) {
+	key := findingKey{f.Rule, f.Source, f.Outlet, f.Field, f.Start.UTC()}
 	prev, seen := m.findings[key]
 	if seen && prev.End.Equal(f.End) && prev.Value == f.Value && prev.Hours == f.Hours {
 		return
@@ -506,33 +516,33 @@ func (m *sourceMonitor) finding(ctx context.Context, f source.Finding) {
 	}
 	m.m.findings.WithLabelValues(string(f.Rule)).Inc()
 	// The stream silence alert already covers a silent outlet.
-	if f.Rule != source.RuleSilent {
+	if f.Rule != RuleSilent {
 		m.notifier.Notify(m.qualityAlert(f, m.wall().Add(m.cfg.QualityAlertHold)))
 	}
 }
 
-func (m *sourceMonitor) qualityAlert(f source.Finding, endsAt time.Time) notify.Alert {
+func (m *Monitor) qualityAlert(f Finding, endsAt time.Time) Alert {
 	k := f.Key()
-	labels := map[string]string{"alertname": alertQuality, "severity": "warning", "rule": string(f.Rule),
+	labels := map[string]string{"alertname": AlertQuality, "severity": "warning", "rule": string(f.Rule),
 		"source": k.Source, "outlet": k.Outlet, "county": m.outlets[k].county}
-	if slices.Contains(source.Pollutants(), f.Field) {
+	if slices.Contains(Pollutants(), f.Field) {
 		labels["pollutant"] = f.Field
 	} else if f.Field != "" {
 		labels["field"] = f.Field
 	}
-	return notify.Alert{
+	return Alert{
 		Labels: labels,
 		Annotations: map[string]string{
 			"summary":     fmt.Sprintf("排口 %s: %s", k, strings.ReplaceAll(string(f.Rule), "_", " ")),
 			"description": f.Detail,
 		},
-		StartsAt: f.Start, EndsAt: endsAt, GeneratorURL: m.generatorURL,
+		StartsAt: f.Start, EndsAt: endsAt,
 	}
 }
 
 // dailyTotals writes the day's emissions per source and per county.
-func (m *sourceMonitor) dailyTotals(ctx context.Context, day time.Time) {
-	var hs []source.Hour
+func (m *Monitor) dailyTotals(ctx context.Context, day time.Time) {
+	var hs []Hour
 	countyOf := make(map[string]string)
 	for _, k := range m.order {
 		countyOf[k.Source] = m.outlets[k].county
@@ -544,14 +554,15 @@ func (m *sourceMonitor) dailyTotals(ctx context.Context, day time.Time) {
 	}
 	rules := m.cfg.Rules
 	rules.Location = m.loc
-	bySource, byCounty := source.DailyTotals(hs, countyOf, rules)
+	bySource, byCounty := DailyTotals(hs, countyOf, rules)
 	for _, set := range []struct {
 		scope  string
-		totals []source.Total
+		totals []Total
 	}{{"source", bySource}, {"county", byCounty}} {
 		for _, t := range set.totals {
-			l := newSrcLine(schema.EmissionDaily)
-			l.tag("county", t.County).tag("pollutant", t.Pollutant).tag("scope", set.scope).tag("source", t.Source)
+			l := newPointLine(schema.EmissionDaily)
+			l.tag(schema.TagCounty, t.County).tag(schema.TagPollutant, t.Pollutant).tag(schema.TagScope, set.scope).
+				tag(schema.TagSource, t.Source)
 			l.float("kg", t.Kg).int("hours", t.Hours)
 			m.write(ctx, l.at(day))
 		}
@@ -560,7 +571,7 @@ func (m *sourceMonitor) dailyTotals(ctx context.Context, day time.Time) {
 
 // prune forgets hours and findings older than the day before day: the last judged day and the
 // one before stay for the drop windows and late rewrites.
-func (m *sourceMonitor) prune(day time.Time) {
+func (m *Monitor) prune(day time.Time) {
 	cut := day.AddDate(0, 0, -1)
 	for k, hs := range m.hours {
 		i := 0
@@ -576,7 +587,7 @@ func (m *sourceMonitor) prune(day time.Time) {
 	}
 }
 
-func (m *sourceMonitor) write(ctx context.Context, line []byte) {
+func (m *Monitor) write(ctx context.Context, line []byte) {
 	m.sink.Submit(ctx, line, func(err error) {
 		if err != nil {
 			m.m.writeErrors.Inc()
@@ -585,13 +596,14 @@ func (m *sourceMonitor) write(ctx context.Context, line []byte) {
 	})
 }
 
-func (m *sourceMonitor) hourLine(h source.Hour, lim source.Limits, verdicts map[string]source.Verdict) []byte {
+func (m *Monitor) hourLine(h Hour, lim Limits, verdicts map[string]Verdict) []byte {
 	k := h.Key()
 	out := m.outlets[k]
-	l := newSrcLine(schema.EmissionHourly)
-	l.tag("county", out.county).tag("industry", out.industry).tag("outlet", k.Outlet).tag("period", string(h.Period)).tag("source", k.Source)
+	l := newPointLine(schema.EmissionHourly)
+	l.tag(schema.TagCounty, out.county).tag(schema.TagIndustry, out.industry).tag(schema.TagOutlet, k.Outlet).
+		tag(schema.TagPeriod, string(h.Period)).tag(schema.TagSource, k.Source)
 	l.int("samples", h.Samples)
-	for _, p := range source.Pollutants() {
+	for _, p := range Pollutants() {
 		meas := h.Field(p)
 		conv, basis := h.Converted(p)
 		limit, limited := lim.Values[p]
@@ -601,18 +613,18 @@ func (m *sourceMonitor) hourLine(h source.Hour, lim source.Limits, verdicts map[
 		if meas.Valid > 0 {
 			l.float(p, meas.Mean)
 		}
-		if conv.Valid > 0 && basis != source.BasisNone {
+		if conv.Valid > 0 && basis != BasisNone {
 			l.float(p+"_conv", conv.Mean)
 		}
 		l.str(p+"_basis", string(basis)).str(p+"_status", conv.Status.String())
-		if r := h.Field(p + source.SuffixRate); r.Status == source.StatusValid {
-			l.float(p+"_kgh", r.Mean)
+		if r := h.Field(p + SuffixRate); r.Status == StatusValid {
+			l.float(p+schema.RateSuffix, r.Mean)
 		}
 		if limited {
 			l.float(p+"_limit", limit).str(p+"_verdict", string(verdicts[p]))
 		}
 	}
-	for _, f := range []string{source.FieldO2, source.FieldFlow, source.FieldTemp} {
+	for _, f := range []string{FieldO2, FieldFlow, FieldTemp} {
 		if s := h.Field(f); s.Valid > 0 {
 			l.float(f, s.Mean)
 		}
@@ -620,37 +632,37 @@ func (m *sourceMonitor) hourLine(h source.Hour, lim source.Limits, verdicts map[
 	return l.at(h.Start)
 }
 
-func (m *sourceMonitor) findingLine(f source.Finding, scope string) []byte {
+func (m *Monitor) findingLine(f Finding, scope string) []byte {
 	k := f.Key()
-	l := newSrcLine(schema.SourceQuality)
-	l.tag("county", m.outlets[k].county).tag("field", f.Field).tag("outlet", k.Outlet).tag("rule", string(f.Rule)).
-		tag("scope", scope).tag("source", k.Source)
+	l := newPointLine(schema.SourceQuality)
+	l.tag(schema.TagCounty, m.outlets[k].county).tag(schema.TagField, f.Field).tag(schema.TagOutlet, k.Outlet).tag(schema.TagRule, string(f.Rule)).
+		tag(schema.TagScope, scope).tag(schema.TagSource, k.Source)
 	l.float("value", f.Value).int("hours", f.Hours).str("start", f.Start.Format(time.RFC3339)).
 		str("end", f.End.Format(time.RFC3339)).str("detail", f.Detail)
 	return l.at(f.Start)
 }
 
-// srcLine wraps influx.Line: it leaves out non-finite floats, which InfluxDB refuses, and
+// pointLine wraps schema.Line: it leaves out non-finite floats, which InfluxDB refuses, and
 // keeps texts on one line, since the writer and the spool hold one point per line.
-type srcLine struct{ l *schema.Line }
+type pointLine struct{ l *schema.Line }
 
-func newSrcLine(measurement string) *srcLine { return &srcLine{schema.NewLine(measurement, 256)} }
+func newPointLine(measurement string) *pointLine { return &pointLine{schema.NewLine(measurement, 256)} }
 
 // tag adds a tag; callers give tags sorted by key, as InfluxDB prefers.
-func (l *srcLine) tag(k, v string) *srcLine { l.l.Tag(k, v); return l }
+func (l *pointLine) tag(k, v string) *pointLine { l.l.Tag(k, v); return l }
 
-func (l *srcLine) float(k string, v float64) *srcLine {
+func (l *pointLine) float(k string, v float64) *pointLine {
 	if !math.IsNaN(v) && !math.IsInf(v, 0) {
 		l.l.Float(k, v)
 	}
 	return l
 }
 
-func (l *srcLine) int(k string, v int) *srcLine { l.l.Int(k, int64(v)); return l }
+func (l *pointLine) int(k string, v int) *pointLine { l.l.Int(k, int64(v)); return l }
 
-func (l *srcLine) str(k, v string) *srcLine {
+func (l *pointLine) str(k, v string) *pointLine {
 	l.l.String(k, strings.NewReplacer("\n", " ", "\r", " ").Replace(v))
 	return l
 }
 
-func (l *srcLine) at(t time.Time) []byte { return l.l.At(t) }
+func (l *pointLine) at(t time.Time) []byte { return l.l.At(t) }
