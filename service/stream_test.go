@@ -22,7 +22,7 @@ import (
 )
 
 // The Beijing winter of the UCI PRSA data set (CC BY 4.0): 12 stations × 2208 hours.
-const beijingWinter = "../../../shared/data/beijing-multisite-prsa/winter_2016-17"
+const beijingWinter = "../../shared/data/beijing-multisite-prsa/winter_2016-17"
 
 var beijingStations = []string{"Aotizhongxin", "Changping", "Dingling", "Dongsi", "Guanyuan", "Gucheng",
 	"Huairou", "Nongzhanguan", "Shunyi", "Tiantan", "Wanliu", "Wanshouxigong"}

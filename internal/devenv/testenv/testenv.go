@@ -25,7 +25,7 @@ import (
 // RepoRoot is the repository root, found from this file's location.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", ".."))
 }
 
 // FreePort returns a loopback TCP port that was free a moment ago.
