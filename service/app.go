@@ -21,6 +21,7 @@ import (
 
 	"lantian/alert/notify"
 	"lantian/alert/office"
+	"lantian/alert/source"
 	"lantian/alert/stream"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
@@ -59,7 +60,7 @@ type Service struct {
 	// The derived components; their loops run until the service stops (after the pipeline
 	// has flushed, so they see every stored reading).
 	assessor *stream.Assessor
-	sources  *sourceMonitor // nil when source monitoring is off
+	sources  *source.Monitor // nil when source monitoring is off
 	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
@@ -239,7 +240,7 @@ func (s *Service) serveHTTP(ctx context.Context) error {
 func (s *Service) runDerived(ctx context.Context) error {
 	loops := []func(context.Context) error{s.assessor.Run, s.runWarnings}
 	if s.sources != nil {
-		loops = append(loops, s.sources.run)
+		loops = append(loops, s.sources.Run)
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {

@@ -15,7 +15,6 @@ import (
 	"lantian/alert/source"
 	"lantian/ingest/registry"
 	"lantian/internal/devenv/testenv"
-	"lantian/service/config"
 )
 
 // TestComplianceFromReplayedSourceReadings replays hourly readings of two emergency-list
@@ -41,7 +40,7 @@ func TestComplianceFromReplayedSourceReadings(t *testing.T) {
 		{ID: "cj-other", Name: "其他企业", Area: "changji", Industry: "boiler",
 			Outlets: []registry.Outlet{{ID: "DA001"}}},
 	}
-	cfg.SourceMonitoring = config.SourceMonitoring{Enabled: true, CheckInterval: 100 * time.Millisecond, QueueSize: 10000,
+	cfg.SourceMonitoring = source.MonitorConfig{Enabled: true, CheckInterval: 100 * time.Millisecond, QueueSize: 10000,
 		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Rules: source.DefaultConfig(), Now: clock.Now}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)

@@ -16,13 +16,10 @@ import (
 // days final 2 h after their end) uses the package defaults until config keys exist for them.
 func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
 	assessor, err := stream.New(stream.Options{
-		Location: s.cfg.Location(),
-		Registry: &s.cfg.Registry,
-		Sink:     s.writer,
-		Source: stream.FluxSource{
-			API:    s.influx.QueryAPI(s.cfg.Influx.Org),
-			Bucket: s.cfg.Influx.Bucket,
-		},
+		Location:      s.cfg.Location(),
+		Registry:      &s.cfg.Registry,
+		Sink:          s.writer,
+		Source:        s.reader(),
 		RetryInterval: s.cfg.Influx.RetryInterval,
 		Registerer:    s.Registry,
 		Log:           s.log.With("component", "assess"),

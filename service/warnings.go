@@ -46,7 +46,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 	}
 	var observed office.ObservedSource
 	if wcfg.Observed {
-		observed = fluxObserved{api: s.influx.QueryAPI(s.cfg.Influx.Org), bucket: s.cfg.Influx.Bucket, loc: s.cfg.Location()}
+		observed = officeReader{r: s.reader(), loc: s.cfg.Location()}
 	}
 	store, err := office.OpenStore(filepath.Join(s.cfg.DataDir, "warnings.db"))
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 		Scheme: scheme, Regions: regions, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
 		Store: store, Sink: s.writer, Publisher: pub, TopicPrefix: s.cfg.MQTT.TopicPrefix,
 		Notifier: officeAlerts{s.notifier}, Observed: observed, Tokens: tokens,
-		Emissions:  fluxObserved{api: s.influx.QueryAPI(s.cfg.Influx.Org), bucket: s.cfg.Influx.Bucket, loc: s.cfg.Location()},
+		Emissions:  officeReader{r: s.reader(), loc: s.cfg.Location()},
 		SessionTTL: wcfg.SessionTTL, RecomputeInterval: wcfg.RecomputeInterval, MaxFuture: s.cfg.Ingest.MaxFuture,
 		Registerer: s.Registry, Log: log,
 	})

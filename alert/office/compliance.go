@@ -36,7 +36,7 @@ type EmissionHour struct {
 }
 
 // EmissionSource gives the hourly emission rates of sources for the hours starting in
-// [from, to). The InfluxDB implementation is in ingest/app/compliance.go.
+// [from, to). The service implements it with ingest/influx's Reader.
 type EmissionSource interface {
 	EmissionHours(ctx context.Context, sources []string, from, to time.Time) ([]EmissionHour, error)
 }

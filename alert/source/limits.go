@@ -3,9 +3,12 @@
 // exceedance events, emission rates and totals, data-quality rules with a daily score, the
 // heating-season staggered-production check and the CSV report behind `lantian sources report`.
 //
-// Nothing here does I/O except writing the report to a caller's io.Writer; the streaming
-// service, InfluxDB and Alertmanager are wired in elsewhere. docs/sources.md explains every
-// figure, rule and default.
+// The core does no I/O except writing the report to a caller's io.Writer. Its runtime, the
+// Monitor of `lantian run` (monitor.go, the twin of alert/stream's Assessor), takes the stored
+// outlet readings, writes the derived points through a Sink and raises alerts through a
+// Notifier; the service implements both with InfluxDB and Alertmanager. MonitorConfig is the
+// source_monitoring section of the configuration. docs/sources.md explains every figure, rule
+// and default.
 package source
 
 import (
@@ -15,6 +18,7 @@ import (
 	"sort"
 
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // The concentration fields of the data contract (docs/data-contract.md, outlet reading) that
@@ -29,25 +33,25 @@ const (
 
 // Auxiliary fields of an outlet reading used by the rules.
 const (
-	FieldO2   = "o2"   // %
-	FieldFlow = "flow" // m³/h
-	FieldTemp = "temp" // °C
+	FieldO2   = schema.FieldO2   // %
+	FieldFlow = schema.FieldFlow // m³/h
+	FieldTemp = schema.FieldTemp // °C
 )
 
 // Suffixes of the derived per-hour fields kept in Hour.Fields next to the measured ones.
 const (
 	// SuffixDevice is the converted value the analyser sent (HJ 212 -ZsRtd/-ZsAvg).
-	SuffixDevice = "_zs"
+	SuffixDevice = schema.ConvertedSuffix
 	// SuffixCalc is the converted value Lantian computed from the measured value and O2.
 	SuffixCalc = "_calc"
 	// SuffixRate is the emission rate in kg/h computed per sample from measured
 	// concentration and flow.
-	SuffixRate = "_kgh"
+	SuffixRate = schema.RateSuffix
 )
 
 // Pollutants returns the concentration fields in report order. A function rather than a
 // package variable so that no caller can change it for everyone.
-func Pollutants() []string { return []string{Dust, SO2, NOx, NMHC} }
+func Pollutants() []string { return slices.Clone(schema.SourcePollutants[:]) }
 
 func isPollutant(f string) bool { return slices.Contains(Pollutants(), f) }
 

@@ -295,11 +295,11 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 	for lo := from; lo.Before(to); {
 		hi := time.Date(lo.Year(), lo.Month()+1, 1, 0, 0, 0, 0, a.opts.Location)
 		hi = minTime(hi, to)
-		err := a.opts.Source.Hours(ctx, lo, hi, func(h StoredHour) error {
-			if h.Unregistered() {
+		err := a.opts.Source.AirHours(ctx, lo, hi, func(h *reading.Accepted) error {
+			if h.Unregistered {
 				return nil
 			}
-			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Start.In(a.opts.Location), values: h.Values}
+			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Time.In(a.opts.Location), values: storedValues(&h.Reading)}
 			if st, ok := a.opts.Registry.Station(h.Station); ok {
 				in.county = st.Area
 			}

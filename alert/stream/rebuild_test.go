@@ -95,7 +95,7 @@ func TestStreamRestartRebuildGivesSameState(t *testing.T) {
 	client := influxdb2.NewClient(db.URL, "")
 	defer client.Close()
 	rebuilt, rec, _ := newAssessor(t, stream.Options{Now: clock,
-		Source: stream.FluxSource{API: client.QueryAPI(""), Bucket: db.Bucket}})
+		Source: influx.NewReader(client.QueryAPI(""), db.Bucket)})
 	if err := rebuilt.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}

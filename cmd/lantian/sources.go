@@ -4,15 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
 
 	"lantian/alert/source"
-	"lantian/ingest/reading"
+	"lantian/ingest/influx"
 	"lantian/service/config"
 )
 
@@ -67,23 +65,23 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	}
 	to := last.AddDate(0, 0, 1)
 
-	limits, err := cfg.SourceLimits()
+	limits, err := cfg.SourceMonitoring.Limits(cfg.Sources)
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	rules, err := cfg.SourceRules()
+	rules, err := cfg.SourceMonitoring.RuleConfig(cfg.Location())
 	if err != nil {
 		return err
 	}
 	client := influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(),
 		influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(max(cfg.Influx.Timeout, time.Minute)/time.Second)))
 	defer client.Close()
-	q := client.QueryAPI(cfg.Influx.Org)
+	reader := influx.NewReader(client.QueryAPI(cfg.Influx.Org), cfg.Influx.Bucket)
 	var hours []source.Hour
 	// One outlet at a time keeps memory to one outlet's readings of the period.
 	for _, s := range cfg.Sources {
 		for _, o := range s.Outlets {
-			rs, err := outletReadings(ctx, q, cfg.Influx.Bucket, s.ID, o.ID, from, to)
+			rs, err := reader.OutletReadings(ctx, s.ID, o.ID, from, to)
 			if err != nil {
 				return err
 			}
@@ -96,7 +94,7 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	}
 	return source.Report(stdout, source.ReportInput{
 		Sources: cfg.Sources, From: from, To: to, Hours: hours, Limits: limits,
-		Stops: cfg.SourceStops(), Config: rules,
+		Stops: cfg.SourceMonitoring.StopPeriods(), Config: rules,
 	})
 }
 
@@ -134,59 +132,4 @@ func takeFlags(args []string, names ...string) (map[string]string, []string, err
 		}
 	}
 	return got, rest, nil
-}
-
-// outletFields are the fields of an outlet reading read back for the report.
-var outletFields = []string{"dust", "so2", "nox", "nmhc", "dust_zs", "so2_zs", "nox_zs", "nmhc_zs", "o2", "flow", "temp"}
-
-// outletReadings reads one outlet's stored readings of [from, to) with Flux (InfluxDB 2.x, or
-// 1.8 with flux-enabled). Daily records are skipped: hours are built from rt, 1m or 1h data.
-func outletReadings(ctx context.Context, q api.QueryAPI, bucket, src, outlet string, from, to time.Time) ([]reading.Reading, error) {
-	var filter []string
-	for _, f := range outletFields {
-		filter = append(filter, fmt.Sprintf("r._field == %q or r._field == %q", f, f+"_flag"))
-	}
-	flux := fmt.Sprintf(`from(bucket: %s)
-  |> range(start: %s, stop: %s)
-  |> filter(fn: (r) => r._measurement == "emission" and r.source == %s and r.outlet == %s and r.period != "1d")
-  |> filter(fn: (r) => %s)
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
-		strconv.Quote(bucket), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339),
-		strconv.Quote(src), strconv.Quote(outlet), strings.Join(filter, " or "))
-	res, err := q.Query(ctx, flux)
-	if err != nil {
-		return nil, fmt.Errorf("flux query of %s/%s readings: %w", src, outlet, err)
-	}
-	defer res.Close()
-	var out []reading.Reading
-	for res.Next() {
-		rec := res.Record()
-		period, _ := rec.ValueByKey("period").(string)
-		p, err := reading.ParsePeriod(period)
-		if err != nil || p == reading.Day {
-			continue
-		}
-		r := reading.Reading{Kind: reading.Source, Source: src, Outlet: outlet, Time: rec.Time(), Period: p}
-		for _, f := range outletFields {
-			v, hasV := rec.ValueByKey(f).(float64)
-			var flag reading.Flag
-			if s, ok := rec.ValueByKey(f + "_flag").(string); ok {
-				// Stored flags were validated on the way in; an unreadable one counts as a fault.
-				if flag, err = reading.ParseFlag(s); err != nil {
-					flag = reading.FlagFault
-				}
-			}
-			if !hasV && flag == reading.FlagNone {
-				continue
-			}
-			r.Values = append(r.Values, reading.Value{Name: f, Value: v, Flag: flag, NoValue: !hasV})
-		}
-		if len(r.Values) > 0 {
-			out = append(out, r)
-		}
-	}
-	if err := res.Err(); err != nil {
-		return nil, fmt.Errorf("read flux result of %s/%s: %w", src, outlet, err)
-	}
-	return out, nil
 }

@@ -1,5 +1,6 @@
 // Package influx stores readings in InfluxDB: a batching writer over the client's blocking write
-// API, with a durable spool for outages and dead letters for points InfluxDB refuses.
+// API, with a durable spool for outages and dead letters for points InfluxDB refuses. Its Reader
+// (query.go) is the one place stored points are read back with Flux.
 package influx
 
 import (

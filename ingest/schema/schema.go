@@ -51,6 +51,14 @@ const (
 	TagScope    = "scope"
 )
 
+// Tag keys of the source-monitoring measurements (docs/sources.md).
+const (
+	TagPollutant = "pollutant" // exceedance, emission_daily
+	TagState     = "state"     // exceedance: opened, extended, closed
+	TagRule      = "rule"      // source_quality
+	TagField     = "field"     // source_quality: the field a finding is about
+)
+
 // Values of the scope tag of the AQI measurements: a station's own figure or its county's.
 const (
 	ScopeStation = "station"
@@ -65,6 +73,28 @@ var AirPollutants = [6]string{"pm25", "pm10", "so2", "no2", "co", "o3"}
 // "_zs" fields carry the values converted to the reference oxygen content.
 var SourcePollutants = [4]string{"dust", "so2", "nox", "nmhc"}
 
+// Outlet fields besides the pollutants: oxygen (%), flue-gas flow (m³/h), temperature (°C),
+// pressure (kPa), humidity (%) and velocity (m/s).
+const (
+	FieldO2       = "o2"
+	FieldFlow     = "flow"
+	FieldTemp     = "temp"
+	FieldPressure = "pressure"
+	FieldHumidity = "humidity"
+	FieldVelocity = "velocity"
+)
+
+// ConvertedSuffix is appended to an outlet pollutant for its value converted by the analyser to
+// the reference oxygen content (so2_zs); RateSuffix for its emission rate in kg/h, a field of
+// emission_hourly (so2_kgh).
+const (
+	ConvertedSuffix = "_zs"
+	RateSuffix      = "_kgh"
+)
+
+// FieldAQI is the AQI field of aqi_hourly and aqi_daily.
+const FieldAQI = "aqi"
+
 // AirFields are all the fields of an ambient reading, in the data contract (JSON) and in the
 // `air` measurement: the pollutants of AirPollutants, then meteorology (temp °C, rh %,
 // pressure hPa, wind_speed m/s, wind_dir degrees).
@@ -77,7 +107,7 @@ var AirFields = [11]string{"pm25", "pm10", "so2", "no2", "co", "o3",
 // humidity %, velocity m/s).
 var SourceFields = [14]string{"dust", "so2", "nox", "nmhc",
 	"dust_zs", "so2_zs", "nox_zs", "nmhc_zs",
-	"o2", "flow", "temp", "pressure", "humidity", "velocity"}
+	FieldO2, FieldFlow, FieldTemp, FieldPressure, FieldHumidity, FieldVelocity}
 
 // FlagSuffix is appended to a field name for the field that holds its data flag (pm25_flag).
 const FlagSuffix = "_flag"

@@ -57,18 +57,18 @@ source_monitoring:
 		sm.Rules.Quality.Weights[source.RuleSilent] != 20 || sm.Rules.Quality.SilentHours != 3 {
 		t.Errorf("rules not merged over defaults: %+v", sm.Rules)
 	}
-	lim, err := cfg.SourceLimits()
+	lim, err := cfg.SourceMonitoring.Limits(cfg.Sources)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l := lim[source.OutletKey{Source: "px", Outlet: "DA001"}]; l.Preset != "ultra-low-coal-power" || l.Values["nox"] != 40 || l.Values["so2"] != 35 {
 		t.Errorf("limits: %+v", l)
 	}
-	rules, err := cfg.SourceRules()
+	rules, err := cfg.SourceMonitoring.RuleConfig(cfg.Location())
 	if err != nil || rules.IdleFor(source.OutletKey{Source: "px", Outlet: "DA001"}).FlowM3h != 20000 {
 		t.Errorf("idle override: %+v %v", rules.IdleByOutlet, err)
 	}
-	if stops := cfg.SourceStops(); len(stops) != 1 || stops[0].Source != "px" {
+	if stops := cfg.SourceMonitoring.StopPeriods(); len(stops) != 1 || stops[0].Source != "px" {
 		t.Errorf("stops: %+v", stops)
 	}
 }

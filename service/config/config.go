@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lantian/alert/notify"
+	"lantian/alert/source"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
@@ -37,10 +38,10 @@ type Config struct {
 	DeadLetter deadletter.Config `yaml:"dead_letter"`
 	HTTP       HTTP              `yaml:"http"`
 	HJ212      hj212.Config      `yaml:"hj212"`
-	// Alertmanager feeds the one Alertmanager client of the service; SourceMonitoring is
-	// defined in alerting.go.
-	Alertmanager     notify.Config    `yaml:"alertmanager"`
-	SourceMonitoring SourceMonitoring `yaml:"source_monitoring"`
+	// Alertmanager feeds the one Alertmanager client of the service.
+	Alertmanager notify.Config `yaml:"alertmanager"`
+	// SourceMonitoring configures pollution-source monitoring in `lantian run` (docs/sources.md).
+	SourceMonitoring source.MonitorConfig `yaml:"source_monitoring"`
 	// Warnings configures the heavy-pollution warning office (warnings.go).
 	Warnings Warnings `yaml:"warnings"`
 	// The registry sections sit at the top level of the file.

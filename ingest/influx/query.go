@@ -1,0 +1,256 @@
+package influx
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/influxdata/influxdb-client-go/v2/api"
+
+	"lantian/ingest/reading"
+	"lantian/ingest/registry"
+	"lantian/ingest/schema"
+)
+
+// Reader answers the questions the derived figures ask of the stored points, one method per
+// question and one Flux query per call, through the client's QueryAPI: InfluxDB 2.x in
+// production, 1.8 with flux-enabled in the tests and the demo. The names it filters on are
+// those of package schema, so a reader and the writer of a measurement cannot drift apart.
+type Reader struct {
+	api    api.QueryAPI
+	bucket string
+}
+
+// NewReader reads from bucket (InfluxDB 1.8: "db/rp") through q.
+func NewReader(q api.QueryAPI, bucket string) *Reader {
+	return &Reader{api: q, bucket: bucket}
+}
+
+// fluxRange is the head of every query: the bucket and the span [from, to).
+func (r *Reader) fluxRange(from, to time.Time) string {
+	return fmt.Sprintf("from(bucket: %s)\n  |> range(start: %s, stop: %s)",
+		strconv.Quote(r.bucket), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+}
+
+// eq is the Flux predicate r.<column> == "value".
+func eq(column, value string) string { return "r." + column + " == " + strconv.Quote(value) }
+
+// anyOf is the Flux predicate true when column equals one of values.
+func anyOf(column string, values []string) string {
+	ps := make([]string, len(values))
+	for i, v := range values {
+		ps[i] = eq(column, v)
+	}
+	return strings.Join(ps, " or ")
+}
+
+// withFlags returns each field followed by the field of its data flag.
+func withFlags(fields []string) []string {
+	out := make([]string, 0, 2*len(fields))
+	for _, f := range fields {
+		out = append(out, f, f+schema.FlagSuffix)
+	}
+	return out
+}
+
+// values turns the named columns of a pivoted row back into reading values, in the order of
+// fields. A field with neither a value nor a flag is left out; a flag without a value gives a
+// NoValue entry. Stored flags were validated on the way in; an unreadable one counts as a fault.
+func values(rec recordValues, fields []string) []reading.Value {
+	var out []reading.Value
+	for _, f := range fields {
+		v, hasV := rec.ValueByKey(f).(float64)
+		var flag reading.Flag
+		if s, ok := rec.ValueByKey(f + schema.FlagSuffix).(string); ok {
+			var err error
+			if flag, err = reading.ParseFlag(s); err != nil {
+				flag = reading.FlagFault
+			}
+		}
+		if !hasV && flag == reading.FlagNone {
+			continue
+		}
+		out = append(out, reading.Value{Name: f, Value: v, Flag: flag, NoValue: !hasV})
+	}
+	return out
+}
+
+// recordValues is the part of a Flux record values reads.
+type recordValues interface{ ValueByKey(string) any }
+
+// AirHours streams the stored hourly ambient readings (measurement air, period 1h) whose hour
+// starts in [from, to), with the registry tags they were stored with and their pollutant values
+// and flags. Points without a station tag are skipped. fn's error stops the query.
+func (r *Reader) AirHours(ctx context.Context, from, to time.Time, fn func(*reading.Accepted) error) error {
+	fields := schema.AirPollutants[:]
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s)
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), eq("_measurement", schema.Air), eq(schema.TagPeriod, string(reading.Hour)),
+		anyOf("_field", withFlags(fields)))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("flux query of stored hourly readings: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		rec := res.Record()
+		a := &reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Time: rec.Time(), Period: reading.Hour}}
+		a.Station, _ = rec.ValueByKey(schema.TagStation).(string)
+		a.County, _ = rec.ValueByKey(schema.TagCounty).(string)
+		a.Area, _ = rec.ValueByKey(schema.TagArea).(string)
+		if a.Station == "" {
+			continue
+		}
+		a.Unregistered = a.County == registry.UnknownCounty
+		a.Values = values(rec, fields)
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("read flux result: %w", err)
+	}
+	return nil
+}
+
+// outletFields are the fields of an outlet reading read back: what hourly means, conversion to
+// the reference oxygen content and emission rates are computed from.
+func outletFields() []string {
+	var out []string
+	out = append(out, schema.SourcePollutants[:]...)
+	for _, p := range schema.SourcePollutants {
+		out = append(out, p+schema.ConvertedSuffix)
+	}
+	return append(out, schema.FieldO2, schema.FieldFlow, schema.FieldTemp)
+}
+
+// OutletReadings returns one outlet's stored readings (measurement emission) of [from, to),
+// series by series. Daily records are skipped: hours are built from real-time, minute or hourly data.
+func (r *Reader) OutletReadings(ctx context.Context, src, outlet string, from, to time.Time) ([]reading.Reading, error) {
+	fields := outletFields()
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s and %s and r.%s != %s)
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), eq("_measurement", schema.Emission), eq(schema.TagSource, src), eq(schema.TagOutlet, outlet),
+		schema.TagPeriod, strconv.Quote(string(reading.Day)), anyOf("_field", withFlags(fields)))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s/%s readings: %w", src, outlet, err)
+	}
+	defer res.Close()
+	var out []reading.Reading
+	for res.Next() {
+		rec := res.Record()
+		period, _ := rec.ValueByKey(schema.TagPeriod).(string)
+		p, err := reading.ParsePeriod(period)
+		if err != nil || p == reading.Day {
+			continue
+		}
+		rd := reading.Reading{Kind: reading.Source, Source: src, Outlet: outlet, Time: rec.Time(), Period: p,
+			Values: values(rec, fields)}
+		if len(rd.Values) > 0 {
+			out = append(out, rd)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read flux result of %s/%s: %w", src, outlet, err)
+	}
+	return out, nil
+}
+
+// EmissionRate is a source's emission rate of one pollutant in one hour: the sum over the
+// source's outlets of their hourly mean rates.
+type EmissionRate struct {
+	Source    string
+	Pollutant string    // dust so2 nox nmhc
+	Hour      time.Time // start of the hour
+	KgH       float64
+}
+
+// EmissionRates returns, per source, pollutant and hour starting in [from, to), the sum over
+// the source's outlets of their hourly mean emission rates (emission_hourly <pollutant>_kgh).
+func (r *Reader) EmissionRates(ctx context.Context, sources []string, from, to time.Time) ([]EmissionRate, error) {
+	if len(sources) == 0 || !to.After(from) {
+		return nil, nil
+	}
+	fields := make([]string, 0, len(schema.SourcePollutants))
+	for _, p := range schema.SourcePollutants {
+		fields = append(fields, p+schema.RateSuffix)
+	}
+	// The sum over outlets is taken per source, field and hour in Flux.
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> group(columns: [%s, "_field", "_time"])
+  |> sum()`,
+		r.fluxRange(from, to), eq("_measurement", schema.EmissionHourly), anyOf(schema.TagSource, sources),
+		anyOf("_field", fields), strconv.Quote(schema.TagSource))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s for %d sources: %w", schema.EmissionHourly, len(sources), err)
+	}
+	defer res.Close()
+	var out []EmissionRate
+	for res.Next() {
+		rec := res.Record()
+		v, ok := rec.Value().(float64)
+		if !ok {
+			continue
+		}
+		src, _ := rec.ValueByKey(schema.TagSource).(string)
+		t, _ := rec.ValueByKey("_time").(time.Time)
+		p, found := strings.CutSuffix(rec.Field(), schema.RateSuffix)
+		if src == "" || t.IsZero() || !found {
+			continue
+		}
+		out = append(out, EmissionRate{Source: src, Pollutant: p, Hour: t, KgH: v})
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.EmissionHourly, err)
+	}
+	return out, nil
+}
+
+// DailyAQI is a stored daily AQI, stamped with the midnight its day starts at.
+type DailyAQI struct {
+	Day time.Time
+	AQI int
+}
+
+// CountyDailyAQI returns the daily AQI of a county (aqi_daily, scope county) for the days
+// starting in [from, to).
+func (r *Reader) CountyDailyAQI(ctx context.Context, county string, from, to time.Time) ([]DailyAQI, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s and %s and %s)`,
+		r.fluxRange(from, to), eq("_measurement", schema.AQIDaily), eq(schema.TagScope, schema.ScopeCounty),
+		eq(schema.TagCounty, county), eq("_field", schema.FieldAQI))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of observed daily AQI of %s: %w", county, err)
+	}
+	defer res.Close()
+	var out []DailyAQI
+	for res.Next() {
+		rec := res.Record()
+		var v int
+		switch x := rec.Value().(type) {
+		case int64:
+			v = int(x)
+		case float64:
+			v = int(x)
+		default:
+			continue
+		}
+		out = append(out, DailyAQI{Day: rec.Time(), AQI: v})
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read observed daily AQI of %s: %w", county, err)
+	}
+	return out, nil
+}
