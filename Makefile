@@ -41,8 +41,16 @@ check: $(STATICCHECK)
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 
+# paho.mqtt.golang has a data race of its own in the reconnect path of a publishing client
+# (client.resume marks stored publishes as duplicates while the old writer may still be sending
+# them; upstream issue eclipse-paho/paho.mqtt.golang#703, open). The two tests that cut a
+# publisher's connection on purpose hit it now and then, so they run without the race detector,
+# right after the race-enabled run of everything else.
+PAHO_RECONNECT_TESTS := ^(TestPublishResendsAfterConnectionLoss|TestPublishSurvivesBrokerRestart)$$
+
 test: tools check
-	$(GO) test -race -timeout 25m -count=1 $(RACE_PKGS)
+	$(GO) test -race -timeout 25m -count=1 -skip '$(PAHO_RECONNECT_TESTS)' $(RACE_PKGS)
+	$(GO) test -timeout 10m -count=1 -run '$(PAHO_RECONNECT_TESTS)' -v ./ingest/sim/
 	$(GO) test -timeout 25m -count=1 $$($(GO) list ./... | grep -v -e '/ingest/' -e '/service' -e '/cmd/')
 
 # Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m). The seed

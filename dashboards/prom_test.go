@@ -23,7 +23,7 @@ import (
 	"lantian/service/config"
 )
 
-// startLantian runs `lantian run` in-process (ingest/app) against the real broker and InfluxDB.
+// startLantian runs `lantian run` in-process (package service) against the real broker and InfluxDB.
 func startLantian(t *testing.T, mqttURL, influxURL string) *service.Service {
 	t.Helper()
 	cfg := config.Default()

@@ -14,7 +14,7 @@ import (
 	"lantian/ingest/schema"
 )
 
-// Compliance (issue 5, item 4): while a warning is in force, each source on the emergency list
+// Compliance: while a warning is in force, each source on the emergency list
 // in the warning's areas must cut its emission rate of each pollutant by the level's ratio
 // against its baseline. The baseline is the mean hourly rate (kg/h) over a period before the
 // warning start; the actual rate is the mean over the warning's hours so far (until it was

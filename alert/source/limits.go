@@ -1,4 +1,4 @@
-// Package source is the pure core of pollution-source monitoring (issue 6): emission limits and
+// Package source is the pure core of pollution-source monitoring: emission limits and
 // their presets, oxygen correction (折算), hourly means from real-time and minute CEMS readings,
 // exceedance events, emission rates and totals, data-quality rules with a daily score, the
 // heating-season staggered-production check and the CSV report behind `lantian sources report`.

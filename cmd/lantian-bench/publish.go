@@ -15,7 +15,7 @@ import (
 func stationID(i int) string { return fmt.Sprintf("bench-%03d", i+1) }
 
 // airPayload is an ambient reading shaped like the ones stations send (see
-// ingest/app/app_test.go airMessages): numbers, a numeric string and a flag. ts is either an
+// service/app_test.go airMessages): numbers, a numeric string and a flag. ts is either an
 // RFC 3339 time (quoted) or unix milliseconds (a bare number).
 func airPayload(dst []byte, station string, ts []byte, i int) []byte {
 	dst = append(dst, `{"station":"`...)

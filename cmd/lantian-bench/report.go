@@ -292,7 +292,7 @@ func (rep *report) howMeasured(b *strings.Builder) {
 	w("- Mosquitto runs with the delivery settings of `deploy/mosquitto.conf`: persistence (autosave every 60 s), ")
 	w("`max_inflight_messages 10000`, `max_queued_messages 5000000`. Each run has its own persistent session (clean session ")
 	w("off, QoS 1 subscription), created before anything is published and removed after the run.\n")
-	w("- InfluxDB 1.8.10 from `tools/bin/influxd` (as `ingest/localinflux` starts it); its database is dropped and created ")
+	w("- InfluxDB 1.8.10 from `tools/bin/influxd` (as `internal/devenv/localinflux` starts it); its database is dropped and created ")
 	w("again before each run, and the points are counted (`count(pm25)`) after it.\n")
 	w("- Payloads are ambient readings as stations send them: `{\"station\":…,\"time\":…,\"period\":\"rt\",\"pm25\":…,\"pm10\":…,")
 	w("\"so2\":8,\"no2\":…,\"co\":0.9,\"o3\":\"…\",\"flags\":{\"pm25\":\"N\"}}` on `lantian/air/<station>`, every station/time pair ")
