@@ -28,8 +28,9 @@ var (
 	stationFilter = tagIn(schema.TagStation, varStation)
 )
 
-// Predicates of Flux row functions. Measurement, tag and field names come from ingest/schema
-// (the data contract) and are quoted here, so the query text never spells a name of its own.
+// Predicates of Flux row functions. The boards take measurement names, shared tag keys and
+// pollutant fields from ingest/schema (the data contract); these helpers quote the names, so a
+// query's text does not spell them again.
 
 // measurement selects the points of the measurement name.
 func measurement(name string) string { return fmt.Sprintf("r._measurement == %q", name) }
@@ -140,7 +141,7 @@ func quoteList(items []string) string {
 	return strings.Join(q, ", ")
 }
 
-// tagValuesQuery lists the values of tag in measurement seen in the last 90 days (the
+// tagValuesQuery lists the values of tag in the measurement name seen in the last 90 days (the
 // ingest's max_age), optionally narrowed by a predicate on other tags.
 func tagValuesQuery(name, tag, predicate string) string {
 	p := measurement(name)
