@@ -7,6 +7,7 @@ import (
 	"github.com/grafana-tools/sdk"
 
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // EmergencyUID is the uid of the emergency office's board (应急办).
@@ -47,7 +48,7 @@ func Emergency(areas []registry.Area) *sdk.Board {
 	g.add(latestRecommendations(names), 24, 8)
 	g.row("污染源与执法 Sources and enforcement")
 	g.add(exceedanceTable("超标事件", "Source exceedance events that started in the time range (measurement exceedance; latest state of each event: open or closed), for the counties selected by the area variable (a region selects none: pick its members). Peak and limit are hourly means in mg/m³ at the reference O₂.",
-		`r.county =~ /^${area:regex}$/`, false), 14, 10)
+		tagIn(schema.TagCounty, varArea), false), 14, 10)
 	g.add(textPanel("重污染应急减排企业落实情况 (未建)",
 		"Placeholder: the compliance table of the current warning (do the enterprises of the emergency emission-reduction list cut as required?) is issue 5 item 4 and is not built yet; the exceedance events beside are what exists.",
 		"### 企业应急减排落实情况 — 尚未建设\n\nThe compliance check of the enterprises on the emission-reduction list during a warning (issue 5, item 4) "+
@@ -105,19 +106,23 @@ func areaVar(areas []registry.Area) sdk.TemplateVar {
 // wins: the forecast issued closest to the day) and the observed county daily AQI.
 func forecastPanel(names map[string]string) *sdk.Panel {
 	a := fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "forecast" and r.kind == "daily" and r._field == "aqi" and r.area =~ /^${area:regex}$/)
+  |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), area: r.area, lead_n: int(v: r.lead)}))
   |> group(columns: ["area", "_time"])
   |> sort(columns: ["lead_n"])
   |> first()
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "预报 " + (%s)}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+  |> sort(columns: ["_time"])`, fromBucket(),
+		and(measurement(schema.Forecast), tagIs("kind", "daily"), field(schema.FieldAQI), tagIn(schema.TagArea, varArea)),
+		nameOf(schema.TagArea, names))
 	b := fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "aqi_daily" and r.scope == "county" and r._field == "aqi" and r.county =~ /^${area:regex}$/)
+  |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), _field: "实测 " + (%s)}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, fromBucket(), nameOf("county", names))
+  |> sort(columns: ["_time"])`, fromBucket(),
+		and(measurement(schema.AQIDaily), tagIs(schema.TagScope, schema.ScopeCounty), field(schema.FieldAQI), tagIn(schema.TagCounty, varArea)),
+		nameOf(schema.TagCounty, names))
 	p := withThresholdLine(timeseries("预报AQI与预警阈值",
 		"Forecast daily AQI per area (measurement forecast, kind=daily; for each day the forecast issued closest to it, i.e. the smallest lead) and the observed county daily AQI (aqi_daily, scope=county, published days). Dashed lines: AQI 150, 200 and 300, the thresholds of the warning levels. The board shows 7 days back and 7 ahead.",
 		"none", fluxTarget("A", a), fluxTarget("B", b)), forecastSteps...)
@@ -128,18 +133,22 @@ func forecastPanel(names map[string]string) *sdk.Panel {
 
 func recommendedLevels(names map[string]string) string {
 	return fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "warning_recommendation" and r._field == "level_num" and r.area =~ /^${area:regex}$/)
+  |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: %s}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+  |> sort(columns: ["_time"])`, fromBucket(),
+		and(measurement(schema.WarningRecommendation), field("level_num"), tagIn(schema.TagArea, varArea)),
+		nameOf(schema.TagArea, names))
 }
 
 func issuedLevels(names map[string]string) string {
 	return fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "warning_event" and r._field == "level_num" and r.area =~ /^${area:regex}$/)
+  |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: if r.action == "lift" then 0 else r._value, _field: %s}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, fromBucket(), nameOf("area", names))
+  |> sort(columns: ["_time"])`, fromBucket(),
+		and(measurement(schema.WarningEvent), field("level_num"), tagIn(schema.TagArea, varArea)),
+		nameOf(schema.TagArea, names))
 }
 
 // levelTimeline is a state timeline of warning levels, one row per area.
@@ -158,8 +167,8 @@ func levelTimeline(title, description, query string) *sdk.Panel {
 // level in force and the reason.
 func latestRecommendations(names map[string]string) *sdk.Panel {
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "warning_recommendation" and r.area =~ /^${area:regex}$/)
-  |> filter(fn: (r) => r._field == "level_num" or r._field == "current_num" or r._field == "forecast_num" or r._field == "reason")%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)%s
   |> group(columns: ["area", "action", "scheme"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group(columns: ["area"])
@@ -167,7 +176,9 @@ func latestRecommendations(names map[string]string) *sdk.Panel {
   |> last(column: "level_num")
   |> group()
   |> map(fn: (r) => ({_time: r._time, area: r.area, name: %s, level_num: int(v: r.level_num), current_num: int(v: r.current_num), forecast_num: int(v: r.forecast_num), action: r.action, reason: r.reason}))
-  |> sort(columns: ["area"])`, fromBucket(), asText, nameOf("area", names))
+  |> sort(columns: ["area"])`, fromBucket(),
+		and(measurement(schema.WarningRecommendation), tagIn(schema.TagArea, varArea)),
+		anyField("level_num", "current_num", "forecast_num", "reason"), asText, nameOf(schema.TagArea, names))
 	level := func(name string) map[string]any {
 		props := colouredCells([]step{base("transparent"), at(1, "blue"), at(2, "yellow"), at(3, "orange"), at(4, "red")})
 		props["mappings"] = levelMappings()
@@ -207,8 +218,8 @@ func exceedanceEvents(filter string, openOnly bool) string {
 		open = "\n  |> filter(fn: (r) => r.state != \"closed\")"
 	}
 	return fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "exceedance" and %s)
-  |> filter(fn: (r) => r._field == "limit" or r._field == "peak" or r._field == "hours" or r._field == "end" or r._field == "basis")%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)%s
   |> group(columns: ["source", "outlet", "county", "pollutant", "state"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, pollutant: r.pollutant, state: r.state,
@@ -219,7 +230,8 @@ func exceedanceEvents(filter string, openOnly bool) string {
   |> last(column: "rank")
   |> group()%s
   |> drop(columns: ["rank"])
-  |> sort(columns: ["_time"], desc: true)`, fromBucket(), filter, asText, open)
+  |> sort(columns: ["_time"], desc: true)`, fromBucket(),
+		and(measurement(schema.Exceedance), filter), anyField("limit", "peak", "hours", "end", "basis"), asText, open)
 }
 
 func exceedanceTable(title, description, filter string, openOnly bool) *sdk.Panel {
@@ -254,13 +266,14 @@ func warningAnnotation() sdk.Annotation {
 	return sdk.Annotation{
 		Name: "预警 warnings", Datasource: influxRef(), Enable: true, IconColor: "red",
 		Query: fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "warning_event" and r.area =~ /^${area:regex}$/)
-  |> filter(fn: (r) => r._field == "title" or r._field == "text" or r._field == "tags")
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
   |> group(columns: ["area", "warning_id", "action", "level"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> keep(columns: ["_time", "title", "text", "tags", "area", "warning_id", "action", "level"])
-  |> sort(columns: ["_time"])`, fromBucket()),
+  |> sort(columns: ["_time"])`, fromBucket(),
+			and(measurement(schema.WarningEvent), tagIn(schema.TagArea, varArea)), anyField("title", "text", "tags")),
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/grafana-tools/sdk"
+
+	"lantian/ingest/schema"
 )
 
 // Template variables. Flux text refers to them as ${name} (single value) or ${name:regex}
@@ -21,10 +23,39 @@ const (
 const DefaultBucket = "lantian"
 
 // Filters that every air query shares: the board's county and station selection.
-const (
-	countyFilter  = `r.county =~ /^${county:regex}$/`
-	stationFilter = `r.station =~ /^${station:regex}$/`
+var (
+	countyFilter  = tagIn(schema.TagCounty, varCounty)
+	stationFilter = tagIn(schema.TagStation, varStation)
 )
+
+// Predicates of Flux row functions. The boards take measurement names, shared tag keys and
+// pollutant fields from ingest/schema (the data contract); these helpers quote the names, so a
+// query's text does not spell them again.
+
+// measurement selects the points of the measurement name.
+func measurement(name string) string { return fmt.Sprintf("r._measurement == %q", name) }
+
+// field selects the values of one field.
+func field(name string) string { return fmt.Sprintf("r._field == %q", name) }
+
+// anyField selects the values of any of the fields.
+func anyField(names ...string) string {
+	p := make([]string, len(names))
+	for i, n := range names {
+		p[i] = field(n)
+	}
+	return strings.Join(p, " or ")
+}
+
+// tagIs selects the points whose tag has the value.
+func tagIs(tag, value string) string { return fmt.Sprintf("r.%s == %q", tag, value) }
+
+// tagIn selects the points whose tag has one of the values selected in the board's template
+// variable, written in Grafana's regex format (see the template variables above).
+func tagIn(tag, variable string) string { return fmt.Sprintf("r.%s =~ /^${%s:regex}$/", tag, variable) }
+
+// and is the conjunction of predicates.
+func and(predicates ...string) string { return strings.Join(predicates, " and ") }
 
 // invalidFlags are HJ 212 flags whose values are stored but excluded from averages and latest
 // values (data contract: F stopped, M maintenance, D fault, C calibration, B comms, P power).
@@ -110,12 +141,12 @@ func quoteList(items []string) string {
 	return strings.Join(q, ", ")
 }
 
-// tagValuesQuery lists the values of tag in measurement seen in the last 90 days (the
+// tagValuesQuery lists the values of tag in the measurement name seen in the last 90 days (the
 // ingest's max_age), optionally narrowed by a predicate on other tags.
-func tagValuesQuery(measurement, tag, predicate string) string {
-	p := fmt.Sprintf("r._measurement == %q", measurement)
+func tagValuesQuery(name, tag, predicate string) string {
+	p := measurement(name)
 	if predicate != "" {
-		p += " and " + predicate
+		p = and(p, predicate)
 	}
 	return fmt.Sprintf(`import "influxdata/influxdb/v1"
 v1.tagValues(bucket: "${bucket}", tag: %q, predicate: (r) => %s, start: -90d)`, tag, p)
@@ -146,11 +177,11 @@ func fluxQueryVar(name, label, query string) sdk.TemplateVar {
 }
 
 func countyVar() sdk.TemplateVar {
-	return fluxQueryVar(varCounty, "区县 county", tagValuesQuery("air", "county", ""))
+	return fluxQueryVar(varCounty, "区县 county", tagValuesQuery(schema.Air, schema.TagCounty, ""))
 }
 
 func stationVar() sdk.TemplateVar {
-	return fluxQueryVar(varStation, "站点 station", tagValuesQuery("air", "station", countyFilter))
+	return fluxQueryVar(varStation, "站点 station", tagValuesQuery(schema.Air, schema.TagStation, countyFilter))
 }
 
 // periodVar picks the averaging period of the readings shown: a real-time value and an hourly

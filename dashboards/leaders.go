@@ -7,6 +7,7 @@ import (
 	"github.com/grafana-tools/sdk"
 
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // LeadersUID is the uid of the leaders' board.
@@ -54,7 +55,8 @@ func countyDaily(countyPredicate string) string {
   |> mean()
   |> duplicate(column: "_start", as: "_time")
   |> window(every: inf)`,
-		validRows(fmt.Sprintf(`r._measurement == "air" and r.period == "1h" and %s`, countyPredicate), []string{"pm25"}, []string{"station", "county"}, false),
+		validRows(and(measurement(schema.Air), tagIs(schema.TagPeriod, "1h"), countyPredicate), []string{schema.FieldPM25},
+			[]string{schema.TagStation, schema.TagCounty}, false),
 		beijingDayOffset)
 }
 
@@ -86,7 +88,7 @@ func targetCounties(targets []registry.Target) string {
 	for i, t := range targets {
 		ids[i] = t.Area
 	}
-	return fmt.Sprintf(`r.county =~ /^(%s)$/`, strings.Join(ids, "|"))
+	return fmt.Sprintf(`r.%s =~ /^(%s)$/`, schema.TagCounty, strings.Join(ids, "|"))
 }
 
 // countyProgress is one row per county with a target: period mean, target and their ratio.
@@ -133,7 +135,7 @@ func countyProgressBars(targets []registry.Target, names map[string]string) *sdk
 // countyTrend draws one county's daily means and its running mean against the 2020 target
 // (and, when different, its 2017 level) as dashed threshold lines.
 func countyTrend(t registry.Target, name string) *sdk.Panel {
-	daily := countyDaily(fmt.Sprintf("r.county == %q", t.Area))
+	daily := countyDaily(tagIs(schema.TagCounty, t.Area))
 	a := fmt.Sprintf(`%s
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "日均值 daily mean"}))
   |> group(columns: ["_field"])`, daily)
@@ -192,12 +194,8 @@ func countyYTD(targets []registry.Target, names map[string]string) string {
 		}
 		pm2517[t.Area], good17[t.Area] = fluxFloat(t.PM25In17), fluxFloat(t.GoodIn17)
 	}
-	fields := make([]string, len(progressFields))
-	for i, f := range progressFields {
-		fields[i] = fmt.Sprintf("r._field == %q", f)
-	}
 	return fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "county_progress" and %s and %s)
+  |> filter(fn: (r) => %s)
   |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, county: r.county, _field: r._field, _value: float(v: r._value)}))
   |> group(columns: ["county"])
@@ -205,7 +203,8 @@ func countyYTD(targets []registry.Target, names map[string]string) string {
   |> sort(columns: ["_time"])
   |> last(column: "valid_days")
   |> group()%s%s%s%s%s%s
-  |> sort(columns: ["county"])`, fromBucket(), targetCounties(targets), countyFilter, strings.Join(fields, " or "),
+  |> sort(columns: ["county"])`, fromBucket(), and(measurement(schema.CountyProgress), targetCounties(targets), countyFilter),
+		anyField(progressFields...),
 		byCounty("name", name, "r.county"), byCounty("base_year", baseYear, "0"), byCounty("pm25_base", pm25Base, "0.0"),
 		byCounty("pm25_2017", pm2517, "0.0"), byCounty("good_base", goodBase, "0.0"), byCounty("good_2017", good17, "0.0"))
 }
@@ -251,13 +250,13 @@ func countyYTDTable(targets []registry.Target, names map[string]string) *sdk.Pan
 const beijingShiftNS = "28800000000000"
 
 // countyMonths is Flux statements that end in a stream "months": per county and local month
-// (column month, "2026-03"), the days with a published county daily value of field and the
-// value's sum, with _time the local start of the month.
-func countyMonths(field string) string {
+// (column month, "2026-03"), the days with a published county daily value of the field name
+// and the value's sum, with _time the local start of the month.
+func countyMonths(name string) string {
 	return fmt.Sprintf(`import "date"
 
 %s
-  |> filter(fn: (r) => r._measurement == "aqi_daily" and r.scope == "county" and r._field == %q and %s)
+  |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({r with local: time(v: int(v: r._time) + %s)}))
   |> map(fn: (r) => ({_time: r._time, county: r.county, _value: float(v: r._value),
       month: string(v: date.year(t: r.local)) + (if date.month(t: r.local) < 10 then "-0" else "-") + string(v: date.month(t: r.local))}))
@@ -265,7 +264,9 @@ func countyMonths(field string) string {
   |> reduce(fn: (r, accumulator) => ({sum: accumulator.sum + r._value, days: accumulator.days + 1.0}), identity: {sum: 0.0, days: 0.0})
   |> group()
   |> map(fn: (r) => ({county: r.county, month: r.month, mean: r.sum / r.days, days: r.days,
-      _time: time(v: int(v: time(v: r.month + "-01T00:00:00Z")) - %s)}))`, fromBucket(), field, countyFilter, beijingShiftNS, beijingShiftNS)
+      _time: time(v: int(v: time(v: r.month + "-01T00:00:00Z")) - %s)}))`, fromBucket(),
+		and(measurement(schema.AQIDaily), tagIs(schema.TagScope, schema.ScopeCounty), field(name), countyFilter),
+		beijingShiftNS, beijingShiftNS)
 }
 
 // monthlyRanking ranks the counties each month by the mean of their published daily AQI
@@ -279,7 +280,7 @@ func monthlyRanking(names map[string]string) *sdk.Panel {
   |> cumulativeSum(columns: ["rank"])
   |> group()
   |> map(fn: (r) => ({month: r.month, rank: r.rank, county: r.county, name: %s, mean: r.mean, days: r.days}))
-  |> sort(columns: ["month", "rank"], desc: false)`, countyMonths("aqi"), nameOf("county", names))
+  |> sort(columns: ["month", "rank"], desc: false)`, countyMonths(schema.FieldAQI), nameOf(schema.TagCounty, names))
 	return table("各县市月度排名 (日均AQI)",
 		"Counties ranked each month by the mean of their published county daily AQI (aqi_daily, scope=county; natural months in Beijing time), 1 = cleanest. The composite index (综合指数) is not used: it needs HJ 663's percentiles of CO and O3-8h, which Flux does not reproduce.",
 		map[string]any{"custom": map[string]any{"align": "auto"}},
@@ -309,7 +310,7 @@ func monthlyTrend(names map[string]string) *sdk.Panel {
 	q := fmt.Sprintf(`%s
   |> map(fn: (r) => ({_time: r._time, _value: r.mean, _field: %s}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, countyMonths("pm25"), nameOf("county", names))
+  |> sort(columns: ["_time"])`, countyMonths(schema.FieldPM25), nameOf(schema.TagCounty, names))
 	p := timeseries("各县市PM2.5月均值趋势",
 		"Monthly mean of each county's daily PM2.5 (aqi_daily, scope=county, the HJ 663 daily values; natural months in Beijing time), one bar group per month.",
 		unitUG, fluxTarget("A", q))

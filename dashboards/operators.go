@@ -4,11 +4,14 @@ import (
 	"fmt"
 
 	"github.com/grafana-tools/sdk"
+
+	"lantian/ingest/schema"
 )
 
 // pollutant is an ambient pollutant as the boards show it.
 type pollutant struct {
-	field, label, unit string
+	field       string // of schema.AirPollutants
+	label, unit string
 	// levels are the concentrations at IAQI 50, 100, 150, 200 and 300: the boundaries of the
 	// six AQI levels, coloured with the official colours.
 	levels [5]float64
@@ -19,26 +22,48 @@ const (
 	unitMG = "suffix:mg/m³"
 )
 
-// pollutants carries the HJ 633-2026 real-time breakpoints (data from 2026-03-01 on): the
-// hourly columns for SO2, NO2, CO and O3, the daily PM columns (PM2.5 100 → 60 µg/m³ and PM10
-// 100 → 120 µg/m³ in the 2026 text). SO2 1h stops at 800; its 300 boundary is the 24-h 1600.
-var pollutants = []pollutant{
-	{"pm25", "PM2.5", unitUG, [5]float64{35, 60, 115, 150, 250}},
-	{"pm10", "PM10", unitUG, [5]float64{50, 120, 250, 350, 420}},
-	{"so2", "SO₂", unitUG, [5]float64{150, 500, 650, 800, 1600}},
-	{"no2", "NO₂", unitUG, [5]float64{100, 200, 700, 1200, 2340}},
-	{"co", "CO", unitMG, [5]float64{5, 10, 35, 60, 90}},
-	{"o3", "O₃", unitUG, [5]float64{160, 200, 300, 400, 800}},
-}
+// pollutants are schema.AirPollutants as the boards show them, listed in its order (HJ 633's),
+// one entry for each. They carry the HJ 633-2026 real-time breakpoints (data from 2026-03-01
+// on): the hourly columns for SO2, NO2, CO and O3, the daily PM columns (PM2.5 100 → 60 µg/m³
+// and PM10 100 → 120 µg/m³ in the 2026 text). SO2 1h stops at 800; its 300 boundary is the
+// 24-h 1600.
+var pollutants = func() []pollutant {
+	shown := [len(schema.AirPollutants)]pollutant{
+		{label: "PM2.5", unit: unitUG, levels: [5]float64{35, 60, 115, 150, 250}},
+		{label: "PM10", unit: unitUG, levels: [5]float64{50, 120, 250, 350, 420}},
+		{label: "SO₂", unit: unitUG, levels: [5]float64{150, 500, 650, 800, 1600}},
+		{label: "NO₂", unit: unitUG, levels: [5]float64{100, 200, 700, 1200, 2340}},
+		{label: "CO", unit: unitMG, levels: [5]float64{5, 10, 35, 60, 90}},
+		{label: "O₃", unit: unitUG, levels: [5]float64{160, 200, 300, 400, 800}},
+	}
+	for i := range shown {
+		shown[i].field = schema.AirPollutants[i]
+	}
+	return shown[:]
+}()
 
 func (p pollutant) aqiSteps() []step {
 	return []step{base(colorGood), at(p.levels[0], colorModerate), at(p.levels[1], colorLight),
 		at(p.levels[2], colorMedium), at(p.levels[3], colorHeavy), at(p.levels[4], colorSevere)}
 }
 
-// outletFields are the columns of the "emissions now" table. A converted "_zs" value is as
-// valid as the analyser's measured value, whose flag it shares.
-var outletFields = []string{"dust", "dust_zs", "so2", "so2_zs", "nox", "nox_zs", "nmhc", "o2", "flow"}
+// outletFields are the columns of the "emissions now" table: each of schema.SourcePollutants
+// as measured and, but for NMHC, converted to the reference O2 (the boiler limits of GB
+// 13271-2014 Table 3 are on converted dust, SO2 and NOx), then O2 and flow. A converted "_zs"
+// value is as valid as the analyser's measured value, whose flag it shares.
+var outletFields = func() []string {
+	var fields []string
+	for _, p := range schema.SourcePollutants {
+		fields = append(fields, p)
+		if p != measuredOnly {
+			fields = append(fields, p+schema.ConvertedSuffix)
+		}
+	}
+	return append(fields, schema.FieldO2, schema.FieldFlow)
+}()
+
+// measuredOnly is the outlet pollutant whose converted value the boards leave out.
+const measuredOnly = "nmhc"
 
 // Silence thresholds of the operator tables, in seconds since the last stored reading; the
 // alert rules (deploy/prometheus/rules/lantian.yml) page at the red step.
@@ -66,11 +91,11 @@ func Operators() *sdk.Board {
 	g.add(silentTable("排口静默时长", "Seconds since each source outlet's last stored reading (Prometheus lantian_outlet_last_seen_timestamp_seconds). Orange after 30 min, red after 2 h, when OutletSilent fires.",
 		`sort_desc(time() - max by (source, outlet, county) (lantian_outlet_last_seen_timestamp_seconds{county=~"${county:regex}"}))`), 8, 9)
 	g.add(flaggedToday("今日标记数据 (站点)", "Ambient values flagged other than N (normal) since midnight, per station, field and HJ 212 flag: F stopped, M maintenance, S manual, D fault, C calibration, T over range, B comms, P power. F M D C B P values are excluded from averages.",
-		fmt.Sprintf(`r._measurement == "air" and %s and %s`, countyFilter, stationFilter), "station"), 8, 9)
+		and(measurement(schema.Air), countyFilter, stationFilter), schema.TagStation), 8, 9)
 	g.row("污染源 Sources")
 	g.add(emissionsNow(), 16, 10)
 	g.add(flaggedToday("今日标记数据 (排口)", "Outlet (CEMS) values flagged other than N since midnight, per source, outlet, field and flag.",
-		fmt.Sprintf(`r._measurement == "emission" and %s`, countyFilter), "source", "outlet"), 8, 10)
+		and(measurement(schema.Emission), countyFilter), schema.TagSource, schema.TagOutlet), 8, 10)
 	open := exceedanceTable("当前超标事件", "Source exceedance events open now (measurement exceedance: opened or extended, not closed), from the last 30 days whatever the board's range, newest first. Each also fires the SourceExceedance alert to the enforcement team.",
 		countyFilter, true)
 	(*open.CustomPanel)["timeFrom"] = "30d"
@@ -84,12 +109,13 @@ func Operators() *sdk.Board {
 // shown as received, flagged ones included, so that a sensor going wrong is visible.
 func liveReadings(p pollutant) *sdk.Panel {
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "air" and r._field == %q and r.period == "${period}")
-  |> filter(fn: (r) => %s and %s)
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
   |> aggregateWindow(every: v.windowPeriod, fn: mean, createEmpty: false)
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: r.station}))
   |> group(columns: ["_field"])
-  |> sort(columns: ["_time"])`, fromBucket(), p.field, countyFilter, stationFilter)
+  |> sort(columns: ["_time"])`, fromBucket(),
+		and(measurement(schema.Air), field(p.field), tagIs(schema.TagPeriod, "${period}")), and(countyFilter, stationFilter))
 	desc := fmt.Sprintf("Live %s per station (%s), all values as received including flagged ones; the period variable picks real-time or hourly series. Dashed lines: AQI level boundaries (HJ 633-2026).", p.label, p.unit[len("suffix:"):])
 	return withThresholdLine(timeseries(p.label+" 实时浓度", desc, p.unit, fluxTarget("A", q)), p.aqiSteps()...)
 }
@@ -99,8 +125,8 @@ func liveReadings(p pollutant) *sdk.Panel {
 func latestAirTable() *sdk.Panel {
 	fields := make([]string, len(pollutants))
 	overrides := []map[string]any{
-		override("station", map[string]any{"displayName": "站点 station"}),
-		override("county", map[string]any{"displayName": "区县 county"}),
+		override(schema.TagStation, map[string]any{"displayName": "站点 station"}),
+		override(schema.TagCounty, map[string]any{"displayName": "区县 county"}),
 	}
 	for i, p := range pollutants {
 		fields[i] = p.field
@@ -109,8 +135,8 @@ func latestAirTable() *sdk.Panel {
 		props["displayName"] = p.label
 		overrides = append(overrides, override(p.field, props))
 	}
-	q := latestValidTable(fmt.Sprintf(`r._measurement == "air" and r.period == "${period}" and %s and %s`, countyFilter, stationFilter),
-		[]string{"station", "county"}, fields, false)
+	q := latestValidTable(and(measurement(schema.Air), tagIs(schema.TagPeriod, "${period}"), countyFilter, stationFilter),
+		[]string{schema.TagStation, schema.TagCounty}, fields, false)
 	return table("各站点最新浓度 (AQI 分级着色)",
 		"Latest valid value of each pollutant per station in the time range (flags F M D C B P excluded), coloured by AQI level with the official colours: 优 #00E400, 良 #FFFF00, 轻度 #FF7E00, 中度 #FF0000, 重度 #99004C, 严重 #7E0023 (HJ 633-2026 real-time breakpoints).",
 		map[string]any{"decimals": 1, "custom": map[string]any{"align": "center"}}, overrides, fluxTarget("A", q))
@@ -151,14 +177,15 @@ func flaggedToday(title, description, filter string, keys ...string) *sdk.Panel 
 // emissionsNow has one row per outlet with its latest valid concentrations, O2 and flow.
 // Exceedance colouring needs each outlet's own limits and waits for the sources work.
 func emissionsNow() *sdk.Panel {
-	q := latestValidTable(`r._measurement == "emission" and `+countyFilter, []string{"source", "outlet", "county"}, outletFields, true)
+	q := latestValidTable(and(measurement(schema.Emission), countyFilter),
+		[]string{schema.TagSource, schema.TagOutlet, schema.TagCounty}, outletFields, true)
 	overrides := []map[string]any{}
 	for _, f := range outletFields {
 		unit := unitMG
 		switch f {
-		case "o2":
+		case schema.FieldO2:
 			unit = "percent"
-		case "flow":
+		case schema.FieldFlow:
 			unit = "suffix:m³/h"
 		}
 		overrides = append(overrides, override(f, map[string]any{"unit": unit}))
@@ -172,8 +199,8 @@ func emissionsNow() *sdk.Panel {
 // (source_quality_daily, written once a local day is over), worst first.
 func qualityScores() *sdk.Panel {
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => r._measurement == "source_quality_daily" and %s)
-  |> filter(fn: (r) => r._field == "score" or r._field == "valid_hours" or r._field == "findings" or r._field == "rules")%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)%s
   |> group(columns: ["source", "outlet", "county"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> sort(columns: ["_time"])
@@ -181,7 +208,8 @@ func qualityScores() *sdk.Panel {
   |> group()
   |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, score: float(v: r.score),
       valid_hours: int(v: r.valid_hours), findings: int(v: r.findings), rules: r.rules}))
-  |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), countyFilter, asText)
+  |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), and(measurement(schema.SourceQualityDaily), countyFilter),
+		anyField("score", "valid_hours", "findings", "rules"), asText)
 	score := colouredCells([]step{base(colorBad), at(60, colorWarn), at(90, colorOK)})
 	score["displayName"] = "评分 score"
 	score["decimals"] = 0

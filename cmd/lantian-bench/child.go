@@ -23,6 +23,8 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
+
+	"lantian/ingest/schema"
 )
 
 // subscriberCmd is the hidden first argument that makes the bench binary run one of the two
@@ -223,7 +225,7 @@ func (c *child) onSimple(_ paho.Client, m paho.Message) {
 			flags, _ := v.(map[string]any)
 			for fk, fv := range flags {
 				if s, ok := fv.(string); ok {
-					fields[fk+"_flag"] = s
+					fields[fk+schema.FlagSuffix] = s
 				}
 			}
 			continue
@@ -237,7 +239,7 @@ func (c *child) onSimple(_ paho.Client, m paho.Message) {
 			}
 		}
 	}
-	p := write.NewPoint("air", map[string]string{"station": station, "period": period}, fields, t)
+	p := write.NewPoint(schema.Air, map[string]string{schema.TagStation: station, schema.TagPeriod: period}, fields, t)
 
 	c.mu.Lock()
 	defer c.mu.Unlock()

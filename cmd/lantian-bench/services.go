@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"lantian/ingest/schema"
 	"lantian/internal/devenv/localinflux"
 )
 
@@ -179,7 +180,7 @@ func (s *services) resetDatabase() error {
 // countPoints is the number of points of measurement air (those with a pm25 field, which every
 // bench reading has).
 func (s *services) countPoints() (int64, error) {
-	body, err := s.influx.InfluxQL(`SELECT count("pm25") FROM "air"`)
+	body, err := s.influx.InfluxQL(fmt.Sprintf(`SELECT count("pm25") FROM %q`, schema.Air))
 	if err != nil {
 		return 0, fmt.Errorf("count points: %w", err)
 	}

@@ -67,7 +67,11 @@ const (
 
 // AirPollutants are the six pollutant fields of an ambient reading in the order of HJ 633
 // (µg/m³, CO in mg/m³); they are also the field names of the `air` measurement.
-var AirPollutants = [6]string{"pm25", "pm10", "so2", "no2", "co", "o3"}
+var AirPollutants = [6]string{FieldPM25, "pm10", "so2", "no2", "co", "o3"}
+
+// FieldPM25 is the PM2.5 field of an ambient reading and of aqi_daily: the pollutant the
+// counties' targets are set for, which the leaders' board follows on its own.
+const FieldPM25 = "pm25"
 
 // SourcePollutants are the pollutant fields of an outlet reading, as measured (mg/m³); the
 // "_zs" fields carry the values converted to the reference oxygen content.
@@ -98,7 +102,7 @@ const FieldAQI = "aqi"
 // AirFields are all the fields of an ambient reading, in the data contract (JSON) and in the
 // `air` measurement: the pollutants of AirPollutants, then meteorology (temp °C, rh %,
 // pressure hPa, wind_speed m/s, wind_dir degrees).
-var AirFields = [11]string{"pm25", "pm10", "so2", "no2", "co", "o3",
+var AirFields = [11]string{FieldPM25, "pm10", "so2", "no2", "co", "o3",
 	"temp", "rh", "pressure", "wind_speed", "wind_dir"}
 
 // SourceFields are all the fields of an outlet reading, in the data contract (JSON) and in the
