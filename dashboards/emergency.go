@@ -107,15 +107,15 @@ func areaVar(areas []registry.Area) sdk.TemplateVar {
 func forecastPanel(names map[string]string) *sdk.Panel {
 	a := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
-  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), area: r.area, lead_n: int(v: r.lead)}))
+  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), area: r.area, lead_n: int(v: r.%s)}))
   |> group(columns: ["area", "_time"])
   |> sort(columns: ["lead_n"])
   |> first()
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "预报 " + (%s)}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.Forecast), tagIs("kind", "daily"), field(schema.FieldAQI), tagIn(schema.TagArea, varArea)),
-		nameOf(schema.TagArea, names))
+		and(measurement(schema.Forecast), tagIs(schema.TagKind, schema.KindDaily), field(schema.FieldAQI), tagIn(schema.TagArea, varArea)),
+		schema.TagLead, nameOf(schema.TagArea, names))
 	b := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), _field: "实测 " + (%s)}))
@@ -137,18 +137,18 @@ func recommendedLevels(names map[string]string) string {
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: %s}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.WarningRecommendation), field("level_num"), tagIn(schema.TagArea, varArea)),
+		and(measurement(schema.WarningRecommendation), field(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
 		nameOf(schema.TagArea, names))
 }
 
 func issuedLevels(names map[string]string) string {
 	return fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
-  |> map(fn: (r) => ({_time: r._time, _value: if r.action == "lift" then 0 else r._value, _field: %s}))
+  |> map(fn: (r) => ({_time: r._time, _value: if %s then 0 else r._value, _field: %s}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.WarningEvent), field("level_num"), tagIn(schema.TagArea, varArea)),
-		nameOf(schema.TagArea, names))
+		and(measurement(schema.WarningEvent), field(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
+		tagIs(schema.TagAction, schema.ActionLift), nameOf(schema.TagArea, names))
 }
 
 // levelTimeline is a state timeline of warning levels, one row per area.
@@ -178,7 +178,8 @@ func latestRecommendations(names map[string]string) *sdk.Panel {
   |> map(fn: (r) => ({_time: r._time, area: r.area, name: %s, level_num: int(v: r.level_num), current_num: int(v: r.current_num), forecast_num: int(v: r.forecast_num), action: r.action, reason: r.reason}))
   |> sort(columns: ["area"])`, fromBucket(),
 		and(measurement(schema.WarningRecommendation), tagIn(schema.TagArea, varArea)),
-		anyField("level_num", "current_num", "forecast_num", "reason"), asText, nameOf(schema.TagArea, names))
+		anyField(schema.FieldLevelNum, schema.FieldCurrentNum, schema.FieldForecastNum, schema.FieldReason), asText,
+		nameOf(schema.TagArea, names))
 	level := func(name string) map[string]any {
 		props := colouredCells([]step{base("transparent"), at(1, "blue"), at(2, "yellow"), at(3, "orange"), at(4, "red")})
 		props["mappings"] = levelMappings()
@@ -190,13 +191,13 @@ func latestRecommendations(names map[string]string) *sdk.Panel {
 		map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
 			override("_time", map[string]any{"displayName": "时间 time"}),
-			override("area", map[string]any{"custom.hidden": true}),
+			override(schema.TagArea, map[string]any{"custom.hidden": true}),
 			override("name", map[string]any{"displayName": "区域 area", "custom.width": 180}),
-			override("level_num", level("建议 recommended")),
-			override("current_num", level("在发布 in force")),
-			override("forecast_num", level("预报 forecast")),
-			override("action", map[string]any{"displayName": "操作 action", "custom.width": 100}),
-			override("reason", map[string]any{"displayName": "理由 reason"}),
+			override(schema.FieldLevelNum, level("建议 recommended")),
+			override(schema.FieldCurrentNum, level("在发布 in force")),
+			override(schema.FieldForecastNum, level("预报 forecast")),
+			override(schema.TagAction, map[string]any{"displayName": "操作 action", "custom.width": 100}),
+			override(schema.FieldReason, map[string]any{"displayName": "理由 reason"}),
 		},
 		fluxTarget("A", q))
 }
@@ -215,7 +216,7 @@ const asText = `
 func exceedanceEvents(filter string, openOnly bool) string {
 	open := ""
 	if openOnly {
-		open = "\n  |> filter(fn: (r) => r.state != \"closed\")"
+		open = fmt.Sprintf("\n  |> filter(fn: (r) => r.%s != %q)", schema.TagState, schema.StateClosed)
 	}
 	return fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
@@ -224,37 +225,40 @@ func exceedanceEvents(filter string, openOnly bool) string {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, pollutant: r.pollutant, state: r.state,
       peak: float(v: r.peak), limit: float(v: r.limit), hours: int(v: r.hours), end: r.end, basis: r.basis,
-      rank: if r.state == "closed" then 3 else if r.state == "extended" then 2 else 1}))
+      rank: if %s then 3 else if %s then 2 else 1}))
   |> group(columns: ["source", "outlet", "pollutant", "_time"])
   |> sort(columns: ["rank"])
   |> last(column: "rank")
   |> group()%s
   |> drop(columns: ["rank"])
   |> sort(columns: ["_time"], desc: true)`, fromBucket(),
-		and(measurement(schema.Exceedance), filter), anyField("limit", "peak", "hours", "end", "basis"), asText, open)
+		and(measurement(schema.Exceedance), filter),
+		anyField(schema.FieldLimit, schema.FieldPeak, schema.FieldHours, schema.FieldEnd, schema.FieldBasis), asText,
+		tagIs(schema.TagState, schema.StateClosed), tagIs(schema.TagState, schema.StateExtended), open)
 }
 
 func exceedanceTable(title, description, filter string, openOnly bool) *sdk.Panel {
 	state := map[string]any{
 		"displayName": "状态 state",
 		"mappings": []map[string]any{valueMapping(map[string][2]string{
-			"opened": {"超标中 open", colorBad}, "extended": {"超标中 open", colorBad}, "closed": {"已结束 closed", colorOK}})},
+			schema.StateOpened: {"超标中 open", colorBad}, schema.StateExtended: {"超标中 open", colorBad},
+			schema.StateClosed: {"已结束 closed", colorOK}})},
 		"custom.cellOptions": map[string]any{"type": "color-text"},
 		"custom.displayMode": "color-text",
 	}
 	p := table(title, description, map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
 			override("_time", map[string]any{"displayName": "开始 start"}),
-			override("source", map[string]any{"displayName": "污染源 source"}),
-			override("outlet", map[string]any{"displayName": "排口 outlet"}),
-			override("county", map[string]any{"displayName": "区县 county"}),
-			override("pollutant", map[string]any{"displayName": "污染物 pollutant"}),
-			override("state", state),
-			override("peak", map[string]any{"displayName": "峰值 peak", "unit": unitMG, "decimals": 1}),
-			override("limit", map[string]any{"displayName": "限值 limit", "unit": unitMG}),
-			override("hours", map[string]any{"displayName": "超标小时 hours"}),
-			override("end", map[string]any{"displayName": "最近超标至 until"}),
-			override("basis", map[string]any{"displayName": "依据 basis"}),
+			override(schema.TagSource, map[string]any{"displayName": "污染源 source"}),
+			override(schema.TagOutlet, map[string]any{"displayName": "排口 outlet"}),
+			override(schema.TagCounty, map[string]any{"displayName": "区县 county"}),
+			override(schema.TagPollutant, map[string]any{"displayName": "污染物 pollutant"}),
+			override(schema.TagState, state),
+			override(schema.FieldPeak, map[string]any{"displayName": "峰值 peak", "unit": unitMG, "decimals": 1}),
+			override(schema.FieldLimit, map[string]any{"displayName": "限值 limit", "unit": unitMG}),
+			override(schema.FieldHours, map[string]any{"displayName": "超标小时 hours"}),
+			override(schema.FieldEnd, map[string]any{"displayName": "最近超标至 until"}),
+			override(schema.FieldBasis, map[string]any{"displayName": "依据 basis"}),
 		},
 		fluxTarget("A", exceedanceEvents(filter, openOnly)))
 	return p
@@ -263,17 +267,20 @@ func exceedanceTable(title, description, filter string, openOnly bool) *sdk.Pane
 // warningAnnotation marks each warning issued, changed or lifted (warning_event) on every
 // time-series panel; Grafana takes the title, text and comma-separated tags columns.
 func warningAnnotation() sdk.Annotation {
+	fields := []string{schema.FieldTitle, schema.FieldText, schema.FieldTags}
+	tags := []string{schema.TagArea, schema.TagWarningID, schema.TagAction, schema.TagLevel}
 	return sdk.Annotation{
 		Name: "预警 warnings", Datasource: influxRef(), Enable: true, IconColor: "red",
 		Query: fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
   |> filter(fn: (r) => %s)
-  |> group(columns: ["area", "warning_id", "action", "level"])
+  |> group(columns: [%s])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
-  |> keep(columns: ["_time", "title", "text", "tags", "area", "warning_id", "action", "level"])
+  |> keep(columns: ["_time", %s, %[4]s])
   |> sort(columns: ["_time"])`, fromBucket(),
-			and(measurement(schema.WarningEvent), tagIn(schema.TagArea, varArea)), anyField("title", "text", "tags")),
+			and(measurement(schema.WarningEvent), tagIn(schema.TagArea, varArea)), anyField(fields...),
+			quoteList(tags), quoteList(fields)),
 	}
 }
 

@@ -28,9 +28,12 @@ var (
 	stationFilter = tagIn(schema.TagStation, varStation)
 )
 
-// Predicates of Flux row functions. The boards take measurement names, shared tag keys and
-// pollutant fields from ingest/schema (the data contract); these helpers quote the names, so a
-// query's text does not spell them again.
+// Predicates of Flux row functions. The boards take measurement, tag and field names and the
+// tag values they test from ingest/schema (the data contract); these helpers quote the names, so
+// a query's text does not spell them again. Only the columns a pivot makes of the fields a
+// query selected, referred to further down the same pipeline (r.peak, last(column: "score")),
+// are spelled in the Flux text, where a constant would make the query unreadable; the tests run
+// every query against points written with the writers' names.
 
 // measurement selects the points of the measurement name.
 func measurement(name string) string { return fmt.Sprintf("r._measurement == %q", name) }
@@ -69,8 +72,9 @@ func fromBucket() string {
 
 // validRows is Flux statements that end in a stream "valid": one row per valid value of the
 // fields in the series filter selects, with columns _time, the keys, f (the field) and v (the
-// value). A value is valid when its flag is absent or not one of invalidFlags; with zs, a
-// converted "<field>_zs" value shares the flag of "<field>" (the analyser's).
+// value). A value is valid when its flag (the field "<field>_flag", schema.FlagSuffix) is absent
+// or not one of invalidFlags; with zs, a converted "<field>_zs" value shares the flag of
+// "<field>" (the analyser's).
 //
 // InfluxDB 1.8's Flux (v0.65) type-checks a row function against each table and fails on a
 // column that table lacks, even behind "exists", and it panics pivoting a union unless the
@@ -88,20 +92,20 @@ func validRows(filter string, fields, keys []string, zs bool) string {
 	if zs {
 		bad = append(bad, "bad_zs")
 		zsMarks = fmt.Sprintf(`bad_zs = flags
-  |> map(fn: (r) => ({_time: r._time, %sf: strings.trimSuffix(v: r._field, suffix: "_flag") + "_zs", kind: "bad", _value: 1.0}))
-`, cols.String())
+  |> map(fn: (r) => ({_time: r._time, %sf: strings.trimSuffix(v: r._field, suffix: %q) + %q, kind: "bad", _value: 1.0}))
+`, cols.String(), schema.FlagSuffix, schema.ConvertedSuffix)
 	}
 	return fmt.Sprintf(`data = %[1]s
   |> filter(fn: (r) => %[2]s)
-  |> filter(fn: (r) => r._field =~ /^(%[3]s)(_flag)?$/)
+  |> filter(fn: (r) => r._field =~ /^(%[3]s)(%[11]s)?$/)
 vals = data
-  |> filter(fn: (r) => r._field !~ /_flag$/)
+  |> filter(fn: (r) => r._field !~ /%[11]s$/)
   |> map(fn: (r) => ({_time: r._time, %[4]sf: r._field, kind: "v", _value: r._value}))
 flags = data
-  |> filter(fn: (r) => r._field =~ /_flag$/)
+  |> filter(fn: (r) => r._field =~ /%[11]s$/)
   |> filter(fn: (r) => r._value =~ /^[%[5]s]$/)
 bad = flags
-  |> map(fn: (r) => ({_time: r._time, %[4]sf: strings.trimSuffix(v: r._field, suffix: "_flag"), kind: "bad", _value: 1.0}))
+  |> map(fn: (r) => ({_time: r._time, %[4]sf: strings.trimSuffix(v: r._field, suffix: "%[11]s"), kind: "bad", _value: 1.0}))
 %[6]sall = union(tables: [vals, %[7]s]) |> group(columns: [%[8]s])
 m1 = all |> first() |> map(fn: (r) => ({r with _time: %[9]s, kind: "v", _value: 0.0}))
 m2 = all |> first() |> map(fn: (r) => ({r with _time: %[9]s, kind: "bad", _value: 0.0}))
@@ -109,7 +113,8 @@ valid = union(tables: [all, m1, m2])
   |> keep(columns: [%[10]s])
   |> pivot(rowKey: ["_time"], columnKey: ["kind"], valueColumn: "_value")
   |> filter(fn: (r) => r._time > %[9]s and exists r.v and not exists r.bad)
-`, fromBucket(), filter, strings.Join(fields, "|"), cols.String(), invalidFlags, zsMarks, strings.Join(bad, ", "), group, sentinelTime, keep)
+`, fromBucket(), filter, strings.Join(fields, "|"), cols.String(), invalidFlags, zsMarks, strings.Join(bad, ", "), group, sentinelTime, keep,
+		schema.FlagSuffix)
 }
 
 // sentinelTime stamps the rows that only make columns exist; no reading is that old.

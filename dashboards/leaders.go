@@ -171,7 +171,8 @@ func byCounty(col string, values map[string]string, def string) string {
 }
 
 // progressFields are the county_progress fields the year-to-date table shows.
-var progressFields = []string{"pm25_ytd", "pm25_target", "pm25_gap", "good_ratio_ytd", "good_target", "good_gap", "valid_days", "heavy_days"}
+var progressFields = []string{schema.FieldPM25YTD, schema.FieldPM25Target, schema.FieldPM25Gap,
+	schema.FieldGoodRatioYTD, schema.FieldGoodTarget, schema.FieldGoodGap, schema.FieldValidDays, schema.FieldHeavyDays}
 
 // countyYTD is one row per county: its latest county_progress point in the time range (the
 // standing as of the latest assessed day) with the registry's baseline attached: the base
@@ -228,19 +229,19 @@ func countyYTDTable(targets []registry.Target, names map[string]string) *sdk.Pan
 			override("_time", map[string]any{"displayName": "截至 as of", "unit": "dateTimeAsLocalNoDateIfToday"}),
 			override("county", map[string]any{"custom.hidden": true}),
 			override("name", map[string]any{"displayName": "区县 county"}),
-			override("pm25_ytd", map[string]any{"displayName": "PM2.5 累计 YTD", "unit": unitUG}),
-			override("pm25_target", map[string]any{"displayName": "PM2.5 2020 目标", "unit": unitUG}),
-			override("pm25_gap", gap("PM2.5 差距 gap", 0.05, true)),
+			override(schema.FieldPM25YTD, map[string]any{"displayName": "PM2.5 累计 YTD", "unit": unitUG}),
+			override(schema.FieldPM25Target, map[string]any{"displayName": "PM2.5 2020 目标", "unit": unitUG}),
+			override(schema.FieldPM25Gap, gap("PM2.5 差距 gap", 0.05, true)),
 			override("pm25_base", map[string]any{"displayName": "PM2.5 基准 base", "unit": unitUG}),
 			override("pm25_2017", map[string]any{"displayName": "PM2.5 2017", "unit": unitUG}),
-			override("good_ratio_ytd", map[string]any{"displayName": "优良 % YTD", "unit": "percent"}),
-			override("good_target", map[string]any{"displayName": "优良 % 目标", "unit": "percent"}),
-			override("good_gap", gap("优良 差距 gap", 0, false)),
+			override(schema.FieldGoodRatioYTD, map[string]any{"displayName": "优良 % YTD", "unit": "percent"}),
+			override(schema.FieldGoodTarget, map[string]any{"displayName": "优良 % 目标", "unit": "percent"}),
+			override(schema.FieldGoodGap, gap("优良 差距 gap", 0, false)),
 			override("good_base", map[string]any{"displayName": "优良 % 基准 base", "unit": "percent"}),
 			override("good_2017", map[string]any{"displayName": "优良 % 2017", "unit": "percent"}),
 			override("base_year", map[string]any{"displayName": "基准年 base year", "decimals": 0}),
-			override("valid_days", map[string]any{"displayName": "有效天数 valid days", "decimals": 0}),
-			override("heavy_days", heavy),
+			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数 valid days", "decimals": 0}),
+			override(schema.FieldHeavyDays, heavy),
 		},
 		fluxTarget("A", countyYTD(targets, names)))
 }

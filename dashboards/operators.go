@@ -158,14 +158,14 @@ func flaggedToday(title, description, filter string, keys ...string) *sdk.Panel 
 	cols := quoteList(groupCols)
 	q := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
-  |> filter(fn: (r) => r._field =~ /_flag$/ and r._value != "N")
-  |> map(fn: (r) => ({r with field: strings.trimSuffix(v: r._field, suffix: "_flag"), flag: r._value}))
-  |> group(columns: [%s])
+  |> filter(fn: (r) => r._field =~ /%[3]s$/ and r._value != "N")
+  |> map(fn: (r) => ({r with field: strings.trimSuffix(v: r._field, suffix: "%[3]s"), flag: r._value}))
+  |> group(columns: [%[4]s])
   |> count()
   |> group()
   |> rename(columns: {_value: "count"})
-  |> keep(columns: [%s, "count"])
-  |> sort(columns: [%s])`, fromBucket(), filter, cols, cols, cols)
+  |> keep(columns: [%[4]s, "count"])
+  |> sort(columns: [%[4]s])`, fromBucket(), filter, schema.FlagSuffix, cols)
 	q = "import \"strings\"\n\n" + q
 	p := table(title, description, map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{override("count", colouredCells([]step{base(colorWarn), at(12, colorBad)}))},
@@ -209,7 +209,7 @@ func qualityScores() *sdk.Panel {
   |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, score: float(v: r.score),
       valid_hours: int(v: r.valid_hours), findings: int(v: r.findings), rules: r.rules}))
   |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), and(measurement(schema.SourceQualityDaily), countyFilter),
-		anyField("score", "valid_hours", "findings", "rules"), asText)
+		anyField(schema.FieldScore, schema.FieldValidHours, schema.FieldFindings, schema.FieldRules), asText)
 	score := colouredCells([]step{base(colorBad), at(60, colorWarn), at(90, colorOK)})
 	score["displayName"] = "评分 score"
 	score["decimals"] = 0
@@ -218,13 +218,13 @@ func qualityScores() *sdk.Panel {
 		map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
 			override("_time", map[string]any{"displayName": "日期 day", "unit": "time:YYYY-MM-DD"}),
-			override("source", map[string]any{"displayName": "污染源 source"}),
-			override("outlet", map[string]any{"displayName": "排口 outlet"}),
-			override("county", map[string]any{"displayName": "区县 county"}),
-			override("score", score),
-			override("valid_hours", map[string]any{"displayName": "有效小时 valid hours"}),
-			override("findings", map[string]any{"displayName": "问题数 findings"}),
-			override("rules", map[string]any{"displayName": "规则 rules"}),
+			override(schema.TagSource, map[string]any{"displayName": "污染源 source"}),
+			override(schema.TagOutlet, map[string]any{"displayName": "排口 outlet"}),
+			override(schema.TagCounty, map[string]any{"displayName": "区县 county"}),
+			override(schema.FieldScore, score),
+			override(schema.FieldValidHours, map[string]any{"displayName": "有效小时 valid hours"}),
+			override(schema.FieldFindings, map[string]any{"displayName": "问题数 findings"}),
+			override(schema.FieldRules, map[string]any{"displayName": "规则 rules"}),
 		},
 		fluxTarget("A", q))
 	(*p.CustomPanel)["timeFrom"] = "7d"

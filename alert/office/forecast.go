@@ -313,17 +313,19 @@ func (f Forecast) lines(loc *time.Location) [][]byte {
 	out := make([][]byte, 0, len(f.Days)+len(f.Hours))
 	for _, d := range f.Days {
 		lead := daysBetween(issuedOn, d.Date)
-		l := newLine(schema.Forecast).Tag("area", f.Area).Tag("kind", "daily").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
-		l.Int("aqi", int64(d.AQI)).Int("issued", f.Issued.Unix())
+		l := newLine(schema.Forecast).Tag(schema.TagArea, f.Area).Tag(schema.TagKind, schema.KindDaily).
+			Tag(schema.TagLead, strconv.Itoa(lead)).Tag(schema.TagSource, f.Source)
+		l.Int(schema.FieldAQI, int64(d.AQI)).Int(schema.FieldIssued, f.Issued.Unix())
 		if d.Primary != "" {
-			l.String("primary", d.Primary)
+			l.String(schema.FieldPrimary, d.Primary)
 		}
 		out = append(out, l.At(d.Date.Start(loc)))
 	}
 	for _, h := range f.Hours {
 		lead := daysBetween(issuedOn, aqi.DateOf(h.Start.In(loc)))
-		l := newLine(schema.Forecast).Tag("area", f.Area).Tag("kind", "hourly").Tag("lead", strconv.Itoa(lead)).Tag("source", f.Source)
-		l.Int("aqi", int64(h.AQI)).Int("issued", f.Issued.Unix())
+		l := newLine(schema.Forecast).Tag(schema.TagArea, f.Area).Tag(schema.TagKind, schema.KindHourly).
+			Tag(schema.TagLead, strconv.Itoa(lead)).Tag(schema.TagSource, f.Source)
+		l.Int(schema.FieldAQI, int64(h.AQI)).Int(schema.FieldIssued, f.Issued.Unix())
 		out = append(out, l.At(h.Start))
 	}
 	return out

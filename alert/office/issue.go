@@ -397,14 +397,14 @@ func (o *Office) writeEvent(ctx context.Context, action string, before *Warning,
 	}
 	lines := make([][]byte, 0, len(areas))
 	for _, a := range areas {
-		l := newLine(schema.WarningEvent).Tag("action", action).Tag("area", a).Tag("level", lvl.String()).
-			Tag("region", w.Region).Tag("warning_id", w.ID)
-		l.String("title", title).String("text", text).String("who", w.UpdatedBy).Int("level_num", int64(lvl)).
-			Int("version", int64(w.Version)).Int("start", w.Start.Unix())
+		l := newLine(schema.WarningEvent).Tag(schema.TagAction, action).Tag(schema.TagArea, a).Tag(schema.TagLevel, lvl.String()).
+			Tag(schema.TagRegion, w.Region).Tag(schema.TagWarningID, w.ID)
+		l.String(schema.FieldTitle, title).String(schema.FieldText, text).String(schema.FieldWho, w.UpdatedBy).
+			Int(schema.FieldLevelNum, int64(lvl)).Int(schema.FieldVersion, int64(w.Version)).Int(schema.FieldStart, w.Start.Unix())
 		if !w.ExpectedEnd.IsZero() {
-			l.Int("expected_end", w.ExpectedEnd.Unix())
+			l.Int(schema.FieldExpectedEnd, w.ExpectedEnd.Unix())
 		}
-		l.String("tags", strings.Join([]string{"warning", lvl.String(), action, a}, ","))
+		l.String(schema.FieldTags, strings.Join([]string{"warning", lvl.String(), action, a}, ","))
 		lines = append(lines, l.At(now))
 	}
 	// Not cancelled with the request: a client that gives up must not lose the event.

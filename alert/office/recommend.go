@@ -262,12 +262,12 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 	for _, area := range slices.Sorted(maps.Keys(recs)) {
 		r := recs[area]
 		o.m.recommended.WithLabelValues(area).Set(float64(r.Level))
-		l := newLine(schema.WarningRecommendation).Tag("action", r.Action.String()).Tag("area", area).
-			Tag("level", r.Level.String()).Tag("region", r.Region).Tag("scheme", r.Scheme)
-		l.Int("level_num", int64(r.Level)).Int("current_num", int64(r.Current)).Int("forecast_num", int64(r.Forecast)).
-			Bool("lift_met", r.LiftMet).String("reason", r.Reason)
+		l := newLine(schema.WarningRecommendation).Tag(schema.TagAction, r.Action.String()).Tag(schema.TagArea, area).
+			Tag(schema.TagLevel, r.Level.String()).Tag(schema.TagRegion, r.Region).Tag(schema.TagScheme, r.Scheme)
+		l.Int(schema.FieldLevelNum, int64(r.Level)).Int(schema.FieldCurrentNum, int64(r.Current)).
+			Int(schema.FieldForecastNum, int64(r.Forecast)).Bool(schema.FieldLiftMet, r.LiftMet).String(schema.FieldReason, r.Reason)
 		if !r.ForecastIssued.IsZero() {
-			l.Int("forecast_issued", r.ForecastIssued.Unix())
+			l.Int(schema.FieldForecastIssued, r.ForecastIssued.Unix())
 		}
 		lines = append(lines, l.At(now))
 	}

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"lantian/alert/warning"
+	"lantian/ingest/schema"
 )
 
 // Warning is an issued heavy-pollution warning (重污染天气预警) for one or more areas.
@@ -64,11 +65,11 @@ type AuditEntry struct {
 	After  Warning  `json:"after"`
 }
 
-// Audit actions.
+// Audit actions, also the action tag of the warning_event points.
 const (
-	ActionIssue  = "issue"
-	ActionChange = "change"
-	ActionLift   = "lift"
+	ActionIssue  = schema.ActionIssue
+	ActionChange = schema.ActionChange
+	ActionLift   = schema.ActionLift
 )
 
 // Store errors; the API maps them to 404 and 409.

@@ -5,16 +5,19 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"lantian/ingest/schema"
 )
 
 // EventState says what an Observe call did to an event.
 type EventState string
 
-// Event transitions. Opened and Extended mean "firing" for Alertmanager; Closed resolves.
+// Event transitions, also the state tag of the exceedance points. Opened and Extended mean
+// "firing" for Alertmanager; Closed resolves.
 const (
-	EventOpened   EventState = "opened"
-	EventExtended EventState = "extended"
-	EventClosed   EventState = "closed"
+	EventOpened   EventState = schema.StateOpened
+	EventExtended EventState = schema.StateExtended
+	EventClosed   EventState = schema.StateClosed
 )
 
 // Event is an exceedance of one pollutant's hourly limit at one outlet: a run of exceeding

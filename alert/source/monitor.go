@@ -396,9 +396,11 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 	l := newPointLine(schema.Exceedance)
 	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagPollutant, e.Pollutant).
 		tag(schema.TagSource, k.Source).tag(schema.TagState, string(e.State))
-	l.float("limit", e.Limit).float("peak", e.Peak).str("peak_at", e.PeakAt.Format(time.RFC3339)).str("basis", string(e.Basis))
-	l.int("hours", e.Hours).int("gap_hours", e.GapHours).int("flagged_hours", e.FlaggedHours)
-	l.str("start", e.Start.Format(time.RFC3339)).str("end", e.End.Format(time.RFC3339)).float("duration_h", e.Duration().Hours())
+	l.float(schema.FieldLimit, e.Limit).float(schema.FieldPeak, e.Peak).str(schema.FieldPeakAt, e.PeakAt.Format(time.RFC3339)).
+		str(schema.FieldBasis, string(e.Basis))
+	l.int(schema.FieldHours, e.Hours).int(schema.FieldGapHours, e.GapHours).int(schema.FieldFlaggedHours, e.FlaggedHours)
+	l.str(schema.FieldStart, e.Start.Format(time.RFC3339)).str(schema.FieldEnd, e.End.Format(time.RFC3339)).
+		float(schema.FieldDurationH, e.Duration().Hours())
 	m.write(ctx, l.at(e.Start))
 
 	a := Alert{
@@ -433,7 +435,7 @@ func (m *Monitor) silence(ctx context.Context, now time.Time) {
 			m.silent[k] = f
 			m.m.silent.WithLabelValues(k.Source, k.Outlet).Set(1)
 			m.m.findings.WithLabelValues(string(RuleSilent)).Inc()
-			m.write(ctx, m.findingLine(f, "stream"))
+			m.write(ctx, m.findingLine(f, schema.ScopeStream))
 			m.notifier.Notify(m.qualityAlert(f, time.Time{}))
 		case !silent && was:
 			delete(m.silent, k)
@@ -442,7 +444,7 @@ func (m *Monitor) silence(ctx context.Context, now time.Time) {
 			prev.Hours = int(prev.End.Sub(prev.Start) / time.Hour)
 			prev.Detail = fmt.Sprintf("no data for %s; data again from %s", prev.End.Sub(prev.Start).Round(time.Second),
 				last.In(m.loc).Format("2006-01-02 15:04"))
-			m.write(ctx, m.findingLine(prev, "stream"))
+			m.write(ctx, m.findingLine(prev, schema.ScopeStream))
 			m.notifier.Notify(m.qualityAlert(prev, m.wall()))
 		case !was:
 			m.m.silent.WithLabelValues(k.Source, k.Outlet).Set(0)
@@ -497,8 +499,8 @@ func (m *Monitor) dayCheck(ctx context.Context, k OutletKey, day time.Time, whol
 	}
 	l := newPointLine(schema.SourceQualityDaily)
 	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagSource, k.Source)
-	l.float("score", dq.Score).int("valid_hours", dq.ValidHours).int("flagged_hours", dq.FlaggedHours).
-		int("findings", len(dq.Findings)).str("rules", strings.Join(rules, ";"))
+	l.float(schema.FieldScore, dq.Score).int(schema.FieldValidHours, dq.ValidHours).int(schema.FieldFlaggedHours, dq.FlaggedHours).
+		int(schema.FieldFindings, len(dq.Findings)).str(schema.FieldRules, strings.Join(rules, ";"))
 	m.write(ctx, l.at(day))
 }
 
@@ -510,7 +512,7 @@ func (m *Monitor) finding(ctx context.Context, f Finding) {
 		return
 	}
 	m.findings[key] = f
-	m.write(ctx, m.findingLine(f, "day"))
+	m.write(ctx, m.findingLine(f, schema.ScopeDay))
 	if seen {
 		return
 	}
@@ -558,12 +560,12 @@ func (m *Monitor) dailyTotals(ctx context.Context, day time.Time) {
 	for _, set := range []struct {
 		scope  string
 		totals []Total
-	}{{"source", bySource}, {"county", byCounty}} {
+	}{{schema.ScopeSource, bySource}, {schema.ScopeCounty, byCounty}} {
 		for _, t := range set.totals {
 			l := newPointLine(schema.EmissionDaily)
 			l.tag(schema.TagCounty, t.County).tag(schema.TagPollutant, t.Pollutant).tag(schema.TagScope, set.scope).
 				tag(schema.TagSource, t.Source)
-			l.float("kg", t.Kg).int("hours", t.Hours)
+			l.float(schema.FieldKg, t.Kg).int(schema.FieldHours, t.Hours)
 			m.write(ctx, l.at(day))
 		}
 	}
@@ -602,7 +604,7 @@ func (m *Monitor) hourLine(h Hour, lim Limits, verdicts map[string]Verdict) []by
 	l := newPointLine(schema.EmissionHourly)
 	l.tag(schema.TagCounty, out.county).tag(schema.TagIndustry, out.industry).tag(schema.TagOutlet, k.Outlet).
 		tag(schema.TagPeriod, string(h.Period)).tag(schema.TagSource, k.Source)
-	l.int("samples", h.Samples)
+	l.int(schema.FieldSamples, h.Samples)
 	for _, p := range Pollutants() {
 		meas := h.Field(p)
 		conv, basis := h.Converted(p)
@@ -614,14 +616,14 @@ func (m *Monitor) hourLine(h Hour, lim Limits, verdicts map[string]Verdict) []by
 			l.float(p, meas.Mean)
 		}
 		if conv.Valid > 0 && basis != BasisNone {
-			l.float(p+"_conv", conv.Mean)
+			l.float(p+schema.ConvSuffix, conv.Mean)
 		}
-		l.str(p+"_basis", string(basis)).str(p+"_status", conv.Status.String())
+		l.str(p+schema.BasisSuffix, string(basis)).str(p+schema.StatusSuffix, conv.Status.String())
 		if r := h.Field(p + SuffixRate); r.Status == StatusValid {
 			l.float(p+schema.RateSuffix, r.Mean)
 		}
 		if limited {
-			l.float(p+"_limit", limit).str(p+"_verdict", string(verdicts[p]))
+			l.float(p+schema.LimitSuffix, limit).str(p+schema.VerdictSuffix, string(verdicts[p]))
 		}
 	}
 	for _, f := range []string{FieldO2, FieldFlow, FieldTemp} {
@@ -637,8 +639,8 @@ func (m *Monitor) findingLine(f Finding, scope string) []byte {
 	l := newPointLine(schema.SourceQuality)
 	l.tag(schema.TagCounty, m.outlets[k].county).tag(schema.TagField, f.Field).tag(schema.TagOutlet, k.Outlet).tag(schema.TagRule, string(f.Rule)).
 		tag(schema.TagScope, scope).tag(schema.TagSource, k.Source)
-	l.float("value", f.Value).int("hours", f.Hours).str("start", f.Start.Format(time.RFC3339)).
-		str("end", f.End.Format(time.RFC3339)).str("detail", f.Detail)
+	l.float(schema.FieldValue, f.Value).int(schema.FieldHours, f.Hours).str(schema.FieldStart, f.Start.Format(time.RFC3339)).
+		str(schema.FieldEnd, f.End.Format(time.RFC3339)).str(schema.FieldDetail, f.Detail)
 	return l.at(f.Start)
 }
 

@@ -7,30 +7,29 @@ import (
 	"lantian/ingest/schema"
 )
 
-var iaqiField = [aqi.NumPollutants]string{"iaqi_pm25", "iaqi_pm10", "iaqi_so2", "iaqi_no2", "iaqi_co", "iaqi_o3"}
-
-var dailyField = [aqi.NumPollutants]string{"pm25", "pm10", "so2", "no2", "co", "o3_8h"}
+// The per-pollutant field lists of schema are indexed by aqi.Pollutant: same length, same order.
+var _, _ [aqi.NumPollutants]string = schema.IAQIFields, schema.DailyFields
 
 // result writes the AQI fields. `published` is always written, and `primary` always (empty
 // when none), so an overwrite never leaves a stale primary behind; aqi, level and category
 // exist only when an AQI may be published.
 func result(l *schema.Line, res aqi.Result) {
-	l.Bool("published", res.Published)
+	l.Bool(schema.FieldPublished, res.Published)
 	if res.Published {
-		l.Int("aqi", int64(res.AQI))
-		l.Int("level", int64(res.Level))
-		l.String("category", res.Level.Category())
+		l.Int(schema.FieldAQI, int64(res.AQI))
+		l.Int(schema.FieldLevel, int64(res.Level))
+		l.String(schema.FieldCategory, res.Level.Category())
 	}
-	l.String("primary", res.PrimaryString())
+	l.String(schema.FieldPrimary, res.PrimaryString())
 }
 
 // scoped starts a point of a station or a county.
 func scoped(measurement string, size int, area, county string, isCounty bool, station string) *schema.Line {
-	l := schema.NewLine(measurement, size).Tag("area", area).Tag("county", county)
+	l := schema.NewLine(measurement, size).Tag(schema.TagArea, area).Tag(schema.TagCounty, county)
 	if isCounty {
-		return l.Tag("scope", schema.ScopeCounty)
+		return l.Tag(schema.TagScope, schema.ScopeCounty)
 	}
-	return l.Tag("scope", schema.ScopeStation).Tag("station", station)
+	return l.Tag(schema.TagScope, schema.ScopeStation).Tag(schema.TagStation, station)
 }
 
 // hourlyLine: aqi_hourly,area=…,county=…,scope=station|county[,station=…] fields, at the hour's
@@ -41,7 +40,7 @@ func hourlyLine(k hourKey, county, area string, res aqi.Result) []byte {
 	result(l, res)
 	for _, sub := range res.Sub {
 		if sub.Valid {
-			l.Int(iaqiField[sub.Indicator.Pollutant()], int64(sub.IAQI))
+			l.Int(schema.IAQIFields[sub.Indicator.Pollutant()], int64(sub.IAQI))
 		}
 	}
 	return l.At(time.Unix(k.t, 0))
@@ -57,34 +56,34 @@ func dailyLine(k dayKey, county, area string, ds *dayState, zone *time.Location)
 	// with one decimal), as the offline daily report prints them.
 	for p, s := range ds.rec.Day.Values {
 		if s.Valid {
-			l.Decimal(dailyField[p], aqi.Round(aqi.Pollutant(p), s.C).String())
+			l.Decimal(schema.DailyFields[p], aqi.Round(aqi.Pollutant(p), s.C).String())
 		}
 	}
 	if s := ds.rec.Day.O3_1h; s.Valid {
-		l.Decimal("o3_1h", aqi.Round(aqi.O3, s.C).String())
+		l.Decimal(schema.FieldO3_1h, aqi.Round(aqi.O3, s.C).String())
 	}
-	l.Bool("valid", ds.complete)
-	l.Bool("final", ds.final)
+	l.Bool(schema.FieldValid, ds.complete)
+	l.Bool(schema.FieldFinal, ds.final)
 	return l.At(k.date.Start(zone))
 }
 
 // progressLine: county_progress,area=…,county=… at the as-of day's start.
 func progressLine(county, area string, p Progress, zone *time.Location) []byte {
-	l := schema.NewLine(schema.CountyProgress, 256).Tag("area", area).Tag("county", county)
-	l.Int("days", int64(p.Stats.Days))
-	l.Int("valid_days", int64(p.Stats.ValidDays))
-	l.Int("good_days", int64(p.Stats.GoodDays))
-	l.Int("heavy_days", int64(p.Stats.HeavyDays))
+	l := schema.NewLine(schema.CountyProgress, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, county)
+	l.Int(schema.FieldDays, int64(p.Stats.Days))
+	l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
+	l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
+	l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
 	opt := func(k string, v *float64) {
 		if v != nil {
 			l.Float(k, *v)
 		}
 	}
-	opt("pm25_ytd", p.PM25)
-	opt("good_ratio_ytd", p.GoodRatio)
-	opt("pm25_target", p.PM25Target)
-	opt("good_target", p.GoodTarget)
-	opt("pm25_gap", p.PM25Gap)
-	opt("good_gap", p.GoodGap)
+	opt(schema.FieldPM25YTD, p.PM25)
+	opt(schema.FieldGoodRatioYTD, p.GoodRatio)
+	opt(schema.FieldPM25Target, p.PM25Target)
+	opt(schema.FieldGoodTarget, p.GoodTarget)
+	opt(schema.FieldPM25Gap, p.PM25Gap)
+	opt(schema.FieldGoodGap, p.GoodGap)
 	return l.At(p.AsOf.Start(zone))
 }

@@ -18,18 +18,19 @@ import (
 func EncodeLine(a *reading.Accepted) []byte {
 	var l *schema.Line
 	if a.Kind == reading.Source {
-		l = schema.NewLine(schema.Emission, 256).Tag("area", a.Area).Tag("county", a.County).
-			Tag("industry", a.Industry).Tag("outlet", a.Outlet).Tag("period", string(a.Period)).Tag("source", a.Source)
+		l = schema.NewLine(schema.Emission, 256).Tag(schema.TagArea, a.Area).Tag(schema.TagCounty, a.County).
+			Tag(schema.TagIndustry, a.Industry).Tag(schema.TagOutlet, a.Outlet).Tag(schema.TagPeriod, string(a.Period)).
+			Tag(schema.TagSource, a.Source)
 	} else {
-		l = schema.NewLine(schema.Air, 256).Tag("area", a.Area).Tag("county", a.County).
-			Tag("period", string(a.Period)).Tag("station", a.Station)
+		l = schema.NewLine(schema.Air, 256).Tag(schema.TagArea, a.Area).Tag(schema.TagCounty, a.County).
+			Tag(schema.TagPeriod, string(a.Period)).Tag(schema.TagStation, a.Station)
 	}
 	for _, v := range a.Values {
 		if !v.NoValue {
 			l.Float(v.Name, v.Value)
 		}
 		if v.Flag != reading.FlagNone {
-			l.String(v.Name+"_flag", v.Flag.String())
+			l.String(v.Name+schema.FlagSuffix, v.Flag.String())
 		}
 	}
 	return l.At(a.Time)

@@ -26,3 +26,21 @@ func TestFieldListsExtendThePollutantLists(t *testing.T) {
 		}
 	}
 }
+
+// The per-pollutant fields of the AQI measurements follow AirPollutants: the writer indexes
+// them by pollutant. A daily value is the pollutant's own name but for O3, whose daily value is
+// the maximum 8-h mean.
+func TestAQIFieldsFollowThePollutantList(t *testing.T) {
+	for i, p := range AirPollutants {
+		if IAQIFields[i] != "iaqi_"+p {
+			t.Errorf("IAQIFields[%d] = %q, want %q", i, IAQIFields[i], "iaqi_"+p)
+		}
+		want := p
+		if p == "o3" {
+			want = FieldO3_8h
+		}
+		if DailyFields[i] != want {
+			t.Errorf("DailyFields[%d] = %q, want %q", i, DailyFields[i], want)
+		}
+	}
+}

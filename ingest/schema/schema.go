@@ -59,7 +59,8 @@ const (
 	TagField     = "field"     // source_quality: the field a finding is about
 )
 
-// Values of the scope tag of the AQI measurements: a station's own figure or its county's.
+// Values of the scope tag of the AQI measurements: a station's own figure or its county's
+// (ScopeCounty also of emission_daily; its other values and source_quality's are in derived.go).
 const (
 	ScopeStation = "station"
 	ScopeCounty  = "county"
@@ -95,9 +96,6 @@ const (
 	ConvertedSuffix = "_zs"
 	RateSuffix      = "_kgh"
 )
-
-// FieldAQI is the AQI field of aqi_hourly and aqi_daily.
-const FieldAQI = "aqi"
 
 // AirFields are all the fields of an ambient reading, in the data contract (JSON) and in the
 // `air` measurement: the pollutants of AirPollutants, then meteorology (temp °C, rh %,
