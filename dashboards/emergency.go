@@ -114,14 +114,14 @@ func forecastPanel(names map[string]string) *sdk.Panel {
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "预报 " + (%s)}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.Forecast), tagIs(schema.TagKind, schema.KindDaily), field(schema.FieldAQI), tagIn(schema.TagArea, varArea)),
+		and(schema.IsMeasurement(schema.Forecast), schema.Is(schema.TagKind, schema.KindDaily), schema.IsField(schema.FieldAQI), tagIn(schema.TagArea, varArea)),
 		schema.TagLead, nameOf(schema.TagArea, names))
 	b := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
   |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), _field: "实测 " + (%s)}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.AQIDaily), tagIs(schema.TagScope, schema.ScopeCounty), field(schema.FieldAQI), tagIn(schema.TagCounty, varArea)),
+		and(schema.IsMeasurement(schema.AQIDaily), schema.Is(schema.TagScope, schema.ScopeCounty), schema.IsField(schema.FieldAQI), tagIn(schema.TagCounty, varArea)),
 		nameOf(schema.TagCounty, names))
 	p := withThresholdLine(timeseries("预报AQI与预警阈值",
 		"Forecast daily AQI per area (measurement forecast, kind=daily; for each day the forecast issued closest to it, i.e. the smallest lead) and the observed county daily AQI (aqi_daily, scope=county, published days). Dashed lines: AQI 150, 200 and 300, the thresholds of the warning levels. The board shows 7 days back and 7 ahead.",
@@ -137,7 +137,7 @@ func recommendedLevels(names map[string]string) string {
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: %s}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.WarningRecommendation), field(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
+		and(schema.IsMeasurement(schema.WarningRecommendation), schema.IsField(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
 		nameOf(schema.TagArea, names))
 }
 
@@ -147,8 +147,8 @@ func issuedLevels(names map[string]string) string {
   |> map(fn: (r) => ({_time: r._time, _value: if %s then 0 else r._value, _field: %s}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.WarningEvent), field(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
-		tagIs(schema.TagAction, schema.ActionLift), nameOf(schema.TagArea, names))
+		and(schema.IsMeasurement(schema.WarningEvent), schema.IsField(schema.FieldLevelNum), tagIn(schema.TagArea, varArea)),
+		schema.Is(schema.TagAction, schema.ActionLift), nameOf(schema.TagArea, names))
 }
 
 // levelTimeline is a state timeline of warning levels, one row per area.
@@ -177,8 +177,8 @@ func latestRecommendations(names map[string]string) *sdk.Panel {
   |> group()
   |> map(fn: (r) => ({_time: r._time, area: r.area, name: %s, level_num: int(v: r.level_num), current_num: int(v: r.current_num), forecast_num: int(v: r.forecast_num), action: r.action, reason: r.reason}))
   |> sort(columns: ["area"])`, fromBucket(),
-		and(measurement(schema.WarningRecommendation), tagIn(schema.TagArea, varArea)),
-		anyField(schema.FieldLevelNum, schema.FieldCurrentNum, schema.FieldForecastNum, schema.FieldReason), asText,
+		and(schema.IsMeasurement(schema.WarningRecommendation), tagIn(schema.TagArea, varArea)),
+		schema.IsAnyField(schema.FieldLevelNum, schema.FieldCurrentNum, schema.FieldForecastNum, schema.FieldReason), asText,
 		nameOf(schema.TagArea, names))
 	level := func(name string) map[string]any {
 		props := colouredCells([]step{base("transparent"), at(1, "blue"), at(2, "yellow"), at(3, "orange"), at(4, "red")})
@@ -232,9 +232,9 @@ func exceedanceEvents(filter string, openOnly bool) string {
   |> group()%s
   |> drop(columns: ["rank"])
   |> sort(columns: ["_time"], desc: true)`, fromBucket(),
-		and(measurement(schema.Exceedance), filter),
-		anyField(schema.FieldLimit, schema.FieldPeak, schema.FieldHours, schema.FieldEnd, schema.FieldBasis), asText,
-		tagIs(schema.TagState, schema.StateClosed), tagIs(schema.TagState, schema.StateExtended), open)
+		and(schema.IsMeasurement(schema.Exceedance), filter),
+		schema.IsAnyField(schema.FieldLimit, schema.FieldPeak, schema.FieldHours, schema.FieldEnd, schema.FieldBasis), asText,
+		schema.Is(schema.TagState, schema.StateClosed), schema.Is(schema.TagState, schema.StateExtended), open)
 }
 
 func exceedanceTable(title, description, filter string, openOnly bool) *sdk.Panel {
@@ -279,7 +279,7 @@ func warningAnnotation() sdk.Annotation {
   |> group()
   |> keep(columns: ["_time", %s, %[4]s])
   |> sort(columns: ["_time"])`, fromBucket(),
-			and(measurement(schema.WarningEvent), tagIn(schema.TagArea, varArea)), anyField(fields...),
+			and(schema.IsMeasurement(schema.WarningEvent), tagIn(schema.TagArea, varArea)), schema.IsAnyField(fields...),
 			quoteList(tags), quoteList(fields)),
 	}
 }

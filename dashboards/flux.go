@@ -29,29 +29,12 @@ var (
 )
 
 // Predicates of Flux row functions. The boards take measurement, tag and field names and the
-// tag values they test from ingest/schema (the data contract); these helpers quote the names, so
-// a query's text does not spell them again. Only the columns a pivot makes of the fields a
-// query selected, referred to further down the same pipeline (r.peak, last(column: "score")),
-// are spelled in the Flux text, where a constant would make the query unreadable; the tests run
-// every query against points written with the writers' names.
-
-// measurement selects the points of the measurement name.
-func measurement(name string) string { return fmt.Sprintf("r._measurement == %q", name) }
-
-// field selects the values of one field.
-func field(name string) string { return fmt.Sprintf("r._field == %q", name) }
-
-// anyField selects the values of any of the fields.
-func anyField(names ...string) string {
-	p := make([]string, len(names))
-	for i, n := range names {
-		p[i] = field(n)
-	}
-	return strings.Join(p, " or ")
-}
-
-// tagIs selects the points whose tag has the value.
-func tagIs(tag, value string) string { return fmt.Sprintf("r.%s == %q", tag, value) }
+// tag values they test from ingest/schema (the data contract), and its predicates (schema.Is,
+// schema.IsMeasurement, …) quote them, so a query's text does not spell them again. Only the
+// columns a pivot makes of the fields a query selected, referred to further down the same
+// pipeline (r.peak, last(column: "score")), are spelled in the Flux text, where a constant would
+// make the query unreadable; the tests run every query against points written with the
+// writers' names.
 
 // tagIn selects the points whose tag has one of the values selected in the board's template
 // variable, written in Grafana's regex format (see the template variables above).
@@ -149,7 +132,7 @@ func quoteList(items []string) string {
 // tagValuesQuery lists the values of tag in the measurement name seen in the last 90 days (the
 // ingest's max_age), optionally narrowed by a predicate on other tags.
 func tagValuesQuery(name, tag, predicate string) string {
-	p := measurement(name)
+	p := schema.IsMeasurement(name)
 	if predicate != "" {
 		p = and(p, predicate)
 	}

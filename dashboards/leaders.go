@@ -55,7 +55,7 @@ func countyDaily(countyPredicate string) string {
   |> mean()
   |> duplicate(column: "_start", as: "_time")
   |> window(every: inf)`,
-		validRows(and(measurement(schema.Air), tagIs(schema.TagPeriod, "1h"), countyPredicate), []string{schema.FieldPM25},
+		validRows(and(schema.IsMeasurement(schema.Air), schema.Is(schema.TagPeriod, "1h"), countyPredicate), []string{schema.FieldPM25},
 			[]string{schema.TagStation, schema.TagCounty}, false),
 		beijingDayOffset)
 }
@@ -135,7 +135,7 @@ func countyProgressBars(targets []registry.Target, names map[string]string) *sdk
 // countyTrend draws one county's daily means and its running mean against the 2020 target
 // (and, when different, its 2017 level) as dashed threshold lines.
 func countyTrend(t registry.Target, name string) *sdk.Panel {
-	daily := countyDaily(tagIs(schema.TagCounty, t.Area))
+	daily := countyDaily(schema.Is(schema.TagCounty, t.Area))
 	a := fmt.Sprintf(`%s
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "日均值 daily mean"}))
   |> group(columns: ["_field"])`, daily)
@@ -204,8 +204,8 @@ func countyYTD(targets []registry.Target, names map[string]string) string {
   |> sort(columns: ["_time"])
   |> last(column: "valid_days")
   |> group()%s%s%s%s%s%s
-  |> sort(columns: ["county"])`, fromBucket(), and(measurement(schema.CountyProgress), targetCounties(targets), countyFilter),
-		anyField(progressFields...),
+  |> sort(columns: ["county"])`, fromBucket(), and(schema.IsMeasurement(schema.CountyProgress), targetCounties(targets), countyFilter),
+		schema.IsAnyField(progressFields...),
 		byCounty("name", name, "r.county"), byCounty("base_year", baseYear, "0"), byCounty("pm25_base", pm25Base, "0.0"),
 		byCounty("pm25_2017", pm2517, "0.0"), byCounty("good_base", goodBase, "0.0"), byCounty("good_2017", good17, "0.0"))
 }
@@ -266,7 +266,7 @@ func countyMonths(name string) string {
   |> group()
   |> map(fn: (r) => ({county: r.county, month: r.month, mean: r.sum / r.days, days: r.days,
       _time: time(v: int(v: time(v: r.month + "-01T00:00:00Z")) - %s)}))`, fromBucket(),
-		and(measurement(schema.AQIDaily), tagIs(schema.TagScope, schema.ScopeCounty), field(name), countyFilter),
+		and(schema.IsMeasurement(schema.AQIDaily), schema.Is(schema.TagScope, schema.ScopeCounty), schema.IsField(name), countyFilter),
 		beijingShiftNS, beijingShiftNS)
 }
 

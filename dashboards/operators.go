@@ -91,11 +91,11 @@ func Operators() *sdk.Board {
 	g.add(silentTable("排口静默时长", "Seconds since each source outlet's last stored reading (Prometheus lantian_outlet_last_seen_timestamp_seconds). Orange after 30 min, red after 2 h, when OutletSilent fires.",
 		`sort_desc(time() - max by (source, outlet, county) (lantian_outlet_last_seen_timestamp_seconds{county=~"${county:regex}"}))`), 8, 9)
 	g.add(flaggedToday("今日标记数据 (站点)", "Ambient values flagged other than N (normal) since midnight, per station, field and HJ 212 flag: F stopped, M maintenance, S manual, D fault, C calibration, T over range, B comms, P power. F M D C B P values are excluded from averages.",
-		and(measurement(schema.Air), countyFilter, stationFilter), schema.TagStation), 8, 9)
+		and(schema.IsMeasurement(schema.Air), countyFilter, stationFilter), schema.TagStation), 8, 9)
 	g.row("污染源 Sources")
 	g.add(emissionsNow(), 16, 10)
 	g.add(flaggedToday("今日标记数据 (排口)", "Outlet (CEMS) values flagged other than N since midnight, per source, outlet, field and flag.",
-		and(measurement(schema.Emission), countyFilter), schema.TagSource, schema.TagOutlet), 8, 10)
+		and(schema.IsMeasurement(schema.Emission), countyFilter), schema.TagSource, schema.TagOutlet), 8, 10)
 	open := exceedanceTable("当前超标事件", "Source exceedance events open now (measurement exceedance: opened or extended, not closed), from the last 30 days whatever the board's range, newest first. Each also fires the SourceExceedance alert to the enforcement team.",
 		countyFilter, true)
 	(*open.CustomPanel)["timeFrom"] = "30d"
@@ -115,7 +115,7 @@ func liveReadings(p pollutant) *sdk.Panel {
   |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: r.station}))
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, fromBucket(),
-		and(measurement(schema.Air), field(p.field), tagIs(schema.TagPeriod, "${period}")), and(countyFilter, stationFilter))
+		and(schema.IsMeasurement(schema.Air), schema.IsField(p.field), schema.Is(schema.TagPeriod, "${period}")), and(countyFilter, stationFilter))
 	desc := fmt.Sprintf("Live %s per station (%s), all values as received including flagged ones; the period variable picks real-time or hourly series. Dashed lines: AQI level boundaries (HJ 633-2026).", p.label, p.unit[len("suffix:"):])
 	return withThresholdLine(timeseries(p.label+" 实时浓度", desc, p.unit, fluxTarget("A", q)), p.aqiSteps()...)
 }
@@ -135,7 +135,7 @@ func latestAirTable() *sdk.Panel {
 		props["displayName"] = p.label
 		overrides = append(overrides, override(p.field, props))
 	}
-	q := latestValidTable(and(measurement(schema.Air), tagIs(schema.TagPeriod, "${period}"), countyFilter, stationFilter),
+	q := latestValidTable(and(schema.IsMeasurement(schema.Air), schema.Is(schema.TagPeriod, "${period}"), countyFilter, stationFilter),
 		[]string{schema.TagStation, schema.TagCounty}, fields, false)
 	return table("各站点最新浓度 (AQI 分级着色)",
 		"Latest valid value of each pollutant per station in the time range (flags F M D C B P excluded), coloured by AQI level with the official colours: 优 #00E400, 良 #FFFF00, 轻度 #FF7E00, 中度 #FF0000, 重度 #99004C, 严重 #7E0023 (HJ 633-2026 real-time breakpoints).",
@@ -177,7 +177,7 @@ func flaggedToday(title, description, filter string, keys ...string) *sdk.Panel 
 // emissionsNow has one row per outlet with its latest valid concentrations, O2 and flow.
 // Exceedance colouring needs each outlet's own limits and waits for the sources work.
 func emissionsNow() *sdk.Panel {
-	q := latestValidTable(and(measurement(schema.Emission), countyFilter),
+	q := latestValidTable(and(schema.IsMeasurement(schema.Emission), countyFilter),
 		[]string{schema.TagSource, schema.TagOutlet, schema.TagCounty}, outletFields, true)
 	overrides := []map[string]any{}
 	for _, f := range outletFields {
@@ -208,8 +208,8 @@ func qualityScores() *sdk.Panel {
   |> group()
   |> map(fn: (r) => ({_time: r._time, source: r.source, outlet: r.outlet, county: r.county, score: float(v: r.score),
       valid_hours: int(v: r.valid_hours), findings: int(v: r.findings), rules: r.rules}))
-  |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), and(measurement(schema.SourceQualityDaily), countyFilter),
-		anyField(schema.FieldScore, schema.FieldValidHours, schema.FieldFindings, schema.FieldRules), asText)
+  |> sort(columns: ["score", "source", "outlet"])`, fromBucket(), and(schema.IsMeasurement(schema.SourceQualityDaily), countyFilter),
+		schema.IsAnyField(schema.FieldScore, schema.FieldValidHours, schema.FieldFindings, schema.FieldRules), asText)
 	score := colouredCells([]step{base(colorBad), at(60, colorWarn), at(90, colorOK)})
 	score["displayName"] = "评分 score"
 	score["decimals"] = 0

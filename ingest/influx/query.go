@@ -34,18 +34,6 @@ func (r *Reader) fluxRange(from, to time.Time) string {
 		strconv.Quote(r.bucket), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
 }
 
-// eq is the Flux predicate r.<column> == "value".
-func eq(column, value string) string { return "r." + column + " == " + strconv.Quote(value) }
-
-// anyOf is the Flux predicate true when column equals one of values.
-func anyOf(column string, values []string) string {
-	ps := make([]string, len(values))
-	for i, v := range values {
-		ps[i] = eq(column, v)
-	}
-	return strings.Join(ps, " or ")
-}
-
 // withFlags returns each field followed by the field of its data flag.
 func withFlags(fields []string) []string {
 	out := make([]string, 0, 2*len(fields))
@@ -89,8 +77,8 @@ func (r *Reader) AirHours(ctx context.Context, from, to time.Time, fn func(*read
   |> filter(fn: (r) => %s and %s)
   |> filter(fn: (r) => %s)
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
-		r.fluxRange(from, to), eq("_measurement", schema.Air), eq(schema.TagPeriod, string(reading.Hour)),
-		anyOf("_field", withFlags(fields)))
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Air), schema.Is(schema.TagPeriod, string(reading.Hour)),
+		schema.IsAnyField(withFlags(fields)...))
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("flux query of stored hourly readings: %w", err)
@@ -136,8 +124,8 @@ func (r *Reader) OutletReadings(ctx context.Context, src, outlet string, from, t
   |> filter(fn: (r) => %s and %s and %s and r.%s != %s)
   |> filter(fn: (r) => %s)
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
-		r.fluxRange(from, to), eq("_measurement", schema.Emission), eq(schema.TagSource, src), eq(schema.TagOutlet, outlet),
-		schema.TagPeriod, strconv.Quote(string(reading.Day)), anyOf("_field", withFlags(fields)))
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Emission), schema.Is(schema.TagSource, src), schema.Is(schema.TagOutlet, outlet),
+		schema.TagPeriod, strconv.Quote(string(reading.Day)), schema.IsAnyField(withFlags(fields)...))
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("flux query of %s/%s readings: %w", src, outlet, err)
@@ -189,8 +177,8 @@ func (r *Reader) EmissionRates(ctx context.Context, sources []string, from, to t
   |> filter(fn: (r) => %s)
   |> group(columns: [%s, "_field", "_time"])
   |> sum()`,
-		r.fluxRange(from, to), eq("_measurement", schema.EmissionHourly), anyOf(schema.TagSource, sources),
-		anyOf("_field", fields), strconv.Quote(schema.TagSource))
+		r.fluxRange(from, to), schema.IsMeasurement(schema.EmissionHourly), schema.IsAny(schema.TagSource, sources...),
+		schema.IsAnyField(fields...), strconv.Quote(schema.TagSource))
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("flux query of %s for %d sources: %w", schema.EmissionHourly, len(sources), err)
@@ -228,8 +216,8 @@ type DailyAQI struct {
 func (r *Reader) CountyDailyAQI(ctx context.Context, county string, from, to time.Time) ([]DailyAQI, error) {
 	q := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s and %s and %s and %s)`,
-		r.fluxRange(from, to), eq("_measurement", schema.AQIDaily), eq(schema.TagScope, schema.ScopeCounty),
-		eq(schema.TagCounty, county), eq("_field", schema.FieldAQI))
+		r.fluxRange(from, to), schema.IsMeasurement(schema.AQIDaily), schema.Is(schema.TagScope, schema.ScopeCounty),
+		schema.Is(schema.TagCounty, county), schema.IsField(schema.FieldAQI))
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("flux query of observed daily AQI of %s: %w", county, err)
