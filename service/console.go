@@ -3,12 +3,14 @@ package service
 import (
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"lantian/alert/aqi"
 	"lantian/alert/assess"
 	"lantian/ingest/reading"
+	"lantian/ingest/schema"
 	"lantian/ingest/status"
 )
 
@@ -23,8 +25,11 @@ type stationRow struct {
 	Age      string
 }
 
-var airColumns = []string{"pm25", "pm10", "so2", "no2", "co", "o3"}
-var sourceColumns = []string{"dust", "so2", "nox", "nmhc", "o2", "flow"}
+// The columns of the live tables: the pollutants, and for outlets the flue gas's O2 and flow.
+var (
+	airColumns    = schema.AirPollutants[:]
+	sourceColumns = slices.Concat(schema.SourcePollutants[:], []string{schema.FieldO2, schema.FieldFlow})
+)
 
 // consolePage is plain server-rendered HTML, usable without JavaScript; it refreshes itself.
 var consolePage = template.Must(template.New("console").Funcs(template.FuncMap{

@@ -270,6 +270,14 @@ func TestStreamingAPI(t *testing.T) {
 		t.Errorf("negative value: %v", err)
 	}
 	r.Values[0].Value = 35
+	// A flag sent without a number (JSON "flags" naming a field with no value, an HJ 212 item
+	// with only a flag) is a missing value, not a valid zero.
+	flagOnly := &reading.Reading{Kind: reading.Air, Station: "S", Period: reading.Hour, Values: []reading.Value{
+		{Name: "pm25", Value: 35}, {Name: "no2", Flag: reading.FlagNormal, NoValue: true},
+	}}
+	if h, err := HourFromReading(flagOnly); err != nil || h[aqi.NO2] != (aqi.Sample{}) || !h[aqi.PM25].Valid {
+		t.Errorf("flag without a number: %+v %v", h, err)
+	}
 	var days []string
 	c := NewCollector(Options{}, func(st string, d aqi.Date, dd aqi.DayDetail) error {
 		days = append(days, fmt.Sprintf("%s %s %d", st, d, dd.Hours[aqi.PM25]))

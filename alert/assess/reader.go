@@ -12,6 +12,7 @@ import (
 
 	"lantian/alert/aqi"
 	"lantian/ingest/reading"
+	"lantian/ingest/schema"
 )
 
 // MaxLineBytes bounds one input line, so a file without newlines cannot make the reader buffer
@@ -39,9 +40,10 @@ const (
 	formatPRSA
 )
 
-// The pollutant columns of each format, in aqi.Pollutant order.
+// The pollutant columns of each format, in aqi.Pollutant order. Lantian's own CSV names them
+// as the data contract does.
 var (
-	lantianColumns = [aqi.NumPollutants]string{"pm25", "pm10", "so2", "no2", "co", "o3"}
+	lantianColumns = schema.AirPollutants
 	prsaColumns    = [aqi.NumPollutants]string{"pm2.5", "pm10", "so2", "no2", "co", "o3"}
 )
 

@@ -294,13 +294,15 @@ func sampleString(p aqi.Pollutant, s aqi.Sample) string {
 
 // HourFromReading converts a shared-domain reading (lantian/ingest/reading) into hourly values:
 // the contract's fields pm25 pm10 so2 no2 co o3 (µg/m³, CO mg/m³), each valid only when present
-// and not flagged invalid (reading.Flag.Valid). A value that is negative, NaN or absurdly large is
-// returned as an error naming the field.
+// and not flagged invalid (reading.Flag.Valid). A flag sent without a number is a missing value,
+// whatever the flag. A value that is negative, NaN or absurdly large is returned as an error
+// naming the field. The live readings and the ones read back from InfluxDB at a restart both go
+// through it, so the two cannot assess the same hour differently.
 func HourFromReading(r *reading.Reading) (aqi.HourValues, error) {
 	var h aqi.HourValues
 	for p, name := range lantianColumns {
 		v, ok := r.Get(name)
-		if !ok {
+		if !ok || v.NoValue {
 			continue
 		}
 		c, err := aqi.FromFloat(v.Value)

@@ -299,7 +299,13 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 			if h.Unregistered {
 				return nil
 			}
-			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Time.In(a.opts.Location), values: storedValues(&h.Reading)}
+			vals, err := assess.HourFromReading(&h.Reading)
+			if err != nil {
+				// Stored values were range-checked on the way in; an hour with one that is
+				// not usable is left out, as Stored leaves it out live.
+				return nil
+			}
+			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Time.In(a.opts.Location), values: vals}
 			if st, ok := a.opts.Registry.Station(h.Station); ok {
 				in.county = st.Area
 			}

@@ -3,11 +3,13 @@ package hj212
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"lantian/ingest/reading"
+	"lantian/ingest/schema"
 )
 
 // Device is the configuration of one data logger, keyed by its MN. Station is set for an
@@ -324,13 +326,7 @@ func ToReading(p *Packet, dev Device, opts MapOptions) (reading.Reading, error) 
 
 // zsField reports whether a source field has a converted (折算) variant in the contract: the
 // concentrations that emission limits apply to.
-func zsField(base string) bool {
-	switch base {
-	case "dust", "so2", "nox", "nmhc":
-		return true
-	}
-	return false
-}
+func zsField(base string) bool { return slices.Contains(schema.SourcePollutants[:], base) }
 
 // valueRole says which reading field a suffix feeds: the name suffix ("" for the main value,
 // "_min", "_max", "_cou"), whether it is a converted (Zs) value, or "-" for items that are not

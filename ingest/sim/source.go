@@ -7,6 +7,7 @@ import (
 
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // FaultKind is a kind of outlet fault the simulator can inject.
@@ -82,7 +83,7 @@ func DefaultFaults(reg *registry.Registry, start time.Time) []Fault {
 }
 
 // pollutantFields are the concentration fields of the contract, in payload order.
-var pollutantFields = [...]string{"dust", "so2", "nox", "nmhc"}
+var pollutantFields = schema.SourcePollutants
 
 type pollutant struct {
 	name  string
