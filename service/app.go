@@ -36,18 +36,21 @@ import (
 
 // Service is a running ingest service.
 type Service struct {
-	cfg             config.Config
-	log             *slog.Logger
-	Registry        *prometheus.Registry
-	Pipeline        *pipeline.Pipeline
-	writer          *influx.Writer
-	collector       *mqtt.Collector
-	spool           *spool.Spool
-	board           *status.Board
-	warnings        *office.Office
-	warningStore    *office.Store
-	dead            *deadletter.Store
-	influx          influxdb2.Client
+	cfg          config.Config
+	log          *slog.Logger
+	Registry     *prometheus.Registry
+	Pipeline     *pipeline.Pipeline
+	writer       *influx.Writer
+	collector    *mqtt.Collector
+	spool        *spool.Spool
+	board        *status.Board
+	warnings     *office.Office
+	warningStore *office.Store
+	dead         *deadletter.Store
+	influx       influxdb2.Client
+	// query is the InfluxDB query layer over the bucket: the assessor's rebuild reads the
+	// stored hours through it, the warning office its observed AQI and emission rates.
+	query           *influx.Reader
 	listener        net.Listener
 	gateway         *hj212.Server
 	gatewayListener net.Listener
@@ -84,6 +87,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		SetHTTPRequestTimeout(uint(cfg.Influx.Timeout / time.Second)).
 		SetUseGZip(cfg.Influx.GZip)
 	s.influx = influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(), opts)
+	s.query = influx.NewReader(s.influx.QueryAPI(cfg.Influx.Org), cfg.Influx.Bucket)
 	s.writer = influx.NewWriter(s.influx.WriteAPIBlocking(cfg.Influx.Org, cfg.Influx.Bucket), s.spool, s.dead,
 		cfg.Influx.WriterConfig(cfg.Spool.AlarmRatio), s.Registry, log.With("component", "influx"))
 	devices := hj212Devices(&cfg)

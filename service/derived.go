@@ -19,7 +19,7 @@ func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
 		Location:      s.cfg.Location(),
 		Registry:      &s.cfg.Registry,
 		Sink:          s.writer,
-		Source:        s.reader(),
+		Source:        s.query,
 		RetryInterval: s.cfg.Influx.RetryInterval,
 		Registerer:    s.Registry,
 		Log:           s.log.With("component", "assess"),

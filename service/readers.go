@@ -10,12 +10,6 @@ import (
 	"lantian/ingest/influx"
 )
 
-// reader is the InfluxDB query layer over the configured bucket: the assessor's rebuild reads
-// the stored hours through it, the warning office its observed AQI and emission rates.
-func (s *Service) reader() *influx.Reader {
-	return influx.NewReader(s.influx.QueryAPI(s.cfg.Influx.Org), s.cfg.Influx.Bucket)
-}
-
 // officeReader gives the warning office what it reads from InfluxDB in the office's terms:
 // observed daily AQI by local date (from the aqi_daily points the streaming assessor writes)
 // and the hourly emission rates of sources for the compliance table (docs/warnings.md).

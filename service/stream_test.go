@@ -183,7 +183,7 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st, err := sim.Replay(ctx, sim.ReplayOptions{URL: mosq.URL, ClientID: "replay-beijing"}, assess.Readings(rows), nil)
+	st, err := sim.Replay(ctx, sim.ReplayOptions{Session: sim.Session{URL: mosq.URL, ClientID: "replay-beijing"}}, assess.Readings(rows), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

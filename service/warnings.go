@@ -44,9 +44,10 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 	if err != nil {
 		return nil, err
 	}
+	stored := officeReader{r: s.query, loc: s.cfg.Location()}
 	var observed office.ObservedSource
 	if wcfg.Observed {
-		observed = officeReader{r: s.reader(), loc: s.cfg.Location()}
+		observed = stored
 	}
 	store, err := office.OpenStore(filepath.Join(s.cfg.DataDir, "warnings.db"))
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 		Scheme: scheme, Regions: regions, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
 		Store: store, Sink: s.writer, Publisher: pub, TopicPrefix: s.cfg.MQTT.TopicPrefix,
 		Notifier: officeAlerts{s.notifier}, Observed: observed, Tokens: tokens,
-		Emissions:  officeReader{r: s.reader(), loc: s.cfg.Location()},
+		Emissions:  stored,
 		SessionTTL: wcfg.SessionTTL, RecomputeInterval: wcfg.RecomputeInterval, MaxFuture: s.cfg.Ingest.MaxFuture,
 		Registerer: s.Registry, Log: log,
 	})

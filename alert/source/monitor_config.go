@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -126,12 +127,12 @@ var outletFields = []string{Dust, SO2, NOx, NMHC, schema.FieldO2, schema.FieldFl
 	schema.FieldPressure, schema.FieldHumidity, schema.FieldVelocity}
 
 // Validate checks the section against the registered sources; a disabled section is not
-// checked. The errors name the keys as written in the file.
-func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) []error {
+// checked. The errors, joined, name the keys as written in the file.
+func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	if !m.Enabled {
-		return errs
+		return nil
 	}
 	if m.CheckInterval < 50*time.Millisecond {
 		bad("source_monitoring.check_interval %v must be at least 50ms", m.CheckInterval)
@@ -219,7 +220,7 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) [
 			}
 		}
 	}
-	return errs
+	return errors.Join(errs...)
 }
 
 // knownRules are the rule names weights may be given for.

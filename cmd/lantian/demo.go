@@ -132,9 +132,9 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}()
 	go func() {
 		defer wg.Done()
-		publishDemo(runCtx, log, simulator, sim.PublishOptions{URL: brk.URL, ClientID: "demo-backfill", QoS: 1,
+		publishDemo(runCtx, log, simulator, sim.PublishOptions{Session: sim.Session{URL: brk.URL, ClientID: "demo-backfill"}, QoS: 1,
 			Period: reading.Hour, Start: start, Speed: math.Inf(1), StopAtNow: true})
-		publishDemo(runCtx, log, simulator, sim.PublishOptions{URL: brk.URL, ClientID: "demo-live", QoS: 1,
+		publishDemo(runCtx, log, simulator, sim.PublishOptions{Session: sim.Session{URL: brk.URL, ClientID: "demo-live"}, QoS: 1,
 			Period: reading.RealTime, Interval: *interval})
 	}()
 	go func() {

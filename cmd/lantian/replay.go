@@ -96,8 +96,9 @@ func replayCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 			s.Current.Format(time.RFC3339), s.Elapsed.Round(time.Second))
 	}
 	st, err := sim.Replay(ctx, sim.ReplayOptions{
-		URL: *url, ClientID: *clientID, Username: *user, Password: password,
-		TopicPrefix: *prefix, Speed: *speed, Location: loc, Window: *window,
+		Session: sim.Session{URL: *url, ClientID: *clientID, Username: *user, Password: password,
+			TopicPrefix: *prefix, Window: *window},
+		Speed: *speed, Location: loc,
 	}, readings, progress)
 	fmt.Fprintf(stderr, "lantian replay: %d rows: %d published, %d without any value skipped, %d failed, in %s\n",
 		st.Rows, st.Published, st.Skipped, st.Errors, st.Elapsed.Round(time.Millisecond))

@@ -100,10 +100,15 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 
 	o := sim.PublishOptions{
-		URL:       firstOf(*mqttURL, os.Getenv("LANTIAN_MQTT_URL"), cfg.MQTT.URL),
-		ClientID:  *clientID,
-		Username:  firstOf(*username, os.Getenv("LANTIAN_MQTT_USERNAME")),
-		Password:  firstOf(*password, os.Getenv("LANTIAN_MQTT_PASSWORD")),
+		Session: sim.Session{
+			URL:      firstOf(*mqttURL, os.Getenv("LANTIAN_MQTT_URL"), cfg.MQTT.URL),
+			ClientID: *clientID,
+			Username: firstOf(*username, os.Getenv("LANTIAN_MQTT_USERNAME")),
+			Password: firstOf(*password, os.Getenv("LANTIAN_MQTT_PASSWORD")),
+			// The prefix is the collector's, so that both agree on the topics by default.
+			TopicPrefix:   firstOf(*prefix, cfg.MQTT.TopicPrefix),
+			ProgressEvery: *progressEvery,
+		},
 		QoS:       byte(*qos),
 		Rate:      *rate,
 		Count:     *count,
@@ -112,9 +117,6 @@ func simulateCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Start:     startTime,
 		StopAtNow: *untilNow,
 		Interval:  *interval,
-		// The prefix is the collector's, so that both agree on the topics by default.
-		TopicPrefix:   firstOf(*prefix, cfg.MQTT.TopicPrefix),
-		ProgressEvery: *progressEvery,
 	}
 	if o.Speed == 0 {
 		o.Speed = math.Inf(1)

@@ -12,12 +12,54 @@ import (
 	"lantian/ingest/reading"
 )
 
-// PublishOptions configures Publish.
-type PublishOptions struct {
+// Session says where and how Publish and Replay publish: a persistent MQTT session with a
+// bounded window of unacknowledged publishes, and the interval of their progress calls.
+type Session struct {
 	URL, ClientID, Username, Password string
 	// TopicPrefix goes before the message topics; empty means "lantian".
 	TopicPrefix string
-	QoS         byte
+	// Window bounds the publishes awaiting the broker's acknowledgement; 0 means 1000.
+	Window int
+	// ProgressEvery is the interval of progress calls; 0 means 5 s.
+	ProgressEvery time.Duration
+}
+
+// complete checks the session and fills in its defaults: a broker URL is required, the client
+// id (defaultID), topic prefix (lantian, never a wildcard), window (1000, at most maxWindow)
+// and progress interval (5 s). what prefixes the errors.
+func (s *Session) complete(what, defaultID string) error {
+	if s.URL == "" {
+		return fmt.Errorf("%s: no broker URL", what)
+	}
+	if s.ClientID == "" {
+		s.ClientID = defaultID
+	}
+	if s.TopicPrefix == "" {
+		s.TopicPrefix = "lantian"
+	}
+	if strings.ContainsAny(s.TopicPrefix, "#+") {
+		return fmt.Errorf("%s: topic prefix %q holds a wildcard", what, s.TopicPrefix)
+	}
+	if s.Window <= 0 {
+		s.Window = 1000
+	}
+	s.Window = min(s.Window, maxWindow)
+	if s.ProgressEvery <= 0 {
+		s.ProgressEvery = 5 * time.Second
+	}
+	return nil
+}
+
+// dial connects the session's publisher.
+func (s Session) dial(ctx context.Context, qos byte) (*mqttpub.Publisher, error) {
+	return mqttpub.Dial(ctx, mqttpub.Config{URL: s.URL, ClientID: s.ClientID, Username: s.Username,
+		Password: s.Password, QoS: qos, Window: s.Window})
+}
+
+// PublishOptions configures Publish.
+type PublishOptions struct {
+	Session
+	QoS byte
 	// Rate caps messages per second; 0 publishes as fast as the broker takes them.
 	Rate float64
 	// Count stops after that many messages; 0 runs until the context ends.
@@ -38,10 +80,6 @@ type PublishOptions struct {
 	// is set, so that the rate is sustained with timestamps that keep pace with the clock,
 	// else one minute. For 1m/1h/1d it must be a whole number of periods.
 	Interval time.Duration
-	// Window bounds the publishes awaiting the broker's acknowledgement; 0 means 1000.
-	Window int
-	// ProgressEvery is the interval of progress calls; 0 means 5 s.
-	ProgressEvery time.Duration
 }
 
 // Stats counts a Publish run. Published and Errors count acknowledged and failed publishes;
@@ -85,8 +123,7 @@ func Publish(ctx context.Context, sim *Simulator, o PublishOptions, progress fun
 		return Stats{}, fmt.Errorf("sim: interval %s is not a whole number of %s periods", o.Interval, period)
 	}
 
-	pub, err := mqttpub.Dial(ctx, mqttpub.Config{URL: o.URL, ClientID: o.ClientID, Username: o.Username,
-		Password: o.Password, QoS: o.QoS, Window: o.Window})
+	pub, err := o.dial(ctx, o.QoS)
 	if err != nil {
 		return Stats{}, fmt.Errorf("sim: %w", err)
 	}
@@ -149,7 +186,7 @@ loop:
 }
 
 func (o PublishOptions) withDefaults() (PublishOptions, error) {
-	if err := sessionDefaults("sim", "lantian-sim", o.URL, &o.ClientID, &o.TopicPrefix, &o.Window, &o.ProgressEvery); err != nil {
+	if err := o.complete("sim", "lantian-sim"); err != nil {
 		return o, err
 	}
 	if o.Period == "" {
@@ -177,32 +214,6 @@ func (o PublishOptions) withDefaults() (PublishOptions, error) {
 		o.Start = time.Now()
 	}
 	return o, nil
-}
-
-// sessionDefaults checks and completes the settings Publish and Replay share: a broker URL is
-// required, the client id (defaultID), topic prefix (lantian, never a wildcard), window (1000 at
-// most maxWindow) and progress interval (5 s) get their defaults. what prefixes the errors.
-func sessionDefaults(what, defaultID, url string, clientID, prefix *string, window *int, progressEvery *time.Duration) error {
-	if url == "" {
-		return fmt.Errorf("%s: no broker URL", what)
-	}
-	if *clientID == "" {
-		*clientID = defaultID
-	}
-	if *prefix == "" {
-		*prefix = "lantian"
-	}
-	if strings.ContainsAny(*prefix, "#+") {
-		return fmt.Errorf("%s: topic prefix %q holds a wildcard", what, *prefix)
-	}
-	if *window <= 0 {
-		*window = 1000
-	}
-	*window = min(*window, maxWindow)
-	if *progressEvery <= 0 {
-		*progressEvery = 5 * time.Second
-	}
-	return nil
 }
 
 func rateInterval(rate float64) time.Duration {

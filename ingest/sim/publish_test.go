@@ -95,7 +95,7 @@ func TestPublishCountQoS1(t *testing.T) {
 	url, rec, _ := startBroker(t, "127.0.0.1:0")
 	const n = 1234
 	st, err := Publish(context.Background(), s, PublishOptions{
-		URL: url, ClientID: "sim-test-count", QoS: 1, Count: n, Period: reading.Hour,
+		Session: Session{URL: url, ClientID: "sim-test-count"}, QoS: 1, Count: n, Period: reading.Hour,
 		Speed: math.Inf(1), Start: time.Now().Add(-10 * 24 * time.Hour),
 	}, nil)
 	if err != nil {
@@ -129,7 +129,7 @@ func TestPublishRealTimeRate(t *testing.T) {
 	began := time.Now()
 	var calls int
 	st, err := Publish(context.Background(), s, PublishOptions{
-		URL: url, ClientID: "sim-test-rate", QoS: 1, Count: n, Rate: 2000, ProgressEvery: 50 * time.Millisecond,
+		Session: Session{URL: url, ClientID: "sim-test-rate", ProgressEvery: 50 * time.Millisecond}, QoS: 1, Count: n, Rate: 2000,
 	}, func(Stats) { calls++ })
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func publishAcrossOutage(t *testing.T, url, clientID string, n int, outage func(
 	done := make(chan result, 1)
 	go func() {
 		st, err := Publish(ctx, s, PublishOptions{
-			URL: url, ClientID: clientID, QoS: 1, Count: n, Period: reading.Hour, Rate: 400,
+			Session: Session{URL: url, ClientID: clientID}, QoS: 1, Count: n, Period: reading.Hour, Rate: 400,
 			Speed: math.Inf(1), Start: time.Now().Add(-5 * 24 * time.Hour),
 		}, nil)
 		done <- result{st, err}
@@ -265,10 +265,10 @@ func TestPublishOptionErrors(t *testing.T) {
 	s := newSim(t, cfg, Options{Seed: 1})
 	for _, o := range []PublishOptions{
 		{},
-		{URL: "tcp://127.0.0.1:1", QoS: 3},
-		{URL: "tcp://127.0.0.1:1", Period: "2h"},
-		{URL: "tcp://127.0.0.1:1", Period: reading.Hour, Interval: 90 * time.Minute},
-		{URL: "tcp://127.0.0.1:1", Rate: -1},
+		{Session: Session{URL: "tcp://127.0.0.1:1"}, QoS: 3},
+		{Session: Session{URL: "tcp://127.0.0.1:1"}, Period: "2h"},
+		{Session: Session{URL: "tcp://127.0.0.1:1"}, Period: reading.Hour, Interval: 90 * time.Minute},
+		{Session: Session{URL: "tcp://127.0.0.1:1"}, Rate: -1},
 	} {
 		if _, err := Publish(context.Background(), s, o, nil); err == nil {
 			t.Errorf("options %+v accepted", o)

@@ -14,18 +14,12 @@ import (
 
 // ReplayOptions configure Replay.
 type ReplayOptions struct {
-	// URL of the MQTT broker, e.g. tcp://127.0.0.1:1883.
-	URL, ClientID, Username, Password string
-	// TopicPrefix goes before air/<station> (empty: lantian).
-	TopicPrefix string
+	// Session is where the readings go: <TopicPrefix>/air/<station>, always at QoS 1.
+	Session
 	// Speed is simulated hours per real second; 0 publishes as fast as the broker acknowledges.
 	Speed float64
 	// Location is the zone the times of the messages are written in (nil: Asia/Shanghai).
 	Location *time.Location
-	// Window bounds publishes awaiting the broker's acknowledgement (0: 1000).
-	Window int
-	// ProgressEvery is the interval of progress calls (0: 5 s).
-	ProgressEvery time.Duration
 }
 
 // ReplayStats count a replay. Published counts publishes the broker acknowledged.
@@ -41,7 +35,7 @@ type ReplayStats struct {
 }
 
 func (o ReplayOptions) normalized() (ReplayOptions, error) {
-	if err := sessionDefaults("replay", "lantian-replay", o.URL, &o.ClientID, &o.TopicPrefix, &o.Window, &o.ProgressEvery); err != nil {
+	if err := o.complete("replay", "lantian-replay"); err != nil {
 		return o, err
 	}
 	if o.Speed < 0 || o.Speed != o.Speed {
@@ -96,8 +90,7 @@ func Replay(ctx context.Context, o ReplayOptions, readings []reading.Reading, pr
 	}
 	st.First, st.Last = readings[0].Time, readings[len(readings)-1].Time
 
-	pub, err := mqttpub.Dial(ctx, mqttpub.Config{URL: o.URL, ClientID: o.ClientID, Username: o.Username,
-		Password: o.Password, QoS: 1, Window: o.Window})
+	pub, err := o.dial(ctx, 1)
 	if err != nil {
 		return st, fmt.Errorf("replay: %w", err)
 	}

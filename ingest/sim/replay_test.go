@@ -42,8 +42,8 @@ func TestReplay(t *testing.T) {
 		readings = append(readings, r)
 	}
 	var calls int
-	st, err := Replay(context.Background(), ReplayOptions{URL: url, ClientID: "replay-test", Speed: 2000,
-		ProgressEvery: 5 * time.Millisecond}, readings, func(ReplayStats) { calls++ })
+	st, err := Replay(context.Background(), ReplayOptions{Session: Session{URL: url, ClientID: "replay-test",
+		ProgressEvery: 5 * time.Millisecond}, Speed: 2000}, readings, func(ReplayStats) { calls++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,12 +59,12 @@ func TestReplay(t *testing.T) {
 	}
 
 	src := []reading.Reading{{Kind: reading.Source, Source: "a", Outlet: "b", Time: start, Period: reading.Hour}}
-	if _, err := Replay(context.Background(), ReplayOptions{URL: url}, src, nil); err == nil {
+	if _, err := Replay(context.Background(), ReplayOptions{Session: Session{URL: url}}, src, nil); err == nil {
 		t.Error("a source reading was replayed")
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Replay(ctx, ReplayOptions{URL: url, ClientID: "replay-cancelled"}, readings, nil); !errors.Is(err, context.Canceled) {
+	if _, err := Replay(ctx, ReplayOptions{Session: Session{URL: url, ClientID: "replay-cancelled"}}, readings, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled replay: %v", err)
 	}
 }

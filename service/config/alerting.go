@@ -14,8 +14,10 @@ func defaultAlerting() (notify.Config, source.MonitorConfig) {
 // component's own config and knows its own rules.
 func (c *Config) validateAlerting() []error {
 	var errs []error
-	if err := c.Alertmanager.Validate(); err != nil {
-		errs = append(errs, err)
+	for _, err := range []error{c.Alertmanager.Validate(), c.SourceMonitoring.Validate(c.Sources, c.Location())} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	return append(errs, c.SourceMonitoring.Validate(c.Sources, c.Location())...)
+	return errs
 }
