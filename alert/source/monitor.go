@@ -188,7 +188,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
-	rules, err := sm.RuleConfig(o.Location)
+	rules, err := sm.OutletRules(o.Sources, o.Location)
 	if err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}

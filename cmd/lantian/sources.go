@@ -69,7 +69,7 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	rules, err := cfg.SourceMonitoring.RuleConfig(cfg.Location())
+	rules, err := cfg.SourceMonitoring.OutletRules(cfg.Sources, cfg.Location())
 	if err != nil {
 		return err
 	}
