@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,11 @@ type MonitorOptions struct {
 	// Notices lists the announcements (warnings issued) that the drop_after_notice rule looks
 	// behind; nil when there are none. It is asked at check time.
 	Notices func() []Notice
+	// History is read at start to continue the hours, events and findings of the previous
+	// run (restore.go); nil starts empty.
+	History History
+	// KeyArea says whether an area is in the plan's key region (the boiler rules); nil: none.
+	KeyArea func(area string) bool
 	// Registerer gets the metrics; nil keeps them private.
 	Registerer prometheus.Registerer
 	// Log is the logger (nil: slog.Default()).
@@ -103,6 +109,12 @@ type Monitor struct {
 	// notices lists the announcements (warnings issued) that the drop_after_notice rule looks
 	// behind; nil when there are none.
 	notices func() []Notice
+	history History
+	sources []registry.Source
+	keyArea func(string) bool
+	// coverage is the latest coverage view, made by the run goroutine at each step.
+	covMu    sync.Mutex
+	coverage []CoverageRow
 
 	agg      *Aggregator
 	tracker  *Tracker
@@ -126,6 +138,8 @@ type monitorMetrics struct {
 	silent        *prometheus.GaugeVec
 	score         *prometheus.GaugeVec
 	rate          *prometheus.GaugeVec
+	mandated      *prometheus.GaugeVec
+	coverageGap   *prometheus.GaugeVec
 	writeErrors   prometheus.Counter
 	hoursClosed   prometheus.Counter
 	lastHourClose prometheus.Gauge
@@ -153,6 +167,12 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_emission_rate_kgh",
 			Help: "Emission rate (kg/h, measured concentration x flow) of the outlet's last closed hour with a valid rate."},
 			[]string{"source", "outlet", "pollutant"}),
+		mandated: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_mandated",
+			Help: "1 for an outlet the plan requires to be monitored automatically (stack above source_monitoring.coverage.stack_height_m, or a key VOCs source)."},
+			[]string{"source", "outlet", "county", "reason"}),
+		coverageGap: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_coverage_gap",
+			Help: "1 while a mandated outlet has no reading within source_monitoring.coverage.window."},
+			[]string{"source", "outlet", "county"}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_write_errors_total",
 			Help: "Derived source points the writer could not make durable."}),
 		hoursClosed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_hours_closed_total",
@@ -163,7 +183,7 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 	qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lantian_source_queue_length",
 		Help: "Outlet readings waiting for source monitoring."}, queue)
 	for _, c := range []prometheus.Collector{m.readings, m.verdicts, m.open, m.events, m.findings, m.silent, m.score,
-		m.rate, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
+		m.rate, m.mandated, m.coverageGap, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("source monitoring metrics: %w", err)
 		}
@@ -203,7 +223,8 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 	}
 	m := &Monitor{
 		cfg: sm, loc: rules.location(), limits: limits, outlets: make(map[OutletKey]monitorOutlet),
-		stops: sm.StopPeriods(), sink: o.Sink, notifier: o.Notifier, notices: o.Notices,
+		stops: sm.StopPeriods(), sink: o.Sink, notifier: o.Notifier, notices: o.Notices, history: o.History,
+		sources: o.Sources, keyArea: o.KeyArea,
 		now: sm.Now, wall: time.Now, log: o.Log,
 		in:       make(chan reading.Reading, sm.QueueSize),
 		lastSeen: make(map[OutletKey]time.Time), silent: make(map[OutletKey]Finding),
@@ -270,6 +291,13 @@ func (m *Monitor) Stored(a *reading.Accepted) {
 // readings already handed over and closes the hours that are complete, so the notifier must
 // still take alerts until Run returns.
 func (m *Monitor) Run(ctx context.Context) error {
+	if m.history != nil {
+		// Without the stored state the monitor still runs, as it would after a first start;
+		// the log says what was lost.
+		if err := m.restore(ctx, m.now()); err != nil {
+			m.log.Error("source monitoring state not restored: open hours and events start afresh", "err", err)
+		}
+	}
 	tick := time.NewTicker(m.cfg.CheckInterval)
 	defer tick.Stop()
 	for {
@@ -342,6 +370,7 @@ func (m *Monitor) step(ctx context.Context, now time.Time) {
 		}
 	}
 	m.silence(ctx, now)
+	m.updateCoverage(now)
 	for !m.nextDay.AddDate(0, 0, 1).Add(m.lateness()).After(now) {
 		day := m.nextDay
 		for _, k := range m.order {
@@ -403,6 +432,13 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 		float(schema.FieldDurationH, e.Duration().Hours())
 	m.write(ctx, l.at(e.Start))
 
+	m.notifier.Notify(m.exceedanceAlert(e))
+}
+
+// exceedanceAlert is the alert of an event: firing while it is open, resolved when closed.
+func (m *Monitor) exceedanceAlert(e Event) Alert {
+	k := e.Key()
+	out := m.outlets[k]
 	a := Alert{
 		Labels: map[string]string{"alertname": AlertExceedance, "severity": "warning", "source": k.Source,
 			"outlet": k.Outlet, "county": out.county, "pollutant": e.Pollutant},
@@ -417,7 +453,7 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 	if e.State == EventClosed {
 		a.EndsAt = e.End
 	}
-	m.notifier.Notify(a)
+	return a
 }
 
 // silence runs the stream form of the silent rule for every registered outlet.

@@ -41,6 +41,9 @@ type MonitorConfig struct {
 	// StopOrders are heating-season staggered-production (错峰生产) orders: producing hours of
 	// the named outlets inside [from, to) are findings (staggered_production).
 	StopOrders []StopOrder `yaml:"stop_orders"`
+	// Coverage says which outlets the plan requires to be monitored and how fresh their data
+	// must be (coverage.go).
+	Coverage CoverageConfig `yaml:"coverage"`
 	// QualityAlertHold is how long an alert for a data-quality finding stays firing in
 	// Alertmanager (findings are facts about past hours, not conditions that clear by
 	// themselves; the stream silence alert is the exception and resolves when data returns).
@@ -73,6 +76,7 @@ func DefaultMonitorConfig() MonitorConfig {
 		QueueSize:        10000,
 		ExpectedInterval: time.Hour,
 		QualityAlertHold: 12 * time.Hour,
+		Coverage:         DefaultCoverageConfig(),
 		Rules:            DefaultConfig(),
 	}
 }
@@ -167,6 +171,9 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) e
 	}
 	if m.QualityAlertHold <= 0 {
 		bad("source_monitoring.quality_alert_hold must be positive")
+	}
+	if err := m.Coverage.validate(); err != nil {
+		bad("source_monitoring.%w", err)
 	}
 	known := make(map[OutletKey]bool)
 	for _, s := range sources {
