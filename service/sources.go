@@ -30,7 +30,9 @@ func (s *Service) sourceObservers() ([]pipeline.Observer, error) {
 		Notifier: sourceAlerts{s.notifier},
 		// The warning office is built after the monitor; it is asked at check time.
 		Notices: s.notices,
-		History: sourceHistory{s.query},
+		// Its own query API: the client library sets a query API's URL on first use without
+		// a lock, so two first queries at once (the assessor's rebuild and this restore) race.
+		History: sourceHistory{influx.NewReader(s.influx.QueryAPI(s.cfg.Influx.Org), s.cfg.Influx.Bucket)},
 		KeyArea: func(area string) bool {
 			return slices.Contains(s.cfg.Registry.RegionsOf(area), s.cfg.SourceMonitoring.Coverage.KeyRegion)
 		},

@@ -425,10 +425,10 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 	l := newPointLine(schema.Exceedance)
 	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagPollutant, e.Pollutant).
 		tag(schema.TagSource, k.Source).tag(schema.TagState, string(e.State))
-	l.float(schema.FieldLimit, e.Limit).float(schema.FieldPeak, e.Peak).str(schema.FieldPeakAt, e.PeakAt.Format(time.RFC3339)).
+	l.float(schema.FieldLimit, e.Limit).float(schema.FieldPeak, e.Peak).str(schema.FieldPeakAt, e.PeakAt.In(m.loc).Format(time.RFC3339)).
 		str(schema.FieldBasis, string(e.Basis))
 	l.int(schema.FieldHours, e.Hours).int(schema.FieldGapHours, e.GapHours).int(schema.FieldFlaggedHours, e.FlaggedHours)
-	l.str(schema.FieldStart, e.Start.Format(time.RFC3339)).str(schema.FieldEnd, e.End.Format(time.RFC3339)).
+	l.str(schema.FieldStart, e.Start.In(m.loc).Format(time.RFC3339)).str(schema.FieldEnd, e.End.In(m.loc).Format(time.RFC3339)).
 		float(schema.FieldDurationH, e.Duration().Hours())
 	m.write(ctx, l.at(e.Start))
 
@@ -675,8 +675,8 @@ func (m *Monitor) findingLine(f Finding, scope string) []byte {
 	l := newPointLine(schema.SourceQuality)
 	l.tag(schema.TagCounty, m.outlets[k].county).tag(schema.TagField, f.Field).tag(schema.TagOutlet, k.Outlet).tag(schema.TagRule, string(f.Rule)).
 		tag(schema.TagScope, scope).tag(schema.TagSource, k.Source)
-	l.float(schema.FieldValue, f.Value).int(schema.FieldHours, f.Hours).str(schema.FieldStart, f.Start.Format(time.RFC3339)).
-		str(schema.FieldEnd, f.End.Format(time.RFC3339)).str(schema.FieldDetail, f.Detail)
+	l.float(schema.FieldValue, f.Value).int(schema.FieldHours, f.Hours).str(schema.FieldStart, f.Start.In(m.loc).Format(time.RFC3339)).
+		str(schema.FieldEnd, f.End.In(m.loc).Format(time.RFC3339)).str(schema.FieldDetail, f.Detail)
 	return l.at(f.Start)
 }
 

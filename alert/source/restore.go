@@ -85,11 +85,13 @@ func (m *Monitor) restore(ctx context.Context, now time.Time) error {
 			continue
 		}
 		e.State = EventExtended
+		e.Start, e.End, e.PeakAt = e.Start.In(m.loc), e.End.In(m.loc), e.PeakAt.In(m.loc)
 		m.tracker.state[pollKey{k, e.Pollutant}] = &pollState{open: &e, gap: int(last.Add(time.Hour).Sub(e.End) / time.Hour)}
 		m.m.open.WithLabelValues(k.Source, k.Outlet, e.Pollutant).Set(1)
 		open++
 	}
 	for _, f := range findings {
+		f.Start, f.End = f.Start.In(m.loc), f.End.In(m.loc)
 		m.findings[findingKey{f.Rule, f.Source, f.Outlet, f.Field, f.Start.UTC()}] = f
 	}
 	// Hours the previous run judged serve the daily rules; the others are judged now.
