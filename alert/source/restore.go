@@ -104,11 +104,19 @@ func (m *Monitor) restore(ctx context.Context, now time.Time) error {
 		}
 		pending = append(pending, hr)
 	}
-	// Yesterday is judged whole once it is due if it was not yet due at the restart, since
-	// its hours are now known; otherwise today is the first day judged whole.
-	m.nextDay = today
-	if now.Before(today.Add(m.lateness())) {
-		m.nextDay = from
+	// After a previous run that judged hours since yesterday, today's earlier hours are known
+	// and today is judged whole at its end (yesterday too, if it was not yet due at the
+	// restart). Without one (a first start, or one after a long outage) the day of the start
+	// is not judged whole, as its earlier hours were never collected.
+	previous := false
+	for _, last := range judged {
+		previous = previous || !last.Before(from)
+	}
+	if previous {
+		m.nextDay = today
+		if now.Before(today.Add(m.lateness())) {
+			m.nextDay = from
+		}
 	}
 	for _, hr := range pending {
 		m.hour(ctx, hr)
