@@ -181,6 +181,7 @@ func Presets() map[string]Preset {
 			Citation:   "关于推进实施钢铁行业超低排放的意见 (2019)",
 		},
 	}
+	ps = append(ps, morePresets()...)
 	out := make(map[string]Preset, len(ps))
 	for _, p := range ps {
 		out[p.Name] = p
