@@ -156,14 +156,11 @@ func (m *Monitor) updateCoverage(now time.Time) {
 	}
 	rows := CoverageRows(m.sources, m.keyArea, seen, now, m.cfg.Coverage)
 	for _, r := range rows {
-		if r.Mandated {
-			m.m.mandated.WithLabelValues(r.Source, r.Outlet, r.County, strings.Join(r.Reasons, ",")).Set(1)
-			gap := 0.0
-			if r.Gap() {
-				gap = 1
-			}
-			m.m.coverageGap.WithLabelValues(r.Source, r.Outlet, r.County).Set(gap)
+		gap := 0.0
+		if r.Gap() {
+			gap = 1
 		}
+		m.m.coverageGap.WithLabelValues(r.Source, r.Outlet, r.County, strings.Join(r.Reasons, ",")).Set(gap)
 	}
 	m.covMu.Lock()
 	m.coverage = rows

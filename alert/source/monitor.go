@@ -138,7 +138,6 @@ type monitorMetrics struct {
 	silent        *prometheus.GaugeVec
 	score         *prometheus.GaugeVec
 	rate          *prometheus.GaugeVec
-	mandated      *prometheus.GaugeVec
 	coverageGap   *prometheus.GaugeVec
 	writeErrors   prometheus.Counter
 	hoursClosed   prometheus.Counter
@@ -167,12 +166,9 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_emission_rate_kgh",
 			Help: "Emission rate (kg/h, measured concentration x flow) of the outlet's last closed hour with a valid rate."},
 			[]string{"source", "outlet", "pollutant"}),
-		mandated: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_mandated",
-			Help: "1 for an outlet the plan requires to be monitored automatically (stack above source_monitoring.coverage.stack_height_m, or a key VOCs source)."},
-			[]string{"source", "outlet", "county", "reason"}),
 		coverageGap: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_coverage_gap",
-			Help: "1 while a mandated outlet has no reading within source_monitoring.coverage.window."},
-			[]string{"source", "outlet", "county"}),
+			Help: "1 while an outlet the plan requires to be monitored (reason: stack_height, key_vocs) has no reading within source_monitoring.coverage.window; 0 otherwise, and always 0 for outlets not required (reason empty)."},
+			[]string{"source", "outlet", "county", "reason"}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_write_errors_total",
 			Help: "Derived source points the writer could not make durable."}),
 		hoursClosed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_hours_closed_total",
@@ -183,7 +179,7 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 	qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lantian_source_queue_length",
 		Help: "Outlet readings waiting for source monitoring."}, queue)
 	for _, c := range []prometheus.Collector{m.readings, m.verdicts, m.open, m.events, m.findings, m.silent, m.score,
-		m.rate, m.mandated, m.coverageGap, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
+		m.rate, m.coverageGap, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("source monitoring metrics: %w", err)
 		}
@@ -298,6 +294,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			m.log.Error("source monitoring state not restored: open hours and events start afresh", "err", err)
 		}
 	}
+	m.updateCoverage(m.now())
 	tick := time.NewTicker(m.cfg.CheckInterval)
 	defer tick.Stop()
 	for {

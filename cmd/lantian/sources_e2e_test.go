@@ -283,7 +283,7 @@ func TestSourcesEnforcementEndToEnd(t *testing.T) {
 			rows[0].Boiler != "coal_65th_ultra_low" || rows[1].Mandated {
 			return fmt.Errorf("coverage: %+v", rows)
 		}
-		if !strings.Contains(getText(t, metricsURL), `lantian_source_coverage_gap{county="changji",outlet="DA001",source="fu-plant"} 1`) {
+		if !strings.Contains(getText(t, metricsURL), `lantian_source_coverage_gap{county="changji",outlet="DA001",reason="stack_height",source="fu-plant"} 1`) {
 			return fmt.Errorf("no coverage gap metric")
 		}
 		return nil
