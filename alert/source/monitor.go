@@ -139,6 +139,7 @@ type monitorMetrics struct {
 	score         *prometheus.GaugeVec
 	rate          *prometheus.GaugeVec
 	coverageGap   *prometheus.GaugeVec
+	quotaRatio    *prometheus.GaugeVec
 	writeErrors   prometheus.Counter
 	hoursClosed   prometheus.Counter
 	lastHourClose prometheus.Gauge
@@ -169,6 +170,9 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 		coverageGap: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_coverage_gap",
 			Help: "1 while an outlet the plan requires to be monitored (reason: stack_height, key_vocs) has no reading within source_monitoring.coverage.window; 0 otherwise, and always 0 for outlets not required (reason empty)."},
 			[]string{"source", "outlet", "county", "reason"}),
+		quotaRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_emission_quota_ratio",
+			Help: "Substituted (HJ 75-style) emission total of the county's last complete day divided by its daily quota (source_monitoring.county_quotas)."},
+			[]string{"county", "pollutant"}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_write_errors_total",
 			Help: "Derived source points the writer could not make durable."}),
 		hoursClosed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_hours_closed_total",
@@ -179,7 +183,7 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 	qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lantian_source_queue_length",
 		Help: "Outlet readings waiting for source monitoring."}, queue)
 	for _, c := range []prometheus.Collector{m.readings, m.verdicts, m.open, m.events, m.findings, m.silent, m.score,
-		m.rate, m.coverageGap, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
+		m.rate, m.coverageGap, m.quotaRatio, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("source monitoring metrics: %w", err)
 		}
@@ -602,6 +606,7 @@ func (m *Monitor) dailyTotals(ctx context.Context, day time.Time) {
 			m.write(ctx, l.at(day))
 		}
 	}
+	m.substitutedTotals(ctx, day)
 }
 
 // prune forgets hours and findings older than the day before day: the last judged day and the

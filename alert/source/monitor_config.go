@@ -41,6 +41,9 @@ type MonitorConfig struct {
 	// StopOrders are heating-season staggered-production (错峰生产) orders: producing hours of
 	// the named outlets inside [from, to) are findings (staggered_production).
 	StopOrders []StopOrder `yaml:"stop_orders"`
+	// CountyQuotas are the emission quotas per county (or park) and pollutant that the daily
+	// and monthly totals are compared with ({changji: {nox: {day_kg: 5000, month_kg: 150000}}}).
+	CountyQuotas map[string]map[string]Quota `yaml:"county_quotas"`
 	// Coverage says which outlets the plan requires to be monitored and how fresh their data
 	// must be (coverage.go).
 	Coverage CoverageConfig `yaml:"coverage"`
@@ -175,6 +178,9 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) e
 	if err := m.Coverage.validate(); err != nil {
 		bad("source_monitoring.%w", err)
 	}
+	errs = append(errs, validateQuotas(m.CountyQuotas, func(a string) bool {
+		return slices.ContainsFunc(sources, func(s registry.Source) bool { return s.Area == a })
+	})...)
 	known := make(map[OutletKey]bool)
 	for _, s := range sources {
 		for _, o := range s.Outlets {

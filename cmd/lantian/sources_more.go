@@ -22,6 +22,7 @@ import (
 )
 
 func sourcesMoreUsage(w io.Writer) {
+	fmt.Fprintln(w, "       lantian sources totals --from YYYY-MM-DD --to YYYY-MM-DD [--config FILE] [--influx-url URL] [flags]")
 	fmt.Fprintln(w, "       lantian sources coverage [--hours N] [--json] [--config FILE] [--influx-url URL] [flags]")
 	fmt.Fprintln(w, "       lantian sources inspection announce --time T [--source ID] [--reference NO] [--note TEXT] [--who NAME] [API flags]")
 	fmt.Fprintln(w, "       lantian sources inspection withdraw --id ID [--note TEXT] [--who NAME] [API flags]")
@@ -36,6 +37,8 @@ func sourcesSubcommand(name string) func(context.Context, []string, io.Writer, i
 		return sourcesCoverageCmd
 	case "inspection", "inspections":
 		return sourcesInspectionCmd
+	case "totals":
+		return sourcesTotalsCmd
 	}
 	return nil
 }
