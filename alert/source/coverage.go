@@ -2,6 +2,7 @@ package source
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -172,4 +173,35 @@ func (m *Monitor) Coverage() []CoverageRow {
 	m.covMu.Lock()
 	defer m.covMu.Unlock()
 	return slices.Clone(m.coverage)
+}
+
+// BoilerLimitsCheck says what falls short when an outlet under the plan's ultra-low boiler
+// rule is judged against limits laxer than the ultra-low values (ultra-low-coal-power: 10/35/50
+// mg/m³ at 6 % O2); empty when nothing does. Limits at another reference O2 are converted to
+// 6 % for the comparison. Gas boilers' low-NOx retrofit has no number in the plan and is not
+// checked.
+func BoilerLimitsCheck(rule string, lim Limits) string {
+	if rule != boilerUltraLow {
+		return ""
+	}
+	ul := Presets()["ultra-low-coal-power"]
+	var short []string
+	for _, p := range slices.Sorted(maps.Keys(ul.Values)) {
+		v, ok := lim.Values[p]
+		if !ok {
+			short = append(short, p+" not limited")
+			continue
+		}
+		at := v
+		if lim.ReferenceO2Pct > 0 && lim.ReferenceO2Pct != ul.ReferenceO2Pct {
+			at = v * (ambientO2Pct - ul.ReferenceO2Pct) / (ambientO2Pct - lim.ReferenceO2Pct)
+		}
+		if at > ul.Values[p]+1e-9 {
+			short = append(short, fmt.Sprintf("%s %g > %g", p, at, ul.Values[p]))
+		}
+	}
+	if len(short) == 0 {
+		return ""
+	}
+	return "limits laxer than ultra-low at 6 % O2 (plan item 10): " + strings.Join(short, ", ")
 }

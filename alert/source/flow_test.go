@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"lantian/ingest/registry"
 )
 
 func TestGasVelocity(t *testing.T) {
@@ -68,5 +70,32 @@ func TestFlowImplausible(t *testing.T) {
 		if f.Rule == RuleFlowImplausible {
 			t.Fatalf("judged without a diameter: %+v", f)
 		}
+	}
+}
+
+func TestBoilerRules(t *testing.T) {
+	coal75 := registry.Outlet{ID: "b", Plant: registry.Plant{BoilerTH: 75, Fuel: registry.FuelCoal}}
+	coal58MW := registry.Outlet{ID: "b", Plant: registry.Plant{BoilerMW: 58, Fuel: registry.FuelCoal}} // 82.9 t/h
+	coal40 := registry.Outlet{ID: "b", Plant: registry.Plant{BoilerTH: 40, Fuel: registry.FuelCoal}}
+	gas := registry.Outlet{ID: "b", Plant: registry.Plant{BoilerMW: 14, Fuel: registry.FuelGas}}
+	for _, c := range []struct {
+		o     registry.Outlet
+		inKey bool
+		want  string
+	}{
+		{coal75, true, boilerUltraLow}, {coal58MW, true, boilerUltraLow}, {coal40, true, ""}, {gas, true, boilerLowNOx},
+		{coal75, false, ""}, {registry.Outlet{ID: "x"}, true, ""},
+	} {
+		if got, _ := BoilerRule(c.o, c.inKey); got != c.want {
+			t.Errorf("%+v in key area %v: %q, want %q", c.o.Plant, c.inKey, got, c.want)
+		}
+	}
+	ps := Presets()
+	if w := BoilerLimitsCheck(boilerUltraLow, ps["ultra-low-coal-power"].Limits()); w != "" {
+		t.Errorf("ultra-low limits flagged: %s", w)
+	}
+	// GB 13271 special limits for coal (30/200/200 at 9 %) are far laxer: 30 × 15/12 = 37.5 > 10.
+	if w := BoilerLimitsCheck(boilerUltraLow, ps["gb13271-2014-coal-special"].Limits()); !strings.Contains(w, "dust 37.5 > 10") {
+		t.Errorf("laxer limits: %q", w)
 	}
 }

@@ -48,7 +48,7 @@ func (m *Monitor) restore(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("restore findings: %w", err)
 	}
-	readings := 0
+	readings, skipped := 0, 0
 	for _, k := range m.order {
 		rs, err := h.OutletReadings(ctx, k.Source, k.Outlet, from, now)
 		if err != nil {
@@ -57,8 +57,10 @@ func (m *Monitor) restore(ctx context.Context, now time.Time) error {
 		slices.SortStableFunc(rs, func(x, y reading.Reading) int { return x.Time.Compare(y.Time) })
 		for _, r := range rs {
 			// Not counted in lantian_source_readings_total: those count readings handed over
-			// by the pipeline. A reading of a closed hour is stored late data; it is skipped.
-			_ = m.agg.Add(r)
+			// by the pipeline. Readings the aggregator refuses (daily data) are counted in the log.
+			if err := m.agg.Add(r); err != nil {
+				skipped++
+			}
 			if end := r.Time.Add(r.Period.Length()); end.After(m.lastSeen[k]) {
 				m.lastSeen[k] = end
 			}
@@ -126,7 +128,7 @@ func (m *Monitor) restore(ctx context.Context, now time.Time) error {
 	for _, e := range m.tracker.Open() {
 		m.notifier.Notify(m.exceedanceAlert(e))
 	}
-	m.log.Info("source monitoring state restored", "readings", readings, "hours_judged_now", len(pending),
+	m.log.Info("source monitoring state restored", "readings", readings, "readings_not_aggregated", skipped, "hours_judged_now", len(pending),
 		"open_events", open, "findings", len(findings))
 	return nil
 }

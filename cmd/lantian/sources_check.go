@@ -24,6 +24,10 @@ func printSourcesCheck(w io.Writer, cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	limits, err := cfg.SourceMonitoring.Limits(cfg.Sources)
+	if err != nil {
+		return err
+	}
 	cov := cfg.SourceMonitoring.Coverage
 	keyArea := func(a string) bool { return slices.Contains(cfg.Registry.RegionsOf(a), cov.KeyRegion) }
 	rows := source.CoverageRows(cfg.Sources, keyArea, nil, time.Now(), cov)
@@ -54,6 +58,9 @@ func printSourcesCheck(w io.Writer, cfg config.Config) error {
 			}
 			if r.Boiler != "" {
 				line += " boiler-rule " + r.Boiler
+				if warn := source.BoilerLimitsCheck(r.Boiler, limits[k]); warn != "" {
+					line += " WARNING " + warn
+				}
 			}
 			if d := o.StackDiameterM; d > 0 {
 				line += fmt.Sprintf(" flow-check(d=%gm)", d)
