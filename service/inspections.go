@@ -191,4 +191,5 @@ func (s *Service) coverageHTTP(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/sources/coverage", func(w http.ResponseWriter, _ *http.Request) {
 		writeAPIJSON(w, http.StatusOK, s.sources.Coverage())
 	})
+	mux.HandleFunc("GET /sources/coverage", s.handleCoveragePage)
 }
