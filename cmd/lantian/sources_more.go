@@ -102,11 +102,15 @@ func sourcesCoverageCmd(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		cov.Window = time.Duration(n) * time.Hour
 	}
+	return sourcesCoverage(ctx, cfg, cov, time.Now(), asJSON, stdout)
+}
+
+// sourcesCoverage writes the coverage view as of now from the readings stored in InfluxDB.
+func sourcesCoverage(ctx context.Context, cfg config.Config, cov source.CoverageConfig, now time.Time, asJSON bool, stdout io.Writer) error {
 	client := influxdb2.NewClientWithOptions(cfg.Influx.URL, cfg.Influx.Token.Reveal(),
 		influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(max(cfg.Influx.Timeout, time.Minute)/time.Second)))
 	defer client.Close()
 	reader := influx.NewReader(client.QueryAPI(cfg.Influx.Org), cfg.Influx.Bucket)
-	now := time.Now()
 	// Four windows back tell "stale" (data, but old) from "no data".
 	seen, err := reader.LastSeen(ctx, now.Add(-4*cov.Window), now)
 	if err != nil {
@@ -125,10 +129,10 @@ func sourcesCoverageCmd(ctx context.Context, args []string, stdout, stderr io.Wr
 		return false
 	}
 	rows := source.CoverageRows(cfg.Sources, keyArea, last, now, cov)
-	return writeCoverage(stdout, rows, cfg, asJSON)
+	return writeCoverage(stdout, rows, cfg, cov, asJSON)
 }
 
-func writeCoverage(w io.Writer, rows []source.CoverageRow, cfg config.Config, asJSON bool) error {
+func writeCoverage(w io.Writer, rows []source.CoverageRow, cfg config.Config, cov source.CoverageConfig, asJSON bool) error {
 	if asJSON {
 		return writeJSONOut(w, rows)
 	}
@@ -163,7 +167,7 @@ func writeCoverage(w io.Writer, rows []source.CoverageRow, cfg config.Config, as
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write coverage: %w", err)
 	}
-	_, err := fmt.Fprintf(w, "%d mandated outlet(s) without data in the last %s 应联网排口缺数据\n", gaps, cfg.SourceMonitoring.Coverage.Window)
+	_, err := fmt.Fprintf(w, "%d mandated outlet(s) without data in the last %s 应联网排口缺数据\n", gaps, cov.Window)
 	return err
 }
 
