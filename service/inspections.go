@@ -113,13 +113,26 @@ func (s *Service) sourcesHTTP(mux *http.ServeMux) {
 		writeAPIJSON(w, http.StatusOK, x.inspections.Entries())
 	}))
 	mux.Handle("POST /api/v1/inspections", auth(true, func(w http.ResponseWriter, r *http.Request, p apiToken) {
-		var req source.InspectionRequest
+		// time is RFC 3339, or a local time without offset in the configured zone.
+		var body struct {
+			Source    string `json:"source"`
+			Time      string `json:"time"`
+			Reference string `json:"reference"`
+			Note      string `json:"note"`
+			Who       string `json:"who"`
+		}
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
+		if err := dec.Decode(&body); err != nil {
 			writeAPIError(w, http.StatusBadRequest, fmt.Sprintf("请求格式错误 bad request body: %v", err))
 			return
 		}
+		at, err := parseAPITime(body.Time, s.cfg.Location())
+		if err != nil {
+			writeAPIError(w, http.StatusBadRequest, fmt.Sprintf("time: %v", err))
+			return
+		}
+		req := source.InspectionRequest{Source: body.Source, Time: at, Reference: body.Reference, Note: body.Note, Who: body.Who}
 		known := func(id string) bool {
 			for _, src := range s.cfg.Sources {
 				if src.ID == id {
@@ -192,4 +205,21 @@ func (s *Service) coverageHTTP(mux *http.ServeMux) {
 		writeAPIJSON(w, http.StatusOK, s.sources.Coverage())
 	})
 	mux.HandleFunc("GET /sources/coverage", s.handleCoveragePage)
+}
+
+// parseAPITime reads RFC 3339, or YYYY-MM-DDTHH:MM[:SS] (or with a space) in loc; empty is
+// the zero time.
+func parseAPITime(v string, loc *time.Location) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 or YYYY-MM-DDTHH:MM in %s", v, loc)
 }

@@ -191,7 +191,7 @@ func sourcesInspectionCmd(ctx context.Context, args []string, stdout, stderr io.
 	switch sub {
 	case "announce":
 		fs.StringVar(&req.Source, "source", "", "inspected source id (empty: every source)")
-		fs.StringVar(&at, "time", "", "when the inspection was announced to the enterprise: RFC 3339 or YYYY-MM-DDTHH:MM in the service's zone")
+		fs.StringVar(&at, "time", "", "when the inspection was announced to the enterprise: RFC 3339, or YYYY-MM-DDTHH:MM in the service's configured zone")
 		fs.StringVar(&req.Reference, "reference", "", "the notice's document number")
 		fs.StringVar(&req.Note, "note", "", "note")
 		fs.StringVar(&req.Who, "who", "", "person recording it (default the token's name)")
@@ -236,14 +236,14 @@ func sourcesInspectionCmd(ctx context.Context, args []string, stdout, stderr io.
 	c := apiClient{base: strings.TrimRight(*apiURL, "/"), token: secret}
 	switch sub {
 	case "announce":
-		t, err := parseLocalTime(at)
-		if err != nil {
-			fmt.Fprintf(stderr, "lantian sources inspection announce: --time: %v\n", err)
+		if at == "" {
+			fmt.Fprintln(stderr, "lantian sources inspection announce: --time is required")
 			return errUsage
 		}
-		req.Time = t
+		// Sent as given: the service reads a time without offset in its configured zone.
+		body := map[string]string{"source": req.Source, "time": at, "reference": req.Reference, "note": req.Note, "who": req.Who}
 		var out source.Inspection
-		if err := c.do(ctx, "POST", "/api/v1/inspections", req, &out); err != nil {
+		if err := c.do(ctx, "POST", "/api/v1/inspections", body, &out); err != nil {
 			return fmt.Errorf("announce inspection: %w", err)
 		}
 		fmt.Fprintf(stdout, "inspection %s recorded: source %s, announced %s, by %s\n", out.ID, orAll(out.Source),
@@ -286,27 +286,6 @@ func orAll(s string) string {
 		return "* (all)"
 	}
 	return s
-}
-
-// parseLocalTime accepts RFC 3339, or YYYY-MM-DDTHH:MM which the service reads in its zone:
-// the CLI sends RFC 3339 only, so a time without an offset is taken in Asia/Shanghai, the
-// zone the prefecture works in.
-func parseLocalTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, errors.New("required")
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	t, err := time.ParseInLocation("2006-01-02T15:04", s, loc)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q: want RFC 3339 or YYYY-MM-DDTHH:MM", s)
-	}
-	return t, nil
 }
 
 func writeJSONOut(w io.Writer, v any) error {
