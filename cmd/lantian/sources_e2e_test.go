@@ -309,4 +309,32 @@ func TestSourcesEnforcementEndToEnd(t *testing.T) {
 	if !strings.Contains(rules["dr-plant"], "drop_after_notice:1") || !strings.Contains(rules["fu-plant"], "flow_implausible:1") {
 		t.Errorf("report qc_rules: %v", rules)
 	}
+
+	// Withdrawn (entered in error): listed as withdrawn, kept in the audit trail, no longer
+	// applied by the report. Without a token the API refuses.
+	stdout.Reset()
+	if code := realMain(ctx, []string{"sources", "inspection", "withdraw", "--api", api, "--token", e2eEmergencyToken, "--id", id,
+		"--note", "录入错误"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "withdrawn by dqb-zhang") {
+		t.Fatalf("withdraw: %d %s %s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if code := realMain(ctx, []string{"sources", "inspection", "list", "--api", api, "--token", e2eViewerToken}, &stdout, &stderr); code != 0 ||
+		!strings.Contains(stdout.String(), "已撤回 withdrawn") {
+		t.Fatalf("list after withdraw: %d %s", code, stdout.String())
+	}
+	resp, err := http.Get(api + "/api/v1/inspections/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("audit without a token: %s", resp.Status)
+	}
+	out.Reset()
+	if err := sourcesReport(ctx, cfg, day.Format("2006-01-02"), day.Format("2006-01-02"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "drop_after_notice") {
+		t.Errorf("the report applies a withdrawn inspection:\n%s", out.String())
+	}
 }
