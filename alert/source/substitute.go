@@ -207,7 +207,7 @@ func validateQuotas(q map[string]map[string]Quota, isArea func(string) bool) []e
 	var errs []error
 	for _, c := range slices.Sorted(maps.Keys(q)) {
 		if isArea != nil && !isArea(c) {
-			errs = append(errs, fmt.Errorf("source_monitoring.county_quotas: %q is not a county or park of the registry", c))
+			errs = append(errs, fmt.Errorf("source_monitoring.county_quotas: %q is not the area of any registered source", c))
 		}
 		for _, p := range slices.Sorted(maps.Keys(q[c])) {
 			if !isPollutant(p) {
