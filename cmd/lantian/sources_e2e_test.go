@@ -169,7 +169,7 @@ func TestSourcesEnforcementEndToEnd(t *testing.T) {
 	stderr.Reset()
 	// A time without offset is read in the service's zone (Asia/Shanghai, +08:00 like day).
 	if code := realMain(ctx, []string{"sources", "inspection", "announce", "--api", api, "--token", e2eEmergencyToken,
-		"--source", "dr-plant", "--time", day.Add(6*time.Hour).Format("2006-01-02T15:04"), "--reference", "昌环检〔2026〕12号"}, &stdout, &stderr); code != 0 {
+		"--source", "dr-plant", "--time", day.Add(6 * time.Hour).Format("2006-01-02T15:04"), "--reference", "昌环检〔2026〕12号"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("announce: %d %s", code, stderr.String())
 	}
 	id := strings.Fields(stdout.String())[1]
