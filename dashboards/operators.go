@@ -101,6 +101,7 @@ func Operators() *sdk.Board {
 	(*open.CustomPanel)["timeFrom"] = "30d"
 	g.add(open, 14, 9)
 	g.add(qualityScores(), 10, 9)
+	g.add(coverageTable(), 24, 9)
 	return newBoard(OperatorsUID, "蓝天 · 监控中心实时", []string{"lantian", "operators"}, "now-24h",
 		[]sdk.TemplateVar{bucketVar(), countyVar(), stationVar(), periodVar()}, g)
 }

@@ -64,6 +64,7 @@ type Service struct {
 	// has flushed, so they see every stored reading).
 	assessor *stream.Assessor
 	sources  *source.Monitor // nil when source monitoring is off
+	srcx     *sourceExtras   // inspections register and coverage (sources.go, inspections.go)
 	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
@@ -172,6 +173,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 }
 
 func (s *Service) closeStores() {
+	s.srcx.close()
 	s.influx.Close()
 	s.spool.Close()
 	s.dead.Close()

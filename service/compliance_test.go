@@ -41,7 +41,7 @@ func TestComplianceFromReplayedSourceReadings(t *testing.T) {
 			Outlets: []registry.Outlet{{ID: "DA001"}}},
 	}
 	cfg.SourceMonitoring = source.MonitorConfig{Enabled: true, CheckInterval: 100 * time.Millisecond, QueueSize: 10000,
-		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Rules: source.DefaultConfig(), Now: clock.Now}
+		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Coverage: source.DefaultCoverageConfig(), Rules: source.DefaultConfig(), Now: clock.Now}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}

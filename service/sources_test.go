@@ -66,7 +66,7 @@ func sourcesTestConfig(t *testing.T, mqttURL, influxURL, amURL string, clock *te
 	cfg.Alertmanager = notify.Config{URLs: []string{amURL}, Timeout: 5 * time.Second, ResendInterval: 500 * time.Millisecond,
 		MaxAttempts: 3, RetryInterval: 100 * time.Millisecond, QueueSize: 1000}
 	cfg.SourceMonitoring = source.MonitorConfig{Enabled: true, CheckInterval: 100 * time.Millisecond, QueueSize: 10000,
-		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Rules: source.DefaultConfig(), Now: clock.Now}
+		ExpectedInterval: time.Hour, QualityAlertHold: time.Hour, Coverage: source.DefaultCoverageConfig(), Rules: source.DefaultConfig(), Now: clock.Now}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}

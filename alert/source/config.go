@@ -22,8 +22,15 @@ type Config struct {
 	MinValidFraction float64 `yaml:"min_valid_fraction"`
 	// ExpectedSamples maps a period (rt, 1m) to the number of values expected per hour; the
 	// valid share is then taken of that number, so a logger that sends half its minutes does
-	// not pass. Periods absent here are judged on the values actually received.
+	// not pass. Periods absent here take the period's own number (1m: 60; rt: an hour divided
+	// by the outlet's reporting interval); see Expected.
 	ExpectedSamples map[string]int `yaml:"expected_samples,omitempty"`
+	// ExpectedByOutlet overrides ExpectedSamples per outlet (a logger of 5-minute values sent
+	// as 1m: {1m: 12}). RTInterval is the reporting interval of real-time data, and
+	// RTIntervalByOutlet overrides it per outlet; 0 or an hour and more: unknown.
+	ExpectedByOutlet   map[OutletKey]map[string]int `yaml:"-"`
+	RTInterval         time.Duration                `yaml:"-"`
+	RTIntervalByOutlet map[OutletKey]time.Duration  `yaml:"-"`
 	// Lateness is how long after its end an hour stays open for late readings (HJ 212 loggers
 	// resend buffered data after an outage).
 	Lateness time.Duration `yaml:"lateness"`
@@ -42,6 +49,9 @@ type Config struct {
 	// since a 600 MW unit and a small boiler differ by orders of magnitude in flow.
 	Idle         Idle               `yaml:"idle"`
 	IdleByOutlet map[OutletKey]Idle `yaml:"-"`
+	// DiameterByOutlet is each outlet's stack diameter in metres (registry stack_diameter_m),
+	// for the flow plausibility rule.
+	DiameterByOutlet map[OutletKey]float64 `yaml:"-"`
 
 	Quality QualityConfig `yaml:"quality"`
 
@@ -87,6 +97,13 @@ type QualityConfig struct {
 	// FlowZeroHours consecutive hours it is a flow_zero_conc finding.
 	FlowZeroM3h   float64 `yaml:"flow_zero_m3h"`
 	FlowZeroHours int     `yaml:"flow_zero_hours"`
+
+	// FlowVelocityMinMS and FlowVelocityMaxMS (m/s) bound the gas velocity a stack's flow may
+	// imply (flow / cross-section); FlowVelocityHours consecutive hours outside make a
+	// flow_implausible finding. Only outlets with a stack_diameter_m are checked.
+	FlowVelocityMinMS float64 `yaml:"flow_velocity_min_ms"`
+	FlowVelocityMaxMS float64 `yaml:"flow_velocity_max_ms"`
+	FlowVelocityHours int     `yaml:"flow_velocity_hours"`
 
 	// MaxFlaggedHours: more flagged hours than this in a day is a finding.
 	MaxFlaggedHours int `yaml:"max_flagged_hours"`
@@ -137,14 +154,19 @@ func DefaultConfig() Config {
 			FlowZeroM3h:     1,
 			FlowZeroHours:   1,
 			MaxFlaggedHours: 4,
-			MinValidHours:   20,
-			DropFraction:    0.5,
-			DropBeforeHours: 24,
-			DropAfterHours:  6,
-			DropMinHours:    3,
-			DropMinBefore:   5,
-			DropSteadyFlow:  0.8,
-			Weights:         DefaultWeights(),
+			// 0.5–40 m/s: below 0.5 m/s a running stack's draught is implausible, above
+			// 40 m/s no stack is designed (judgement; flue-gas stacks run at roughly 10–25 m/s).
+			FlowVelocityMinMS: 0.5,
+			FlowVelocityMaxMS: 40,
+			FlowVelocityHours: 2,
+			MinValidHours:     20,
+			DropFraction:      0.5,
+			DropBeforeHours:   24,
+			DropAfterHours:    6,
+			DropMinHours:      3,
+			DropMinBefore:     5,
+			DropSteadyFlow:    0.8,
+			Weights:           DefaultWeights(),
 		},
 	}
 }
@@ -152,17 +174,18 @@ func DefaultConfig() Config {
 // DefaultWeights are the score deductions per rule. Rules that hide or fake data weigh most.
 func DefaultWeights() map[Rule]float64 {
 	return map[Rule]float64{
-		RuleSilent:        20,
-		RuleMissingHours:  20,
-		RuleFlatLine:      15,
-		RuleStuckZero:     15,
-		RuleDilution:      15,
-		RuleDropAfter:     10,
-		RuleFlowZeroConc:  10,
-		RuleTooManyFlags:  10,
-		RuleZsMismatch:    5,
-		RuleO2Unusable:    5,
-		RuleStaggeredProd: 0, // a compliance matter, not data quality; reported separately
+		RuleSilent:          20,
+		RuleMissingHours:    20,
+		RuleFlatLine:        15,
+		RuleStuckZero:       15,
+		RuleDilution:        15,
+		RuleDropAfter:       10,
+		RuleFlowZeroConc:    10,
+		RuleTooManyFlags:    10,
+		RuleFlowImplausible: 10,
+		RuleZsMismatch:      5,
+		RuleO2Unusable:      5,
+		RuleStaggeredProd:   0, // a compliance matter, not data quality; reported separately
 	}
 }
 
@@ -174,10 +197,11 @@ func (c Config) Validate() error {
 		bad("min_valid_fraction %g must be in (0, 1]", c.MinValidFraction)
 	}
 	for _, p := range slices.Sorted(maps.Keys(c.ExpectedSamples)) {
-		if c.ExpectedSamples[p] <= 0 {
-			bad("expected_samples[%s] must be positive", p)
+		if err := checkExpectedPeriod(p, c.ExpectedSamples[p]); err != nil {
+			bad("expected_samples: %w", err)
 		}
 	}
+	errs = append(errs, c.validateExpected()...)
 	if c.Lateness < 0 {
 		bad("lateness %v is negative", c.Lateness)
 	}
@@ -210,6 +234,17 @@ func (c Config) Validate() error {
 		{"drop_before_hours", q.DropBeforeHours}, {"drop_after_hours", q.DropAfterHours}, {"drop_min_hours", q.DropMinHours}} {
 		if x.v < 1 {
 			bad("quality.%s %d must be at least 1", x.name, x.v)
+		}
+	}
+	if q.FlowVelocityHours < 0 {
+		bad("quality.flow_velocity_hours %d is negative (0 turns the rule off)", q.FlowVelocityHours)
+	}
+	if !(q.FlowVelocityMinMS >= 0 && q.FlowVelocityMaxMS > q.FlowVelocityMinMS) {
+		bad("quality.flow_velocity_min_ms %g and flow_velocity_max_ms %g: want 0 ≤ min < max", q.FlowVelocityMinMS, q.FlowVelocityMaxMS)
+	}
+	for _, k := range slices.SortedFunc(maps.Keys(c.DiameterByOutlet), compareKeys) {
+		if c.DiameterByOutlet[k] < 0 {
+			bad("stack diameter of %s is negative", k)
 		}
 	}
 	if q.MaxFlaggedHours < 0 || q.MaxFlaggedHours > 24 {

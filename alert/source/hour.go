@@ -348,10 +348,7 @@ func (a *Aggregator) finish(acc *hourAcc) Hour {
 		Samples: len(pa.samples), ReferenceO2Pct: a.limits[acc.key].ReferenceO2Pct,
 		Fields: make(map[string]FieldStat, len(pa.fields)),
 	}
-	expected := 1
-	if period != reading.Hour {
-		expected = a.cfg.ExpectedSamples[string(period)]
-	}
+	expected, _ := a.cfg.Expected(acc.key, period)
 	for name, fa := range pa.fields {
 		h.Fields[name] = fa.stat(max(expected, fa.total), a.cfg.MinValidFraction)
 	}

@@ -32,7 +32,7 @@ func TestAggregatorValidity(t *testing.T) {
 	tests := []struct {
 		name         string
 		valid, flagM int
-		expected     int // ExpectedSamples for 1m; 0 = judged on values received
+		expected     int // ExpectedSamples for 1m; 0 = the default (60 a hour)
 		want         Status
 		wantFlag     reading.Flag
 	}{
@@ -40,7 +40,10 @@ func TestAggregatorValidity(t *testing.T) {
 		{name: "44 of 60 valid and the rest maintenance is flagged", valid: 44, flagM: 16, want: StatusFlagged, wantFlag: reading.FlagMaintenance},
 		{name: "all maintenance", valid: 0, flagM: 60, want: StatusFlagged, wantFlag: reading.FlagMaintenance},
 		{name: "30 clean minutes of 60 expected is insufficient", valid: 30, expected: 60, want: StatusInsufficient},
-		{name: "30 clean minutes judged on what arrived is valid", valid: 30, want: StatusValid},
+		{name: "30 clean minutes are insufficient by default: a minute period expects 60", valid: 30, want: StatusInsufficient},
+		{name: "10 clean minutes are insufficient by default", valid: 10, want: StatusInsufficient},
+		{name: "45 clean minutes are valid by default", valid: 45, want: StatusValid},
+		{name: "12 five-minute values of 12 expected are valid", valid: 12, expected: 12, want: StatusValid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,6 +82,7 @@ func TestAggregatorValidity(t *testing.T) {
 
 func TestAggregatorConversion(t *testing.T) {
 	cfg := testConfig()
+	cfg.ExpectedSamples = map[string]int{"1m": 1} // a few minutes stand for whole hours here
 	a := newAgg(t, cfg, 6)
 	// Two minutes: NOx 60 at 8.5 % O2 (→ 72) and 50 at 6 % (→ 50); the analyser says 61 both
 	// times, which agrees with the mean 61 of Lantian's values. Flow 500 000 m³/h.
@@ -104,6 +108,7 @@ func TestAggregatorConversion(t *testing.T) {
 
 func TestAggregatorZsMismatchAndNoO2(t *testing.T) {
 	cfg := testConfig()
+	cfg.ExpectedSamples = map[string]int{"1m": 1} // a few minutes stand for whole hours here
 	a := newAgg(t, cfg, 6)
 	// The analyser claims 40 where Lantian computes 72: 44 % apart.
 	if err := a.Add(rd(0, reading.Minute, v(NOx, 60), v(FieldO2, 8.5), v(NOx+SuffixDevice, 40))); err != nil {
@@ -144,6 +149,7 @@ func TestAggregatorZsMismatchAndNoO2(t *testing.T) {
 
 func TestAggregatorPeriodsDuplicatesLateness(t *testing.T) {
 	cfg := testConfig()
+	cfg.ExpectedSamples = map[string]int{"1m": 1} // a few minutes stand for whole hours here
 	a := newAgg(t, cfg, 0)
 	// Real-time and an hourly record of the same hour: the hourly one wins, nothing is mixed.
 	for _, r := range []reading.Reading{
@@ -197,5 +203,53 @@ func TestHoursFromReadings(t *testing.T) {
 	}
 	if len(hs) != 2 || !hs[0].Start.Equal(at(10)) || hs[0].Field(NOx).Mean != 0.5 || hs[1].Field(NOx).Mean != 65.5 {
 		t.Fatalf("hours = %+v", hs)
+	}
+}
+
+func TestExpectedSamplesByPeriod(t *testing.T) {
+	k := OutletKey{"p1", "u1"}
+	other := OutletKey{"p1", "u2"}
+	cfg := testConfig()
+	cfg.RTInterval = time.Hour // the section's default interval says nothing about rt data
+	cfg.RTIntervalByOutlet = map[OutletKey]time.Duration{k: 30 * time.Second}
+	cfg.ExpectedByOutlet = map[OutletKey]map[string]int{other: {"1m": 12}}
+	for _, c := range []struct {
+		key   OutletKey
+		p     reading.Period
+		want  int
+		basis ExpectedBasis
+	}{
+		{k, reading.Hour, 1, ExpectedRecord},
+		{k, reading.Minute, 60, ExpectedPeriod},
+		{k, reading.RealTime, 120, ExpectedInterval},
+		{other, reading.Minute, 12, ExpectedOutlet},
+		{other, reading.RealTime, 0, ExpectedReceived},
+	} {
+		if n, b := cfg.Expected(c.key, c.p); n != c.want || b != c.basis {
+			t.Errorf("Expected(%s, %s) = %d %s, want %d %s", c.key, c.p, n, b, c.want, c.basis)
+		}
+	}
+	cfg.ExpectedSamples = map[string]int{"rt": 360}
+	if n, b := cfg.Expected(k, reading.RealTime); n != 360 || b != ExpectedSection {
+		t.Errorf("section override: %d %s", n, b)
+	}
+	cfg.ExpectedSamples = map[string]int{"1h": 2}
+	if err := cfg.Validate(); err == nil {
+		t.Error("expected_samples for 1h accepted")
+	}
+
+	// 60 real-time values at 30 s are half of the 120 expected: insufficient.
+	cfg = testConfig()
+	cfg.RTIntervalByOutlet = map[OutletKey]time.Duration{k: 30 * time.Second}
+	a := newAgg(t, cfg, 0)
+	for s := range 60 {
+		r := rd(0, reading.RealTime, v(NOx, 40))
+		r.Time = r.Time.Add(time.Duration(s) * 30 * time.Second)
+		if err := a.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := a.Flush()[0].Field(NOx).Status; st != StatusInsufficient {
+		t.Fatalf("60 of 120 rt values: %v", st)
 	}
 }

@@ -3,7 +3,8 @@
 // exceedance events, emission rates and totals, data-quality rules with a daily score, the
 // heating-season staggered-production check and the CSV report behind `lantian sources report`.
 //
-// The core does no I/O except writing the report to a caller's io.Writer. Its runtime, the
+// The core does no I/O except writing the report to a caller's io.Writer; the register of
+// announced inspections (inspections.go) is the one file the package keeps. Its runtime, the
 // Monitor of `lantian run` (monitor.go, the twin of alert/stream's Assessor), takes the stored
 // outlet readings, writes the derived points through a Sink and raises alerts through a
 // Notifier; the service implements both with InfluxDB and Alertmanager. MonitorConfig is the
@@ -181,6 +182,7 @@ func Presets() map[string]Preset {
 			Citation:   "关于推进实施钢铁行业超低排放的意见 (2019)",
 		},
 	}
+	ps = append(ps, morePresets()...)
 	out := make(map[string]Preset, len(ps))
 	for _, p := range ps {
 		out[p.Name] = p

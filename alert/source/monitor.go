@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,11 @@ type MonitorOptions struct {
 	// Notices lists the announcements (warnings issued) that the drop_after_notice rule looks
 	// behind; nil when there are none. It is asked at check time.
 	Notices func() []Notice
+	// History is read at start to continue the hours, events and findings of the previous
+	// run (restore.go); nil starts empty.
+	History History
+	// KeyArea says whether an area is in the plan's key region (the boiler rules); nil: none.
+	KeyArea func(area string) bool
 	// Registerer gets the metrics; nil keeps them private.
 	Registerer prometheus.Registerer
 	// Log is the logger (nil: slog.Default()).
@@ -103,6 +109,12 @@ type Monitor struct {
 	// notices lists the announcements (warnings issued) that the drop_after_notice rule looks
 	// behind; nil when there are none.
 	notices func() []Notice
+	history History
+	sources []registry.Source
+	keyArea func(string) bool
+	// coverage is the latest coverage view, made by the run goroutine at each step.
+	covMu    sync.Mutex
+	coverage []CoverageRow
 
 	agg      *Aggregator
 	tracker  *Tracker
@@ -126,6 +138,8 @@ type monitorMetrics struct {
 	silent        *prometheus.GaugeVec
 	score         *prometheus.GaugeVec
 	rate          *prometheus.GaugeVec
+	coverageGap   *prometheus.GaugeVec
+	quotaRatio    *prometheus.GaugeVec
 	writeErrors   prometheus.Counter
 	hoursClosed   prometheus.Counter
 	lastHourClose prometheus.Gauge
@@ -153,6 +167,12 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 		rate: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_emission_rate_kgh",
 			Help: "Emission rate (kg/h, measured concentration x flow) of the outlet's last closed hour with a valid rate."},
 			[]string{"source", "outlet", "pollutant"}),
+		coverageGap: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_source_coverage_gap",
+			Help: "1 while an outlet the plan requires to be monitored (reason: stack_height, key_vocs) has no reading within source_monitoring.coverage.window; 0 otherwise, and always 0 for outlets not required (reason empty)."},
+			[]string{"source", "outlet", "county", "reason"}),
+		quotaRatio: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_emission_quota_ratio",
+			Help: "Substituted (HJ 75-style) emission total of the county's last complete day divided by its daily quota (source_monitoring.county_quotas)."},
+			[]string{"county", "pollutant"}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_write_errors_total",
 			Help: "Derived source points the writer could not make durable."}),
 		hoursClosed: prometheus.NewCounter(prometheus.CounterOpts{Name: "lantian_source_hours_closed_total",
@@ -163,7 +183,7 @@ func newMonitorMetrics(reg prometheus.Registerer, queue func() float64) (*monito
 	qlen := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lantian_source_queue_length",
 		Help: "Outlet readings waiting for source monitoring."}, queue)
 	for _, c := range []prometheus.Collector{m.readings, m.verdicts, m.open, m.events, m.findings, m.silent, m.score,
-		m.rate, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
+		m.rate, m.coverageGap, m.quotaRatio, m.writeErrors, m.hoursClosed, m.lastHourClose, qlen} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("source monitoring metrics: %w", err)
 		}
@@ -188,7 +208,7 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
-	rules, err := sm.RuleConfig(o.Location)
+	rules, err := sm.OutletRules(o.Sources, o.Location)
 	if err != nil {
 		return nil, fmt.Errorf("source monitoring: %w", err)
 	}
@@ -203,7 +223,8 @@ func NewMonitor(o MonitorOptions) (*Monitor, error) {
 	}
 	m := &Monitor{
 		cfg: sm, loc: rules.location(), limits: limits, outlets: make(map[OutletKey]monitorOutlet),
-		stops: sm.StopPeriods(), sink: o.Sink, notifier: o.Notifier, notices: o.Notices,
+		stops: sm.StopPeriods(), sink: o.Sink, notifier: o.Notifier, notices: o.Notices, history: o.History,
+		sources: o.Sources, keyArea: o.KeyArea,
 		now: sm.Now, wall: time.Now, log: o.Log,
 		in:       make(chan reading.Reading, sm.QueueSize),
 		lastSeen: make(map[OutletKey]time.Time), silent: make(map[OutletKey]Finding),
@@ -270,6 +291,14 @@ func (m *Monitor) Stored(a *reading.Accepted) {
 // readings already handed over and closes the hours that are complete, so the notifier must
 // still take alerts until Run returns.
 func (m *Monitor) Run(ctx context.Context) error {
+	if m.history != nil {
+		// Without the stored state the monitor still runs, as it would after a first start;
+		// the log says what was lost.
+		if err := m.restore(ctx, m.now()); err != nil {
+			m.log.Error("source monitoring state not restored: open hours and events start afresh", "err", err)
+		}
+	}
+	m.updateCoverage(m.now())
 	tick := time.NewTicker(m.cfg.CheckInterval)
 	defer tick.Stop()
 	for {
@@ -342,6 +371,7 @@ func (m *Monitor) step(ctx context.Context, now time.Time) {
 		}
 	}
 	m.silence(ctx, now)
+	m.updateCoverage(now)
 	for !m.nextDay.AddDate(0, 0, 1).Add(m.lateness()).After(now) {
 		day := m.nextDay
 		for _, k := range m.order {
@@ -396,13 +426,20 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 	l := newPointLine(schema.Exceedance)
 	l.tag(schema.TagCounty, out.county).tag(schema.TagOutlet, k.Outlet).tag(schema.TagPollutant, e.Pollutant).
 		tag(schema.TagSource, k.Source).tag(schema.TagState, string(e.State))
-	l.float(schema.FieldLimit, e.Limit).float(schema.FieldPeak, e.Peak).str(schema.FieldPeakAt, e.PeakAt.Format(time.RFC3339)).
+	l.float(schema.FieldLimit, e.Limit).float(schema.FieldPeak, e.Peak).str(schema.FieldPeakAt, e.PeakAt.In(m.loc).Format(time.RFC3339)).
 		str(schema.FieldBasis, string(e.Basis))
 	l.int(schema.FieldHours, e.Hours).int(schema.FieldGapHours, e.GapHours).int(schema.FieldFlaggedHours, e.FlaggedHours)
-	l.str(schema.FieldStart, e.Start.Format(time.RFC3339)).str(schema.FieldEnd, e.End.Format(time.RFC3339)).
+	l.str(schema.FieldStart, e.Start.In(m.loc).Format(time.RFC3339)).str(schema.FieldEnd, e.End.In(m.loc).Format(time.RFC3339)).
 		float(schema.FieldDurationH, e.Duration().Hours())
 	m.write(ctx, l.at(e.Start))
 
+	m.notifier.Notify(m.exceedanceAlert(e))
+}
+
+// exceedanceAlert is the alert of an event: firing while it is open, resolved when closed.
+func (m *Monitor) exceedanceAlert(e Event) Alert {
+	k := e.Key()
+	out := m.outlets[k]
 	a := Alert{
 		Labels: map[string]string{"alertname": AlertExceedance, "severity": "warning", "source": k.Source,
 			"outlet": k.Outlet, "county": out.county, "pollutant": e.Pollutant},
@@ -417,7 +454,7 @@ func (m *Monitor) event(ctx context.Context, e Event) {
 	if e.State == EventClosed {
 		a.EndsAt = e.End
 	}
-	m.notifier.Notify(a)
+	return a
 }
 
 // silence runs the stream form of the silent rule for every registered outlet.
@@ -569,6 +606,7 @@ func (m *Monitor) dailyTotals(ctx context.Context, day time.Time) {
 			m.write(ctx, l.at(day))
 		}
 	}
+	m.substitutedTotals(ctx, day)
 }
 
 // prune forgets hours and findings older than the day before day: the last judged day and the
@@ -639,8 +677,8 @@ func (m *Monitor) findingLine(f Finding, scope string) []byte {
 	l := newPointLine(schema.SourceQuality)
 	l.tag(schema.TagCounty, m.outlets[k].county).tag(schema.TagField, f.Field).tag(schema.TagOutlet, k.Outlet).tag(schema.TagRule, string(f.Rule)).
 		tag(schema.TagScope, scope).tag(schema.TagSource, k.Source)
-	l.float(schema.FieldValue, f.Value).int(schema.FieldHours, f.Hours).str(schema.FieldStart, f.Start.Format(time.RFC3339)).
-		str(schema.FieldEnd, f.End.Format(time.RFC3339)).str(schema.FieldDetail, f.Detail)
+	l.float(schema.FieldValue, f.Value).int(schema.FieldHours, f.Hours).str(schema.FieldStart, f.Start.In(m.loc).Format(time.RFC3339)).
+		str(schema.FieldEnd, f.End.In(m.loc).Format(time.RFC3339)).str(schema.FieldDetail, f.Detail)
 	return l.at(f.Start)
 }
 

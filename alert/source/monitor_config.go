@@ -33,11 +33,20 @@ type MonitorConfig struct {
 	// Presets names a limit preset per outlet ("source/outlet": ultra-low-coal-power); the
 	// registry's reference_o2_pct and limits then override the preset value by value.
 	Presets map[string]string `yaml:"presets"`
+	// OutletExpectedSamples overrides expected_samples per outlet ("source/outlet": {1m: 12}
+	// for a logger that sends 5-minute values as minute data).
+	OutletExpectedSamples map[string]map[string]int `yaml:"outlet_expected_samples"`
 	// OutletIdle overrides the idle thresholds (idle.flow_m3h, idle.conc) per outlet.
 	OutletIdle map[string]Idle `yaml:"outlet_idle"`
 	// StopOrders are heating-season staggered-production (错峰生产) orders: producing hours of
 	// the named outlets inside [from, to) are findings (staggered_production).
 	StopOrders []StopOrder `yaml:"stop_orders"`
+	// CountyQuotas are the emission quotas per county (or park) and pollutant that the daily
+	// and monthly totals are compared with ({changji: {nox: {day_kg: 5000, month_kg: 150000}}}).
+	CountyQuotas map[string]map[string]Quota `yaml:"county_quotas"`
+	// Coverage says which outlets the plan requires to be monitored and how fresh their data
+	// must be (coverage.go).
+	Coverage CoverageConfig `yaml:"coverage"`
 	// QualityAlertHold is how long an alert for a data-quality finding stays firing in
 	// Alertmanager (findings are facts about past hours, not conditions that clear by
 	// themselves; the stream silence alert is the exception and resolves when data returns).
@@ -70,6 +79,7 @@ func DefaultMonitorConfig() MonitorConfig {
 		QueueSize:        10000,
 		ExpectedInterval: time.Hour,
 		QualityAlertHold: 12 * time.Hour,
+		Coverage:         DefaultCoverageConfig(),
 		Rules:            DefaultConfig(),
 	}
 }
@@ -109,6 +119,25 @@ func (m MonitorConfig) RuleConfig(loc *time.Location) (Config, error) {
 		}
 		r.IdleByOutlet[key] = idle
 	}
+	r.ExpectedByOutlet = make(map[OutletKey]map[string]int, len(m.OutletExpectedSamples))
+	for k, e := range m.OutletExpectedSamples {
+		key, err := ParseOutletKey(k)
+		if err != nil {
+			return r, fmt.Errorf("source_monitoring.outlet_expected_samples: %w", err)
+		}
+		r.ExpectedByOutlet[key] = maps.Clone(e)
+	}
+	// Real-time data is expected at the outlet's reporting interval, the one the stream
+	// silence rule waits for.
+	r.RTInterval = m.ExpectedInterval
+	r.RTIntervalByOutlet = make(map[OutletKey]time.Duration, len(m.ExpectedIntervals))
+	for k, iv := range m.ExpectedIntervals {
+		key, err := ParseOutletKey(k)
+		if err != nil {
+			return r, fmt.Errorf("source_monitoring.expected_intervals: %w", err)
+		}
+		r.RTIntervalByOutlet[key] = iv
+	}
 	return r, nil
 }
 
@@ -146,6 +175,12 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) e
 	if m.QualityAlertHold <= 0 {
 		bad("source_monitoring.quality_alert_hold must be positive")
 	}
+	if err := m.Coverage.validate(); err != nil {
+		bad("source_monitoring.%w", err)
+	}
+	errs = append(errs, validateQuotas(m.CountyQuotas, func(a string) bool {
+		return slices.ContainsFunc(sources, func(s registry.Source) bool { return s.Area == a })
+	})...)
 	known := make(map[OutletKey]bool)
 	for _, s := range sources {
 		for _, o := range s.Outlets {
@@ -171,6 +206,9 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) e
 	}
 	for _, k := range slices.Sorted(maps.Keys(m.OutletIdle)) {
 		checkKey("outlet_idle", k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.OutletExpectedSamples)) {
+		checkKey("outlet_expected_samples", k)
 	}
 	presetsOK := true
 	for _, k := range slices.Sorted(maps.Keys(m.Presets)) {
@@ -227,5 +265,23 @@ func (m MonitorConfig) Validate(sources []registry.Source, loc *time.Location) e
 func knownRules() []Rule {
 	return []Rule{RuleSilent, RuleMissingHours, RuleFlatLine, RuleStuckZero,
 		RuleDilution, RuleFlowZeroConc, RuleTooManyFlags, RuleDropAfter,
-		RuleZsMismatch, RuleO2Unusable, RuleStaggeredProd}
+		RuleZsMismatch, RuleO2Unusable, RuleStaggeredProd, RuleFlowImplausible}
+}
+
+// OutletRules returns RuleConfig with what the registry says of each outlet: the stack
+// diameters of the flow plausibility rule.
+func (m MonitorConfig) OutletRules(sources []registry.Source, loc *time.Location) (Config, error) {
+	r, err := m.RuleConfig(loc)
+	if err != nil {
+		return r, err
+	}
+	r.DiameterByOutlet = make(map[OutletKey]float64)
+	for _, s := range sources {
+		for _, o := range s.Outlets {
+			if o.StackDiameterM > 0 {
+				r.DiameterByOutlet[OutletKey{Source: s.ID, Outlet: o.ID}] = o.StackDiameterM
+			}
+		}
+	}
+	return r, nil
 }

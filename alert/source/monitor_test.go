@@ -168,3 +168,14 @@ func gauge(t *testing.T, reg *prometheus.Registry, name string, labels prometheu
 	t.Fatalf("no sample %s%v", name, labels)
 	return 0
 }
+
+func TestMonitorConfigRefusesQuotasOfUnknownAreasAndPollutants(t *testing.T) {
+	cfg := source.DefaultMonitorConfig()
+	cfg.CountyQuotas = map[string]map[string]source.Quota{"atlantis": {"nox": {DayKg: 1}}, "changji": {"co2": {DayKg: 1}, "nox": {DayKg: -1}}}
+	err := cfg.Validate([]registry.Source{{ID: "s", Area: "changji", Outlets: []registry.Outlet{{ID: "o"}}}}, nil)
+	for _, want := range []string{`"atlantis" is not the area`, `"co2" is not dust`, "negative quota"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

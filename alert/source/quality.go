@@ -255,6 +255,8 @@ func (c *Checker) Day(in DayInput) DayQuality {
 			fmt.Sprintf("flow at or below %g m³/h for %d hours while concentrations are above idle: flow meter or data suspect", q.FlowZeroM3h, r[1]-r[0]))
 	}
 
+	c.flowImplausible(k, n, valid, polls, add)
+
 	// drop_after_notice.
 	for _, nt := range in.Notices {
 		if nt.Time.Before(day) || !nt.Time.Before(next) || (nt.Source != "" && nt.Source != in.Source) {

@@ -20,6 +20,12 @@ import (
 func sourcesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func() {
 		fmt.Fprintln(stderr, "usage: lantian sources report --from YYYY-MM-DD --to YYYY-MM-DD [--config FILE] [--influx-url URL] [flags]")
+		sourcesMoreUsage(stderr)
+	}
+	if len(args) > 0 {
+		if sub := sourcesSubcommand(args[0]); sub != nil {
+			return sub(ctx, args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "report" {
 		usage()
@@ -69,7 +75,7 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 	if err != nil {
 		return fmt.Errorf("limits: %w", err)
 	}
-	rules, err := cfg.SourceMonitoring.RuleConfig(cfg.Location())
+	rules, err := cfg.SourceMonitoring.OutletRules(cfg.Sources, cfg.Location())
 	if err != nil {
 		return err
 	}
@@ -77,11 +83,18 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 		influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(max(cfg.Influx.Timeout, time.Minute)/time.Second)))
 	defer client.Close()
 	reader := influx.NewReader(client.QueryAPI(cfg.Influx.Org), cfg.Influx.Bucket)
+	notices, err := reportNotices(ctx, cfg, reader, from, to)
+	if err != nil {
+		return err
+	}
+	// The day before and after give drop_after_notice its windows around notices near the
+	// period's edges.
+	readFrom, readTo := from.AddDate(0, 0, -1), to.AddDate(0, 0, 1)
 	var hours []source.Hour
 	// One outlet at a time keeps memory to one outlet's readings of the period.
 	for _, s := range cfg.Sources {
 		for _, o := range s.Outlets {
-			rs, err := reader.OutletReadings(ctx, s.ID, o.ID, from, to)
+			rs, err := reader.OutletReadings(ctx, s.ID, o.ID, readFrom, readTo)
 			if err != nil {
 				return err
 			}
@@ -93,7 +106,7 @@ func sourcesReport(ctx context.Context, cfg config.Config, fromDay, toDay string
 		}
 	}
 	return source.Report(stdout, source.ReportInput{
-		Sources: cfg.Sources, From: from, To: to, Hours: hours, Limits: limits,
+		Sources: cfg.Sources, From: from, To: to, Hours: hours, Limits: limits, Notices: notices,
 		Stops: cfg.SourceMonitoring.StopPeriods(), Config: rules,
 	})
 }

@@ -242,3 +242,224 @@ func (r *Reader) CountyDailyAQI(ctx context.Context, county string, from, to tim
 	}
 	return out, nil
 }
+
+// intOf reads an integer field of a pivoted row (stored as int; a float is accepted).
+func intOf(rec recordValues, k string) int {
+	switch v := rec.ValueByKey(k).(type) {
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return 0
+}
+
+func floatOf(rec recordValues, k string) float64 {
+	switch v := rec.ValueByKey(k).(type) {
+	case int64:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+func strOf(rec recordValues, k string) string {
+	s, _ := rec.ValueByKey(k).(string)
+	return s
+}
+
+func timeOf(rec recordValues, k string) time.Time {
+	t, _ := time.Parse(time.RFC3339, strOf(rec, k))
+	return t
+}
+
+// OutletHour names an outlet and an hour.
+type OutletHour struct {
+	Source, Outlet string
+	Hour           time.Time // start of the hour
+}
+
+// LastJudgedHours returns per outlet the start of the latest emission_hourly point in
+// [from, to): the last hour source monitoring judged.
+func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]OutletHour, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s)
+  |> group(columns: [%s, %s])
+  |> max(column: "_time")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.EmissionHourly), schema.IsField(schema.FieldSamples),
+		strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of the last judged hours: %w", err)
+	}
+	defer res.Close()
+	var out []OutletHour
+	for res.Next() {
+		rec := res.Record()
+		oh := OutletHour{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Hour: rec.Time()}
+		if oh.Source != "" && oh.Outlet != "" {
+			out = append(out, oh)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.EmissionHourly, err)
+	}
+	return out, nil
+}
+
+// StoredExceedance is the latest recorded state of an exceedance event (measurement
+// exceedance): closed when a closed point exists, else extended, else opened.
+type StoredExceedance struct {
+	Source, Outlet, County, Pollutant, State string
+	Start, End, PeakAt                       time.Time
+	Limit, Peak                              float64
+	Basis                                    string
+	Hours, GapHours, FlaggedHours            int
+}
+
+// Exceedances returns the latest state of each exceedance event that started in [from, to).
+func (r *Reader) Exceedances(ctx context.Context, from, to time.Time) ([]StoredExceedance, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Exceedance))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s: %w", schema.Exceedance, err)
+	}
+	defer res.Close()
+	rank := map[string]int{schema.StateOpened: 1, schema.StateExtended: 2, schema.StateClosed: 3}
+	type key struct {
+		src, out, p string
+		start       time.Time
+	}
+	latest := make(map[key]StoredExceedance)
+	var order []key
+	for res.Next() {
+		rec := res.Record()
+		e := StoredExceedance{
+			Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), County: strOf(rec, schema.TagCounty),
+			Pollutant: strOf(rec, schema.TagPollutant), State: strOf(rec, schema.TagState),
+			Start: rec.Time(), End: timeOf(rec, schema.FieldEnd), PeakAt: timeOf(rec, schema.FieldPeakAt),
+			Limit: floatOf(rec, schema.FieldLimit), Peak: floatOf(rec, schema.FieldPeak), Basis: strOf(rec, schema.FieldBasis),
+			Hours: intOf(rec, schema.FieldHours), GapHours: intOf(rec, schema.FieldGapHours), FlaggedHours: intOf(rec, schema.FieldFlaggedHours),
+		}
+		if rank[e.State] == 0 || e.Source == "" {
+			continue
+		}
+		k := key{e.Source, e.Outlet, e.Pollutant, e.Start.UTC()}
+		prev, seen := latest[k]
+		if !seen {
+			order = append(order, k)
+		}
+		if !seen || rank[e.State] > rank[prev.State] {
+			latest[k] = e
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.Exceedance, err)
+	}
+	out := make([]StoredExceedance, 0, len(order))
+	for _, k := range order {
+		out = append(out, latest[k])
+	}
+	return out, nil
+}
+
+// StoredFinding is a data-quality finding as last written (measurement source_quality).
+type StoredFinding struct {
+	Source, Outlet, Rule, Field, Scope string
+	Start, End                         time.Time
+	Hours                              int
+	Value                              float64
+	Detail                             string
+}
+
+// Findings returns the findings of scope (schema.ScopeDay or ScopeStream) that start in
+// [from, to).
+func (r *Reader) Findings(ctx context.Context, scope string, from, to time.Time) ([]StoredFinding, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.SourceQuality), schema.Is(schema.TagScope, scope))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s: %w", schema.SourceQuality, err)
+	}
+	defer res.Close()
+	var out []StoredFinding
+	for res.Next() {
+		rec := res.Record()
+		f := StoredFinding{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Rule: strOf(rec, schema.TagRule),
+			Field: strOf(rec, schema.TagField), Scope: strOf(rec, schema.TagScope), Start: rec.Time(), End: timeOf(rec, schema.FieldEnd),
+			Hours: intOf(rec, schema.FieldHours), Value: floatOf(rec, schema.FieldValue), Detail: strOf(rec, schema.FieldDetail)}
+		if f.Source != "" && f.Rule != "" {
+			out = append(out, f)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.SourceQuality, err)
+	}
+	return out, nil
+}
+
+// LastSeen returns per outlet the time of its latest stored reading (measurement emission)
+// in [from, to): the coverage view's "data arrived".
+func (r *Reader) LastSeen(ctx context.Context, from, to time.Time) ([]OutletHour, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> group(columns: [%s, %s])
+  |> max(column: "_time")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Emission), strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of the last outlet readings: %w", err)
+	}
+	defer res.Close()
+	var out []OutletHour
+	for res.Next() {
+		rec := res.Record()
+		oh := OutletHour{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Hour: rec.Time()}
+		if oh.Source != "" && oh.Outlet != "" {
+			out = append(out, oh)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.Emission, err)
+	}
+	return out, nil
+}
+
+// WarningIssue is a warning issued for an area (warning_event, action issue).
+type WarningIssue struct {
+	Time      time.Time
+	Area      string
+	WarningID string
+	Level     string
+}
+
+// WarningIssues returns the warnings issued in [from, to), one per area.
+func (r *Reader) WarningIssues(ctx context.Context, from, to time.Time) ([]WarningIssue, error) {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s and %s)`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.WarningEvent), schema.Is(schema.TagAction, schema.ActionIssue),
+		schema.IsField(schema.FieldVersion))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s: %w", schema.WarningEvent, err)
+	}
+	defer res.Close()
+	var out []WarningIssue
+	for res.Next() {
+		rec := res.Record()
+		w := WarningIssue{Time: rec.Time(), Area: strOf(rec, schema.TagArea), WarningID: strOf(rec, schema.TagWarningID), Level: strOf(rec, schema.TagLevel)}
+		if w.Area != "" {
+			out = append(out, w)
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", schema.WarningEvent, err)
+	}
+	return out, nil
+}

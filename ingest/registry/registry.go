@@ -77,6 +77,8 @@ type Outlet struct {
 	Limits map[string]float64 `yaml:"limits,omitempty"`
 	// MN is the HJ 212 device number of the outlet's CEMS data logger.
 	MN string `yaml:"mn,omitempty"`
+	// Plant: stack diameter, key-VOCs mark, boiler capacity and fuel (plant.go).
+	Plant `yaml:",inline"`
 }
 
 // Target is one row of the plan's targets table (昌州环发〔2019〕30号
@@ -198,6 +200,7 @@ func (r *Registry) Index() error {
 					errs = append(errs, fmt.Errorf("outlet %s: limit for %s must be positive, got %g", key, f, v))
 				}
 			}
+			errs = append(errs, o.check(key)...)
 			if o.ReferenceO2Pct < 0 || o.ReferenceO2Pct >= 21 {
 				errs = append(errs, fmt.Errorf("outlet %s: reference_o2_pct %g must be in [0, 21)", key, o.ReferenceO2Pct))
 			}
