@@ -191,7 +191,7 @@ func TestWarningForecastToAlertAndIssueThroughAPI(t *testing.T) {
 	}
 	w := issued.Warning
 	m, ok := retained(t, mosq.URL, "lantian/warnings/fukang")
-	if !ok || m.Status != office.StatusInForce || m.Level.String() != "orange" || m.WarningID != w.ID || m.Reductions == nil || m.Reductions.SO2 != 20 || m.Reductions.VOCs != 15 || m.Region != "wcs" {
+	if !ok || m.Status != office.StatusInForce || m.Level.String() != "orange" || m.WarningID != w.ID || m.Reductions == nil || m.Reductions.SO2 != 20 || m.Reductions.VOCs != 20 || m.Region != "wcs" {
 		t.Errorf("retained warning for fukang: %+v %v", m, ok)
 	}
 	testenv.Eventually(t, 20*time.Second, func() error {

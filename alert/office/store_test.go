@@ -181,7 +181,7 @@ func TestIssueChangeLiftEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Region != "wcs" || len(w.Areas) != 6 || w.Reduction.VOCs != 15 {
+	if w.Region != "wcs" || len(w.Areas) != 6 || w.Reduction.VOCs != 20 {
 		t.Errorf("regional warning %+v", w)
 	}
 	m, ok := f.pub.get("lantian/warnings/fukang")
