@@ -67,7 +67,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 {{range .Recs}}<tr data-area="{{.Area}}"><td>{{.Name}} <small>{{.Area}}{{if .IsRegion}} 区域 region{{end}}</small></td>
 <td class="lvl" style="background:{{bg .Level}};color:{{fg .Level}}">{{.Level.Chinese}}<br><small style="color:inherit">{{.Level}}</small></td>
 <td>{{.Action.Chinese}}<br><small>{{.Action}}</small>{{if and $.CanIssue .Level (or (eq .Action.String "issue") (eq .Action.String "upgrade"))}}
-<br><a class="as-recommended" id="as-recommended-{{.Area}}" href="/warnings?prefill={{.Area}}#issue">按建议发布</a>{{end}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{.Reason}}{{if .Lift}}<br><small>解除条件 lift: {{.Lift}}</small>{{end}}
+<br><a class="as-recommended" id="as-recommended-{{.Area}}" href="/warnings?prefill={{.Area}}#issue">按建议发布</a>{{end}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{if .Advice}}<b class="advice">{{.Advice}}</b><br>{{end}}{{.Reason}}{{if .Lift}}<br><small>解除条件 lift: {{.Lift}}</small>{{end}}
 {{if .Reduction.SO2}}<br><small>减排 cuts: SO2 {{.Reduction.SO2}}%, NOx {{.Reduction.NOx}}%, PM {{.Reduction.PM}}%, VOCs {{.Reduction.VOCs}}%</small>{{end}}</td>
 <td>{{if .ForecastSource}}{{.ForecastSource}}<br><small>{{.ForecastIssued.Format "01-02 15:04"}}{{if .Observed}}, 实况 {{.Observed}} 天{{end}}</small>{{else}}–{{end}}</td></tr>
 {{end}}</table>{{else}}<p id="no-recommendations">暂无预报，无建议 — no forecast received yet.</p>{{end}}

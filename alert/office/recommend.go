@@ -31,6 +31,9 @@ type AreaRecommendation struct {
 	Lift      string            `json:"lift,omitempty"`
 	LiftMet   bool              `json:"lift_met"`
 	Reduction warning.Reduction `json:"reduction"`
+	// Episode is the kind of the due episode (pm, sand_dust, o3), Advice what it calls for.
+	Episode string `json:"episode,omitempty"`
+	Advice  string `json:"advice,omitempty"`
 	// Observed counts the observed days graded with the forecast.
 	Observed       int       `json:"observed_days"`
 	ForecastIssued time.Time `json:"forecast_issued,omitzero"`
@@ -113,6 +116,7 @@ func (o *Office) recompute(ctx context.Context) {
 			Area: r.Area, Name: o.areaName(r.Area), Scheme: r.Scheme, Region: r.Region, IsRegion: isRegion,
 			Action: r.Action, Level: r.Level, Current: r.Current, Forecast: r.Due.Level, Reason: r.Reason,
 			Lift: r.Lift.Text, LiftMet: r.Lift.Met, Reduction: r.Reduction, Evaluated: now,
+			Episode: r.Episode, Advice: r.Advice,
 		}
 		if in, ok := inputs[r.Area]; ok {
 			ar.Observed = len(in.Observed)

@@ -416,3 +416,25 @@ func (r *recorder) Alerts() []Alert {
 	defer r.mu.Unlock()
 	return slices.Clone(r.alerts)
 }
+
+// TestSandDustForecastIsNotAWarning: a spring sand-dust forecast at AQI 500 gives health advice
+// and no warning, in the office's recommendation and on the console row's data.
+func TestSandDustForecastIsNotAWarning(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.o.HandleForecast(ctx, "qitai", []byte(`{"issued":"2024-01-02T16:00:00+08:00","source":"总站",
+		"days":[{"date":"2024-01-03","aqi":500,"primary":"PM10","sand_dust":true},{"date":"2024-01-04","aqi":120}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.o.Recommendations() {
+		if r.Area != "qitai" {
+			continue
+		}
+		if r.Level != warning.None || r.Action != warning.NoAction || r.Episode != warning.EpisodeSandDust ||
+			!strings.Contains(r.Advice, "健康防护") || r.Reduction.SO2 != 0 {
+			t.Errorf("sand dust: %+v", r)
+		}
+		return
+	}
+	t.Error("no recommendation for qitai")
+}

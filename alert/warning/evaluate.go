@@ -13,6 +13,10 @@ import (
 type DayAQI struct {
 	Date aqi.Date
 	AQI  int
+	// Primary is the forecast primary pollutant (PM2.5, PM10, O3, …), empty when not given.
+	Primary string
+	// SandDust marks a day whose pollution the forecast attributes to sand and dust (沙尘).
+	SandDust bool
 }
 
 // HourAQI is a rolling 24-h AQI: the AQI of the 24 hours ending with the hour that starts at

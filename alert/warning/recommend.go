@@ -26,6 +26,10 @@ type Recommendation struct {
 	Reduction Reduction
 	// Reason explains the action in one line.
 	Reason string
+	// Episode is the kind of the due episode (EpisodePM, EpisodeSandDust, EpisodeO3; empty
+	// when none), Advice what it calls for besides or instead of a warning.
+	Episode string
+	Advice  string
 }
 
 // Recommend grades the forecast and compares it with the level in force. Only episodes starting
@@ -63,6 +67,7 @@ func (s Scheme) Recommend(in Input, current Level) (Recommendation, error) {
 	r.Action, r.Level = decide(current, due.Level, lc.Met)
 	r.Reason = explain(r, s.LeadHours)
 	r.Reduction, _ = s.Reduction(r.Level)
+	s.applyEpisode(&r, in)
 	return r, nil
 }
 

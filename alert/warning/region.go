@@ -164,6 +164,7 @@ func (s Scheme) RecommendRegion(r Region, inputs []Input, current Level) (Region
 			rec.Reason += fmt.Sprintf(" (stricter than the regional %s warning for %s)", reg.Level, r.ID)
 		}
 		rec.Reduction, _ = s.Reduction(rec.Level)
+		rec.Reduction = episodeReduction(rec.Episode, rec.Reduction)
 		out.Members = append(out.Members, rec)
 	}
 	return out, nil

@@ -328,7 +328,7 @@ func TestOverrides(t *testing.T) {
 	if r, _ := s.Reduction(Yellow); r.SO2 != 10 {
 		t.Errorf("yellow ratios %+v", r)
 	}
-	rec, err := s.Recommend(Input{Area: "x", Days: []DayAQI{{day0, 99}}}, Yellow)
+	rec, err := s.Recommend(Input{Area: "x", Days: []DayAQI{{Date: day0, AQI: 99}}}, Yellow)
 	if err != nil || rec.Action != Lift {
 		t.Errorf("override lift 24 h below 100: %s %v", rec.Action, err)
 	}
