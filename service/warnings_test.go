@@ -321,6 +321,11 @@ func TestWarningConsoleInBrowser(t *testing.T) {
 	}
 
 	login(emergencyToken)
+	// The live console and the warning console link to each other.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/"]`)), chromedp.WaitVisible(chromedp.CSS(`#to-warnings`)),
+		chromedp.Click(chromedp.CSS(`#to-warnings`)), chromedp.WaitVisible(chromedp.CSS(`#who`))); err != nil {
+		t.Fatal(err)
+	}
 	if who := text(`#who`); who != "大气办" {
 		t.Errorf("signed in as %q", who)
 	}

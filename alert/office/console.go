@@ -67,7 +67,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 {{range .Recs}}<tr data-area="{{.Area}}"><td>{{.Name}} <small>{{.Area}}{{if .IsRegion}} 区域 region{{end}}</small></td>
 <td class="lvl" style="background:{{bg .Level}};color:{{fg .Level}}">{{.Level.Chinese}}<br><small style="color:inherit">{{.Level}}</small></td>
 <td>{{.Action.Chinese}}<br><small>{{.Action}}</small>{{if and $.CanIssue .Level (or (eq .Action.String "issue") (eq .Action.String "upgrade"))}}
-<br><a class="as-recommended" id="as-recommended-{{.Area}}" href="/warnings?prefill={{.Area}}#issue">按建议发布</a>{{end}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{if .Advice}}<b class="advice">{{.Advice}}</b><br>{{end}}{{.Reason}}{{if .Lift}}<br><small>解除条件 lift: {{.Lift}}</small>{{end}}
+<br><a class="as-recommended" id="as-recommended-{{.Area}}" href="/warnings?prefill={{.Area}}#issue">按建议发布</a>{{end}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{if .Advice}}<b class="advice">{{.Advice}}</b><br>{{end}}{{.ReasonZH}}{{if .LiftZH}}<br><small>解除条件：{{.LiftZH}}</small>{{end}}<br><small lang="en">{{.Reason}}</small>
 {{if .Reduction.SO2}}<br><small>减排 cuts: SO2 {{.Reduction.SO2}}%, NOx {{.Reduction.NOx}}%, PM {{.Reduction.PM}}%, VOCs {{.Reduction.VOCs}}%</small>{{end}}</td>
 <td>{{if .ForecastSource}}{{.ForecastSource}}<br><small>{{.ForecastIssued.Format "01-02 15:04"}}{{if .Observed}}, 实况 {{.Observed}} 天{{end}}</small>{{else}}–{{end}}</td></tr>
 {{end}}</table>{{else}}<p id="no-recommendations">暂无预报，无建议 — no forecast received yet.</p>{{end}}
@@ -96,7 +96,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 <p><label>开始 start <input type="datetime-local" name="start" id="start"></label> <small>(空 = 立即 now)</small>
 <label>预计结束 expected end <input type="datetime-local" name="expected_end" id="expected_end"></label></p>
 {{with .Prefill}}<p class="msg" id="prefill">已按 {{.Name}} 的预警建议填写 (建议{{.Level.Chinese}}，{{.Action.Chinese}})，请核对后进入确认。</p>{{end}}
-<p><label>原因 reason<br><textarea name="reason" id="reason" rows="3" cols="80" required>{{with .Prefill}}按预警建议发布{{.Level.Chinese}}：{{.Reason}}{{end}}</textarea></label></p>
+<p><label>原因 reason<br><textarea name="reason" id="reason" rows="3" cols="80" required>{{with .Prefill}}按预警建议发布{{.Level.Chinese}}：{{.ReasonZH}}{{end}}</textarea></label></p>
 <p><label>签发人 signed by <input name="who" id="who-input" value="{{.Who.Name}}"></label></p>
 <p><button type="submit" id="issue-next">下一步：确认 Next: confirm</button></p>
 </form>
@@ -341,9 +341,9 @@ func (o *Office) liftCheck(w Warning) (bool, string) {
 			texts = append(texts, o.areaName(a)+"：无预报，无法判断")
 		case !r.LiftMet:
 			met = false
-			texts = append(texts, o.areaName(a)+"：未满足 "+r.Lift)
+			texts = append(texts, o.areaName(a)+"："+r.liftText())
 		default:
-			texts = append(texts, o.areaName(a)+"：已满足 "+r.Lift)
+			texts = append(texts, o.areaName(a)+"："+r.liftText())
 		}
 	}
 	rule := o.opts.Scheme.Lift

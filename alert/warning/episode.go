@@ -63,10 +63,15 @@ func (s Scheme) applyEpisode(r *Recommendation, in Input) {
 		r.Due.Level = None
 		r.Action, r.Level = decide(r.Current, None, r.Lift.Met)
 		r.Advice = "沙尘天气：不启动重污染天气预警，不采取工业应急减排；发布健康防护提示（减少户外活动，儿童、老人和呼吸道疾病患者做好防护），加强道路和工地扬尘管控。"
-		r.Reason = fmt.Sprintf("沙尘天气过程（预报 AQI 达 %s 条件，但由沙尘造成）：%s 原判断: %s", peak.Chinese(), r.Advice, r.Reason)
+		r.ReasonZH = fmt.Sprintf("沙尘天气过程（预报 AQI 达%s条件，但由沙尘造成）：%s", peak.Chinese(), r.Advice)
+		if r.Action == Keep {
+			r.ReasonZH += "在发布的预警按解除条件解除：" + r.Lift.TextZH
+		}
+		r.Reason = fmt.Sprintf("sand-dust episode (forecast meets %s, caused by sand and dust): no warning and no cuts, health advice instead; graded: %s", peak, r.Reason)
 	case EpisodeO3:
 		r.Advice = "臭氧污染：发布健康防护提示（午后减少户外活动），以挥发性有机物 (VOCs) 管控为主，错时作业。"
-		r.Reason = "臭氧污染过程：" + r.Advice + " " + r.Reason
+		r.ReasonZH = "臭氧污染过程：" + r.Advice + r.ReasonZH
+		r.Reason = "ozone episode (VOCs cut only): " + r.Reason
 	}
 	r.Reduction = episodeReduction(r.Episode, r.Reduction)
 }

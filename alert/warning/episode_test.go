@@ -48,12 +48,41 @@ func TestEpisodeKinds(t *testing.T) {
 				t.Fatal(err)
 			}
 			if r.Action != c.action || r.Level != c.level || r.Episode != c.episode || r.Reduction.SO2 != c.so2 || r.Reduction.VOCs != c.vocs ||
-				!strings.Contains(r.Reason, c.reason) {
+				!strings.Contains(r.Reason+" | "+r.ReasonZH, c.reason) {
 				t.Errorf("got %s %s episode %q so2 %d vocs %d reason %q", r.Action, r.Level, r.Episode, r.Reduction.SO2, r.Reduction.VOCs, r.Reason)
+			}
+			if r.ReasonZH == "" || (c.action == Issue && !strings.Contains(r.ReasonZH, "建议发布"+c.level.Chinese())) {
+				t.Errorf("Chinese reason %q", r.ReasonZH)
 			}
 			if c.episode == EpisodeSandDust && (r.Due.Level != None || !strings.Contains(r.Advice, "不启动重污染天气预警")) {
 				t.Errorf("sand dust: due %s advice %q", r.Due.Level, r.Advice)
 			}
 		})
+	}
+}
+
+// TestChineseReasons: the office reads the reasons in Chinese.
+func TestChineseReasons(t *testing.T) {
+	s := Scheme2024()
+	r, err := s.Recommend(Input{Area: "changji", Days: padded(230, 260)}, None)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "建议发布橙色预警：达到橙色预警条件（AQI > 200 for ≥ 48 h）：AQI > 200 连续 2 天"; !strings.HasPrefix(r.ReasonZH, want) {
+		t.Errorf("issue: %q, want prefix %q", r.ReasonZH, want)
+	}
+	r, err = s.Recommend(Input{Area: "changji", Days: padded(230)[1:]}, Orange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Lift.TextZH, "未满足解除条件（预报 AQI < 150 持续 36 小时以上）") || !strings.HasPrefix(r.ReasonZH, "建议降级为黄色预警") {
+		t.Errorf("keep: %q / %q", r.ReasonZH, r.Lift.TextZH)
+	}
+	r, err = s.Recommend(Input{Area: "changji", Days: []DayAQI{{Date: day0, AQI: 90}, {Date: day0.AddDays(1), AQI: 80}}}, Orange)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Action != Lift || !strings.HasPrefix(r.ReasonZH, "建议解除预警：已满足解除条件") {
+		t.Errorf("lift: %s %q", r.Action, r.ReasonZH)
 	}
 }
