@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -231,6 +234,25 @@ func TestComplianceFromReplayedSourceReadings(t *testing.T) {
 		}
 		return check("county/changji/so2", county.Status, county.ReductionPct, county.EmittedKg)
 	})
+
+	// `lantian warnings compliance` prints the same verdicts, times with +08:00.
+	bin := filepath.Join(t.TempDir(), "lantian")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/lantian")
+	build.Dir = testenv.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build lantian: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "warnings", "compliance", "--token", viewerToken, id)
+	cmd.Env = append(os.Environ(), "LANTIAN_API="+baseURL)
+	cliOut, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("lantian warnings compliance: %v\n%s", err, cliOut)
+	}
+	for _, want := range []string{id + " 橙色预警 应急减排核查", "+08:00", "县市合计", "限产企业 (cj-15)", "未达标", "全停企业 (cj-stop)", "0/6/0"} {
+		if !strings.Contains(string(cliOut), want) {
+			t.Errorf("cli compliance lacks %q:\n%s", want, cliOut)
+		}
+	}
 
 	// The console page shows the same table to a logged-in viewer, in Chinese.
 	jar, err := cookiejar.New(nil)
