@@ -97,7 +97,10 @@ type ComplianceRow struct {
 	RequiredPct float64 `json:"required_pct"`
 	FloorPct    int     `json:"floor_pct"`
 	Committed   bool    `json:"committed,omitempty"` // RequiredPct comes from the plan
-	Status      string  `json:"status"`
+	// PooledPct is the cut of SO2 and NOx together, by which both are judged where the level
+	// pools them (Reduction.PooledSO2NOx); nil otherwise.
+	PooledPct *float64 `json:"pooled_pct,omitempty"`
+	Status    string   `json:"status"`
 }
 
 // ComplianceTotal is the total of a county's listed sources, or of the warning's whole list,
@@ -114,7 +117,9 @@ type ComplianceTotal struct {
 	BaselineKg   float64 `json:"baseline_kg"`
 	ReductionPct float64 `json:"reduction_pct"`
 	RequiredPct  float64 `json:"required_pct"`
-	Status       string  `json:"status"`
+	// PooledPct: as ComplianceRow.PooledPct.
+	PooledPct *float64 `json:"pooled_pct,omitempty"`
+	Status    string   `json:"status"`
 }
 
 // Total scopes.
@@ -373,6 +378,7 @@ func ComputeCompliance(w Warning, sources []registry.Source, hours []OutletHour,
 	}
 
 	level := w.Level.String()
+	var firsts []int // index of each source's first row
 	for _, s := range sources {
 		sh := bySource[s.ID]
 		plan := s.EmergencyPlan
@@ -401,6 +407,7 @@ func ComputeCompliance(w Warning, sources []registry.Source, hours []OutletHour,
 			t.Rows = append(t.Rows, ComplianceRow{Source: s.ID, SourceName: s.Name, Area: s.Area, AreaName: name(s.Area), Status: ComplianceNoData})
 			continue
 		}
+		firsts = append(firsts, len(t.Rows))
 		for _, p := range schema.SourcePollutants {
 			if !slices.Contains(pols, p) {
 				continue
@@ -454,9 +461,6 @@ func ComputeCompliance(w Warning, sources []registry.Source, hours []OutletHour,
 			}
 			row.BaselineKg = row.BaselineKgH * float64(len(warnHours))
 			row.Status = judge(&row)
-			if row.Status == ComplianceNotCompliant {
-				t.NotCompliant++
-			}
 			t.Rows = append(t.Rows, row)
 			addTotal(ScopeCounty, s.Area, name(s.Area), p, row)
 			addTotal(ScopeList, w.ID, "应急减排清单 "+w.ID, p, row)
@@ -475,12 +479,79 @@ func ComputeCompliance(w Warning, sources []registry.Source, hours []OutletHour,
 	for _, k := range totOrder {
 		tot := totals[k]
 		tot.Status = judgeTotal(tot)
-		if tot.Status == ComplianceNotCompliant {
-			t.NotCompliant++
-		}
 		t.Totals = append(t.Totals, *tot)
 	}
+	if w.Reduction.PooledSO2NOx {
+		for i, f := range firsts {
+			end := len(t.Rows)
+			if i+1 < len(firsts) {
+				end = firsts[i+1]
+			}
+			poolRows(t.Rows[f:end])
+		}
+		poolTotals(t.Totals)
+	}
+	for _, r := range t.Rows {
+		if r.Status == ComplianceNotCompliant {
+			t.NotCompliant++
+		}
+	}
+	for _, tt := range t.Totals {
+		if tt.Status == ComplianceNotCompliant {
+			t.NotCompliant++
+		}
+	}
 	return t
+}
+
+// pooledJudge judges SO2 and NOx together where the level pools them (the 乌-昌-石 regional
+// announcements: "SO2、NOx 可统筹"): their summed mass must be cut by the required ratio, and
+// each of the two is judged by that pooled cut.
+func pooledJudge(so2, nox *float64, e1, b1, e2, b2 float64, st1, st2 *string, req1, req2 float64) {
+	if b1+b2 <= 0 {
+		return
+	}
+	pct := (b1 + b2 - e1 - e2) / (b1 + b2) * 100
+	req := math.Max(req1, req2)
+	status := ComplianceNotCompliant
+	if pct+reductionTolerance >= req {
+		status = ComplianceOK
+	}
+	*so2, *nox, *st1, *st2 = pct, pct, status, status
+}
+
+func judged(status string) bool { return status == ComplianceOK || status == ComplianceNotCompliant }
+
+// poolRows pools the SO2 and NOx rows of one source, when both are judged.
+func poolRows(rows []ComplianceRow) {
+	i := slices.IndexFunc(rows, func(r ComplianceRow) bool { return r.Pollutant == "so2" })
+	j := slices.IndexFunc(rows, func(r ComplianceRow) bool { return r.Pollutant == "nox" })
+	if i < 0 || j < 0 || !judged(rows[i].Status) || !judged(rows[j].Status) {
+		return
+	}
+	a, b := &rows[i], &rows[j]
+	var p1, p2 float64
+	pooledJudge(&p1, &p2, a.EmittedKg, a.BaselineKg, b.EmittedKg, b.BaselineKg, &a.Status, &b.Status, a.RequiredPct, b.RequiredPct)
+	a.PooledPct, b.PooledPct = &p1, &p2
+}
+
+// poolTotals pools the SO2 and NOx totals of each county and of the list.
+func poolTotals(tots []ComplianceTotal) {
+	for i := range tots {
+		if tots[i].Pollutant != "so2" || !judged(tots[i].Status) {
+			continue
+		}
+		j := slices.IndexFunc(tots, func(x ComplianceTotal) bool {
+			return x.Scope == tots[i].Scope && x.ID == tots[i].ID && x.Pollutant == "nox"
+		})
+		if j < 0 || !judged(tots[j].Status) {
+			continue
+		}
+		a, b := &tots[i], &tots[j]
+		var p1, p2 float64
+		pooledJudge(&p1, &p2, a.EmittedKg, a.BaselineKg, b.EmittedKg, b.BaselineKg, &a.Status, &b.Status, a.RequiredPct, b.RequiredPct)
+		a.PooledPct, b.PooledPct = &p1, &p2
+	}
 }
 
 func scopeRank(s string) string {

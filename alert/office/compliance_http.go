@@ -56,7 +56,7 @@ var compliancePage = template.Must(template.New("compliance").Funcs(consoleFuncs
 {{range .Totals}}<tr data-scope="{{.Scope}}" data-id="{{.ID}}" data-pollutant="{{.Pollutant}}" data-status="{{.Status}}"><td>{{.Name}} <small>{{.ID}}</small></td>
 <td>{{call $.Pol .Pollutant}}</td><td>{{.Sources}}{{if .Excluded}} <small>(另 {{.Excluded}} 家无基准/数据未计)</small>{{end}}</td>
 <td>{{printf "%.1f" .EmittedKg}}</td><td>{{printf "%.1f" .BaselineKg}}</td>
-<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{else}}–{{end}}</td>
+<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{with .PooledPct}}<br><small class="pooled">SO2+NOx 统筹 {{call $.Pct .}} %</small>{{end}}{{else}}–{{end}}</td>
 <td>{{printf "%.0f" .RequiredPct}} %</td><td class="st-{{.Status}}">{{call $.Status .Status}}</td></tr>
 {{end}}</table>{{end}}
 {{if .Rows}}<h3>企业 Sources</h3>
@@ -66,7 +66,7 @@ var compliancePage = template.Must(template.New("compliance").Funcs(consoleFuncs
 <td>{{if .BaselineKind}}{{printf "%.2f" .BaselineKgH}} <small>{{if eq .BaselineKind "plan"}}一厂一策{{else}}CEMS {{.BaselineHours}} h{{end}}</small>{{else}}–{{end}}</td>
 <td>{{.HoursRunning}} / {{.HoursStopped}} / {{.HoursMissing}}</td>
 <td>{{printf "%.1f" .EmittedKg}}</td><td>{{printf "%.1f" .BaselineKg}}</td>
-<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{else}}–{{end}}</td>
+<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{with .PooledPct}}<br><small class="pooled">SO2+NOx 统筹 {{call $.Pct .}} %</small>{{end}}{{else}}–{{end}}</td>
 <td>{{printf "%.0f" .RequiredPct}} %{{if .Committed}} <small>一厂一策</small>{{end}}</td><td class="st-{{.Status}}">{{call $.Status .Status}}</td></tr>
 {{end}}</table>{{else}}<p id="no-sources">该预警区域内无应急减排清单企业。</p>{{end}}
 {{if .Plans}}<h3>一厂一策 应急减排措施 ({{.Level.Chinese}})</h3>
@@ -99,7 +99,8 @@ func (o *Office) pageCompliance(w http.ResponseWriter, r *http.Request) {
 		rec.who = p
 	}
 	data := map[string]any{"Fmt": o.fmtTime, "Status": func(s string) string { return complianceStatusText[s] },
-		"Pol": func(p string) string { return pollutantZH[p] }, "Area": o.areaName, "Floor": func() string { return "" }}
+		"Pol": func(p string) string { return pollutantZH[p] }, "Area": o.areaName, "Floor": func() string { return "" },
+		"Pct": func(p *float64) string { return fmt.Sprintf("%.1f", *p) }}
 	status := http.StatusOK
 	period, err := baselinePeriod(r)
 	if err == nil {

@@ -208,6 +208,34 @@ func TestComplianceMass(t *testing.T) {
 		}
 	})
 
+	t.Run("SO2 and NOx pooled where the level says so", func(t *testing.T) {
+		// SO2 cut 10 %, NOx 40 %, equal baselines: 25 % together.
+		hs := append(hourSpec{"s", "DA001", "so2", 10, 24, rep(9.0, 8)}.hours(start), hourSpec{"s", "DA001", "nox", 10, 24, rep(6.0, 8)}.hours(start)...)
+		plain := ComputeCompliance(w, []registry.Source{src("s", "changji")}, hs, ComplianceInput{Now: now})
+		pw := w
+		pw.Reduction = warning.XinjiangReductions()[1] // the regional announcements pool SO2 and NOx
+		pooled := ComputeCompliance(pw, []registry.Source{src("s", "changji")}, hs, ComplianceInput{Now: now})
+		status := func(tab ComplianceTable) map[string]string {
+			out := map[string]string{}
+			for _, r := range tab.Rows {
+				out["source/"+r.Pollutant] = r.Status
+			}
+			for _, tt := range tab.Totals {
+				out[tt.Scope+"/"+tt.Pollutant] = tt.Status
+			}
+			return out
+		}
+		if got := status(plain); got["source/so2"] != ComplianceNotCompliant || got["source/nox"] != ComplianceOK || got["county/so2"] != ComplianceNotCompliant || plain.NotCompliant != 3 {
+			t.Errorf("not pooled: %v (not compliant %d)", got, plain.NotCompliant)
+		}
+		if got := status(pooled); got["source/so2"] != ComplianceOK || got["source/nox"] != ComplianceOK || got["county/so2"] != ComplianceOK || got["list/nox"] != ComplianceOK || pooled.NotCompliant != 0 {
+			t.Errorf("pooled: %v (not compliant %d)", got, pooled.NotCompliant)
+		}
+		if r := pooled.Rows[0]; r.PooledPct == nil || math.Abs(*r.PooledPct-25) > 1e-9 || math.Abs(r.ReductionPct-10) > 1e-9 {
+			t.Errorf("pooled row %+v", r)
+		}
+	})
+
 	t.Run("source without any data", func(t *testing.T) {
 		tab := ComputeCompliance(w, []registry.Source{src("quiet", "changji")}, nil, ComplianceInput{Now: now})
 		if len(tab.Rows) != 1 || tab.Rows[0].Status != ComplianceNoData || tab.Rows[0].Pollutant != "" {
