@@ -57,6 +57,9 @@ type warningSpan struct {
 	from, to time.Time
 }
 
+// maxSpans bounds the warnings remembered per area.
+const maxSpans = 64
+
 // NewWarningBoard returns an empty board.
 func NewWarningBoard() *WarningBoard { return &WarningBoard{spans: map[string][]warningSpan{}} }
 
@@ -97,6 +100,10 @@ func (b *WarningBoard) Handle(payload []byte) error {
 			spans[i] = s
 		} else {
 			spans = append(spans, s)
+			// Bounded: the oldest warnings of an area are forgotten.
+			if len(spans) > maxSpans {
+				spans = slices.Clone(spans[len(spans)-maxSpans:])
+			}
 		}
 	case "lifted":
 		end := m.LiftedAt

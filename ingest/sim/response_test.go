@@ -87,3 +87,16 @@ func slicesIndex(cfg *sample, id string) int {
 	}
 	return -1
 }
+
+// FuzzWarningBoardHandle: any payload on the warning topics is taken or refused, never a panic,
+// and the board answers LevelAt afterwards. Seeds are the office's retained messages.
+func FuzzWarningBoardHandle(f *testing.F) {
+	f.Add([]byte(`{"area":"fukang","area_name":"阜康市","status":"in_force","warning_id":"W20240102-001","level":"orange","level_zh":"橙色预警","response":"Ⅱ级","region":"wcs","start":"2024-01-02T17:00:00+08:00","expected_end":"2024-01-05T00:00:00+08:00","reductions":{"so2":20,"nox":20,"pm":20,"vocs":20},"reason":"预报未来两天 AQI > 200","version":1,"updated":"2024-01-02T17:00:00+08:00"}`))
+	f.Add([]byte(`{"area":"fukang","area_name":"阜康市","status":"lifted","warning_id":"W20240102-001","level":"none","level_zh":"解除预警","previous_level":"orange","region":"wcs","start":"2024-01-02T17:00:00+08:00","reason":"AQI < 150 for 36 h","version":3,"updated":"2024-01-04T09:00:00+08:00","lifted_at":"2024-01-04T09:00:00+08:00"}`))
+	f.Add([]byte(`{"area":"x","warning_id":"W","status":"in_force","level":"red","start":"bad"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		b := NewWarningBoard()
+		_ = b.Handle(payload)
+		_ = b.LevelAt("fukang", time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC))
+	})
+}
