@@ -218,7 +218,7 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 			return fmt.Errorf("list: decode answer: %w", err)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tAREAS\tSTART\tEXPECTED END\tISSUED BY\tREASON")
+		fmt.Fprintln(tw, "编号 ID\t等级 LEVEL\t状态 STATUS\t区域 AREAS\t开始 START\t预计结束 EXPECTED END\t签发 ISSUED BY\t原因 REASON")
 		for _, w := range ws {
 			end := "-"
 			if !w.ExpectedEnd.IsZero() {
@@ -228,7 +228,8 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 			if w.Region != "" {
 				areas = w.Region + ":" + areas
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.Level, w.Status, areas, w.Start.Format(time.RFC3339), end, w.IssuedBy, w.Reason)
+			status := map[string]string{office.StatusInForce: "生效中", office.StatusLifted: "已解除"}[w.Status] + " " + w.Status
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.Level.Chinese(), w.Level, status, areas, w.Start.Format(time.RFC3339), end, w.IssuedBy, w.Reason)
 		}
 		return tw.Flush()
 	case "compliance":
