@@ -104,7 +104,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 
 {{if .Lifted}}<h2>已解除 Lifted</h2>
 <table id="lifted"><tr><th>编号 id</th><th>等级 level</th><th>区域 areas</th><th>开始 start</th><th>解除 lifted</th><th>原因 reason</th></tr>
-{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td><td>{{.Level.Chinese}}</td><td>{{join .Areas}}</td><td>{{call $.Fmt .Start}}</td>
+{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td><td>{{.Level.Chinese}}</td><td>{{call $.AreaNames .Areas}}</td><td>{{call $.Fmt .Start}}</td>
 <td>{{call $.Fmt .LiftedAt}} {{.LiftedBy}}</td><td class="reason">{{.LiftReason}}</td></tr>{{end}}</table>{{end}}
 
 {{if .Audit}}<h2>操作记录 Audit trail</h2>
@@ -144,7 +144,7 @@ var confirmIssuePage = template.Must(template.New("confirm-issue").Funcs(console
 var confirmLiftPage = template.Must(template.New("confirm-lift").Funcs(consoleFuncs).Parse(consoleHead + `
 <h2>确认解除 Confirm lifting {{.W.ID}}</h2>
 <p class="lvl" style="background:{{bg .W.Level}};color:{{fg .W.Level}};display:inline-block;padding:.3em 1em">{{.W.Level.Chinese}}</p>
-<p>区域 areas: {{join .W.Areas}}</p>
+<p>区域 areas: {{call .AreaNames .W.Areas}}</p>
 {{if .LiftMet}}<p class="msg" id="lift-rule-met">解除条件已满足：{{.LiftText}}</p>
 {{else}}<p class="err" id="lift-rule-unmet"><b>注意：解除条件未满足。</b> {{.LiftText}}<br>如仍解除，请在原因中说明依据。</p>{{end}}
 <form method="post" action="/warnings/lift">
@@ -434,7 +434,8 @@ func (o *Office) pageConfirmLift(w http.ResponseWriter, r *http.Request, p Princ
 		return
 	}
 	met, text := o.liftCheck(wr)
-	o.render(w, http.StatusOK, confirmLiftPage, map[string]any{"CSRF": p.csrf, "W": wr, "Who": p.Name, "LiftMet": met, "LiftText": text})
+	o.render(w, http.StatusOK, confirmLiftPage, map[string]any{"CSRF": p.csrf, "W": wr, "Who": p.Name, "LiftMet": met, "LiftText": text,
+		"AreaNames": o.areaNames})
 }
 
 func (o *Office) pageLift(w http.ResponseWriter, r *http.Request, p Principal) {
