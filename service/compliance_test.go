@@ -191,9 +191,12 @@ func TestComplianceFromReplayedSourceReadings(t *testing.T) {
 			t.Errorf("alert for compliant %s", src)
 		}
 	}
-	if l := warningMetric(t, baseURL, `lantian_warning_compliance_below{county="changji",id="cj-15",pollutant="so2",scope="source",warning_id="`+id+`"}`); !strings.HasSuffix(l, " 1") {
-		t.Errorf("gauge: %q", l)
-	}
+	testenv.Eventually(t, 10*time.Second, func() error {
+		if l := warningMetric(t, baseURL, `lantian_warning_compliance_below{county="changji",id="cj-15",pollutant="so2",scope="source",warning_id="`+id+`"}`); !strings.HasSuffix(l, " 1") {
+			return fmt.Errorf("gauge: %q", l)
+		}
+		return nil
+	})
 
 	// The board's compliance table, run against the same InfluxDB, shows the same numbers.
 	q := strings.NewReplacer("${bucket}", cfg.Influx.Bucket, "${area:regex}", ".*",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,9 @@ type complianceMetrics struct {
 	reduction *prometheus.GaugeVec
 	required  *prometheus.GaugeVec
 	below     *prometheus.GaugeVec
+
+	mu     sync.Mutex
+	series map[string][]string // label values set by the last check
 }
 
 func newComplianceMetrics() *complianceMetrics {
@@ -35,6 +39,20 @@ func newComplianceMetrics() *complianceMetrics {
 			Help: "1 when the cut is below the required one and the warning is past its grace period, else 0.",
 		}, labels),
 	}
+}
+
+// retain deletes the series not set in the last check.
+func (m *complianceMetrics) retain(seen map[string][]string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, lv := range m.series {
+		if _, ok := seen[k]; !ok {
+			m.reduction.DeleteLabelValues(lv...)
+			m.required.DeleteLabelValues(lv...)
+			m.below.DeleteLabelValues(lv...)
+		}
+	}
+	m.series = seen
 }
 
 func (m *complianceMetrics) collectors() []prometheus.Collector {
@@ -84,9 +102,9 @@ func (o *Office) checkCompliance(ctx context.Context) {
 	cfg := o.opts.Compliance
 	var lines [][]byte
 	firing := map[string]Alert{}
-	o.cm.reduction.Reset()
-	o.cm.required.Reset()
-	o.cm.below.Reset()
+	// Series are replaced, not reset first: a scrape in the middle of a check must not miss a
+	// series (that would restart the "for" of the Prometheus rule).
+	seen := map[string][]string{}
 	for _, w := range all {
 		if !w.InForce() && (w.LiftedAt.IsZero() || now.Sub(w.LiftedAt) > 2*cfg.Interval) {
 			continue
@@ -107,6 +125,7 @@ func (o *Office) checkCompliance(ctx context.Context) {
 				o.cm.reduction.WithLabelValues(lv...).Set(it.reduction)
 				o.cm.required.WithLabelValues(lv...).Set(it.required)
 				o.cm.below.WithLabelValues(lv...).Set(b2f(below))
+				seen[strings.Join(lv, "\x00")] = lv
 			}
 			county := it.county
 			if it.scope == ScopeList {
@@ -129,6 +148,7 @@ func (o *Office) checkCompliance(ctx context.Context) {
 			}
 		}
 	}
+	o.cm.retain(seen)
 	var alerts []Alert
 	o.mu.Lock()
 	for k, a := range o.compAlerts {
