@@ -34,7 +34,7 @@ func levelMappings() []map[string]any {
 
 // Emergency is the emergency office's board: forecast AQI against the warning thresholds,
 // recommended and issued warning levels per area, warnings as annotations, source exceedance
-// events, and a placeholder for the enterprise compliance check (not built yet).
+// events, and the compliance of the emergency-list sources during warnings.
 func Emergency(areas []registry.Area) *sdk.Board {
 	names := areaNames(areas)
 	g := &grid{}
@@ -49,11 +49,7 @@ func Emergency(areas []registry.Area) *sdk.Board {
 	g.row("污染源与执法 Sources and enforcement")
 	g.add(exceedanceTable("超标事件", "Source exceedance events that started in the time range (measurement exceedance; latest state of each event: open or closed), for the counties selected by the area variable (a region selects none: pick its members). Peak and limit are hourly means in mg/m³ at the reference O₂.",
 		tagIn(schema.TagCounty, varArea), false), 14, 10)
-	g.add(textPanel("重污染应急减排企业落实情况 (未建)",
-		"Placeholder: the compliance table of the current warning (do the enterprises of the emergency emission-reduction list cut as required?) is issue 5 item 4 and is not built yet; the exceedance events beside are what exists.",
-		"### 企业应急减排落实情况 — 尚未建设\n\nThe compliance check of the enterprises on the emission-reduction list during a warning (issue 5, item 4) "+
-			"is **not built yet** (docs/warnings.md). Until it is, use the exceedance events beside and the operators' board "+
-			"(source emissions now, open exceedances, data-quality score)."), 10, 10)
+	g.add(complianceTable(), 10, 10)
 	b := newBoard(EmergencyUID, "蓝天 · 应急办 重污染天气", []string{"lantian", "emergency"}, "now-7d",
 		[]sdk.TemplateVar{bucketVar(), areaVar(areas)}, g)
 	b.Time.To = "now+7d"
@@ -284,14 +280,59 @@ func warningAnnotation() sdk.Annotation {
 	}
 }
 
-// textPanel is a markdown text panel (no query).
-func textPanel(title, description, content string) *sdk.Panel {
-	p := sdk.NewCustom(title)
-	p.Type = "text"
-	p.Renderer = nil
-	p.IsNew = false
-	p.Description = ptr(description)
-	m := *p.CustomPanel
-	m["options"] = map[string]any{"mode": "markdown", "content": content}
-	return p
+// ComplianceQuery is the Flux of the compliance table (应急减排落实情况): the latest
+// warning_compliance figures of each warning, scope (source, county, list), id and pollutant in
+// the time range, for the counties (or, for a list, the region or area) of the area variable.
+func ComplianceQuery() string {
+	fields := []string{schema.FieldStatus, schema.FieldName, schema.FieldReductionPct, schema.FieldRequiredPct,
+		schema.FieldEmittedKg, schema.FieldBaselineKg, schema.FieldHoursRunning, schema.FieldHoursStopped, schema.FieldHoursMissing}
+	return fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)%s
+  |> group(columns: ["warning_id", "scope", "id", "pollutant", "county"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> sort(columns: ["_time"])
+  |> last(column: "status")
+  |> group()
+  |> map(fn: (r) => ({_time: r._time, warning_id: r.warning_id, scope: r.scope, id: r.id, name: r.name, pollutant: r.pollutant,
+      reduction_pct: float(v: r.reduction_pct), required_pct: float(v: r.required_pct), emitted_kg: float(v: r.emitted_kg), baseline_kg: float(v: r.baseline_kg),
+      hours: r.hours_running + " / " + r.hours_stopped + " / " + r.hours_missing, status: r.status,
+      rank: if r.scope == %q then 2 else if r.scope == %q then 1 else 0}))
+  |> sort(columns: ["warning_id", "rank", "id", "pollutant"])
+  |> drop(columns: ["rank"])`, fromBucket(),
+		and(schema.IsMeasurement(schema.WarningCompliance), tagIn(schema.TagCounty, varArea)),
+		schema.IsAnyField(fields...), asText, schema.ComplianceScopeSource, schema.ComplianceScopeList)
+}
+
+// complianceTable shows ComplianceQuery: per source and per county and list total, the mass
+// emitted against the baseline, the cut and the cut required, coloured by the verdict.
+func complianceTable() *sdk.Panel {
+	status := map[string]any{
+		"displayName": "结论 status",
+		"mappings": []map[string]any{valueMapping(map[string][2]string{
+			"compliant": {"达标", colorOK}, "not_compliant": {"未达标", colorBad}, "no_baseline": {"无基准", "gray"},
+			"no_data": {"无数据", "gray"}, "no_requirement": {"无要求", "gray"}})},
+		"custom.cellOptions": map[string]any{"type": "color-text"},
+		"custom.displayMode": "color-text",
+	}
+	scope := map[string]any{"displayName": "范围 scope", "mappings": []map[string]any{valueMapping(map[string][2]string{
+		"source": {"企业", "text"}, "county": {"县市合计", "text"}, "list": {"清单合计", "text"}})}}
+	return table("重污染应急减排企业落实情况",
+		"Compliance of the emergency-list sources during each warning in the time range (warning_compliance, written by the warning office every compliance interval; the latest figures of each warning): the mass emitted over the warning hours (stopped hours count as zero, missing hours are filled with the baseline rate) against the baseline mass, the cut and the cut required (the level's ratio, or the 一厂一策 commitment when higher), per source and as county and list totals, which the level's ratio applies to. Hours: running / stopped / missing. Same figures as the warning console's compliance page.",
+		map[string]any{"custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "核算时间 computed"}),
+			override(schema.TagWarningID, map[string]any{"displayName": "预警 warning"}),
+			override(schema.TagScope, scope),
+			override(schema.TagID, map[string]any{"custom.hidden": true}),
+			override(schema.FieldName, map[string]any{"displayName": "企业/范围 name"}),
+			override(schema.TagPollutant, map[string]any{"displayName": "污染物 pollutant"}),
+			override(schema.FieldReductionPct, map[string]any{"displayName": "减排 cut", "unit": "percent", "decimals": 1}),
+			override(schema.FieldRequiredPct, map[string]any{"displayName": "要求 required", "unit": "percent", "decimals": 0}),
+			override(schema.FieldEmittedKg, map[string]any{"displayName": "排放 emitted", "unit": "masskg", "decimals": 1}),
+			override(schema.FieldBaselineKg, map[string]any{"displayName": "基准 baseline", "unit": "masskg", "decimals": 1}),
+			override("hours", map[string]any{"displayName": "运行/停产/缺数 h"}),
+			override(schema.FieldStatus, status),
+		},
+		fluxTarget("A", ComplianceQuery()))
 }

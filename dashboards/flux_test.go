@@ -171,6 +171,16 @@ func (fd *fluxData) addDerived() {
 			map[string]any{"title": "橙色预警 " + action + " W1", "text": "reason " + action, "who": "王主任", "level_num": int64(3),
 				"version": int64(1), "start": t.Unix(), "tags": "warning,orange," + action + "," + area}, t)
 	}
+	comp := func(scope, id, county, name, status string, red, emitted float64, t time.Time) {
+		add("warning_compliance", map[string]string{"county": county, "id": id, "pollutant": "so2", "scope": scope, "warning_id": "W1"},
+			map[string]any{"status": status, "name": name, "reduction_pct": red, "required_pct": 20.0, "emitted_kg": emitted, "baseline_kg": 100.0,
+				"hours_running": int64(3), "hours_stopped": int64(2), "hours_missing": int64(1), "warning_hours": int64(6), "below_after_grace": status == "not_compliant"}, t)
+	}
+	comp("source", "cj-power-1", "changji", "昌吉电厂", "compliant", 30, 70, at(0, 14)) // superseded by the next
+	comp("source", "cj-power-1", "changji", "昌吉电厂", "not_compliant", 15, 85, at(0, 15))
+	comp("county", "changji", "changji", "昌吉市", "compliant", 25, 75, at(0, 15))
+	comp("list", "W1", "wcs", "应急减排清单 W1", "compliant", 25, 75, at(0, 15))
+	comp("source", "qt-1", "qitai", "奇台企业", "compliant", 50, 50, at(0, 15))
 	event("changji", "issue", at(0, 12))
 	event("wcs", "issue", at(0, 12))
 	event("changji", "lift", at(1, 12))
@@ -533,6 +543,34 @@ func TestFluxQueries(t *testing.T) {
 						t.Errorf("changji row %v", cj)
 					}
 					wantNum(t, q, rows["wcs"], "level_num", 3)
+				case q.panel == "重污染应急减排企业落实情况":
+					res := exec(t, q, vars)
+					if len(res.rows) != 4 {
+						t.Fatalf("rows %v, want source, county and list of W1 and qitai's source", res.rows)
+					}
+					rows := res.byKey("scope", "id")
+					src := rows["source/cj-power-1"]
+					wantNum(t, q, src, "reduction_pct", 15) // the latest computation
+					wantNum(t, q, src, "emitted_kg", 85)
+					wantNum(t, q, src, "baseline_kg", 100)
+					wantNum(t, q, src, "required_pct", 20)
+					if src["status"] != "not_compliant" || src["name"] != "昌吉电厂" || src["hours"] != "3 / 2 / 1" {
+						t.Errorf("source row %v", src)
+					}
+					wantNum(t, q, rows["county/changji"], "reduction_pct", 25)
+					if rows["list/W1"]["status"] != "compliant" {
+						t.Errorf("list row %v", rows["list/W1"])
+					}
+					// Totals of a county first, then the list, then the sources.
+					if res.rows[0]["scope"] != "county" || res.rows[1]["scope"] != "list" {
+						t.Errorf("order %v", res.rows)
+					}
+					cjArea := vars
+					cjArea.area = "(changji)"
+					narrowed := exec(t, q, cjArea)
+					if len(narrowed.rows) != 2 {
+						t.Errorf("county changji: rows %v, want its source and total", narrowed.rows)
+					}
 				case q.panel == "annotation:预警 warnings":
 					res := exec(t, q, vars)
 					if len(res.rows) != 3 {

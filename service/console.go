@@ -52,6 +52,7 @@ th{background:#f3f3f3}td.l{text-align:left}.silent{color:#b00;font-weight:bold}.
 .aqi{font-weight:bold;text-align:center}small{color:#666}
 </style></head><body>
 <h1>蓝天 Lantian <small>实时监测 live monitoring</small></h1>
+<p><a id="to-warnings" href="/warnings">重污染天气预警台 →</a></p>
 <p><small>更新 updated {{.Now}} · 本页每 30 秒刷新 · AQI 为按小时规则计算的实时指数 (HJ 633, indicative for real-time values) ·
 <a href="/api/v1/stations">JSON</a> · <a href="/metrics">metrics</a> · <a href="/readyz">readyz</a></small></p>
 <h2>空气质量监测站 Ambient stations ({{len .Stations}}, 离线 silent {{.SilentStations}})</h2>

@@ -42,15 +42,31 @@ func (o officeReader) ObservedDays(ctx context.Context, area string, from, to aq
 	return out, nil
 }
 
-// EmissionHours implements office.EmissionSource.
-func (o officeReader) EmissionHours(ctx context.Context, sources []string, from, to time.Time) ([]office.EmissionHour, error) {
-	rates, err := o.r.EmissionRates(ctx, sources, from, to)
+// OutletHours implements office.EmissionSource: the source monitor's outlet hours, joined
+// with the hours whose raw readings carry the stop flag F (an hour may be stop-flagged with
+// no rate or flow stored at all).
+func (o officeReader) OutletHours(ctx context.Context, sources []string, from, to time.Time) ([]office.OutletHour, error) {
+	hours, err := o.r.OutletHours(ctx, sources, from, to)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]office.EmissionHour, len(rates))
-	for i, e := range rates {
-		out[i] = office.EmissionHour{Source: e.Source, Pollutant: e.Pollutant, Hour: e.Hour, KgH: e.KgH}
+	stops, err := o.r.StopFlaggedHours(ctx, sources, from, to)
+	if err != nil {
+		return nil, err
+	}
+	idx := map[influx.OutletHourKey]int{}
+	out := make([]office.OutletHour, len(hours))
+	for i, h := range hours {
+		out[i] = office.OutletHour{Source: h.Source, Outlet: h.Outlet, Hour: h.Hour, KgH: h.KgH, Flow: h.Flow, FlowValid: h.FlowValid}
+		idx[influx.OutletHourKey{Source: h.Source, Outlet: h.Outlet, Hour: h.Hour.UTC()}] = i
+	}
+	for _, k := range stops {
+		k.Hour = k.Hour.UTC()
+		if i, ok := idx[k]; ok {
+			out[i].StopFlagged = true
+			continue
+		}
+		out = append(out, office.OutletHour{Source: k.Source, Outlet: k.Outlet, Hour: k.Hour, StopFlagged: true})
 	}
 	return out, nil
 }

@@ -57,7 +57,7 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 		Scheme: scheme, Regions: regions, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
 		Store: store, Sink: s.writer, Publisher: pub, TopicPrefix: s.cfg.MQTT.TopicPrefix,
 		Notifier: officeAlerts{s.notifier}, Observed: observed, Tokens: tokens,
-		Emissions:  stored,
+		Emissions: stored, IdleFlow: s.idleFlow(), Compliance: wcfg.Compliance,
 		SessionTTL: wcfg.SessionTTL, RecomputeInterval: wcfg.RecomputeInterval, MaxFuture: s.cfg.Ingest.MaxFuture,
 		Registerer: s.Registry, Log: log,
 	})
@@ -67,6 +67,18 @@ func (s *Service) warningRoutes() (map[string]pipeline.Route, error) {
 	}
 	s.warnings, s.warningStore, s.warnPub = o, store, pub
 	return map[string]pipeline.Route{"forecast": {Handle: o.HandleForecast}}, nil
+}
+
+// idleFlow gives the warning office source monitoring's idle flow per outlet, below which an
+// hour counts as a stop in the compliance check.
+func (s *Service) idleFlow() func(source, outlet string) float64 {
+	rules, err := s.cfg.SourceMonitoring.RuleConfig(s.cfg.Location())
+	if err != nil {
+		rules = s.cfg.SourceMonitoring.Rules
+	}
+	return func(src, outlet string) float64 {
+		return rules.IdleFor(source.OutletKey{Source: src, Outlet: outlet}).FlowM3h
+	}
 }
 
 // runWarnings runs the warning office's loop with its MQTT publisher until ctx is cancelled,

@@ -17,6 +17,7 @@ import (
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"lantian/alert/office"
+	"lantian/ingest/registry"
 	"lantian/internal/devenv/notifytest"
 	"lantian/internal/devenv/testenv"
 	"lantian/service"
@@ -191,7 +192,7 @@ func TestWarningForecastToAlertAndIssueThroughAPI(t *testing.T) {
 	}
 	w := issued.Warning
 	m, ok := retained(t, mosq.URL, "lantian/warnings/fukang")
-	if !ok || m.Status != office.StatusInForce || m.Level.String() != "orange" || m.WarningID != w.ID || m.Reductions == nil || m.Reductions.SO2 != 20 || m.Reductions.VOCs != 15 || m.Region != "wcs" {
+	if !ok || m.Status != office.StatusInForce || m.Level.String() != "orange" || m.WarningID != w.ID || m.Reductions == nil || m.Reductions.SO2 != 20 || m.Reductions.VOCs != 20 || m.Region != "wcs" {
 		t.Errorf("retained warning for fukang: %+v %v", m, ok)
 	}
 	testenv.Eventually(t, 20*time.Second, func() error {
@@ -279,6 +280,13 @@ func TestWarningConsoleInBrowser(t *testing.T) {
 	influx := testenv.StartInflux(t)
 	mosq := testenv.StartMosquitto(t)
 	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-warnings-console")
+	cfg.Sources = append(cfg.Sources, registry.Source{ID: "cj-cement", Name: "昌吉水泥", Area: "changji", Industry: "cement", EmergencyList: true,
+		Outlets: []registry.Outlet{{ID: "DA001"}},
+		EmergencyPlan: &registry.EmergencyPlan{Document: "一厂一策 2026", Levels: []registry.EmergencyMeasures{
+			{Level: "orange", Measures: []string{"2号熟料线停产"}, ReductionPct: map[string]float64{"so2": 30}}}}})
+	if err := cfg.Resolve(); err != nil {
+		t.Fatal(err)
+	}
 	run := startService(t, cfg)
 	setWarningTokens(t, run.svc)
 	base := "http://" + run.svc.HTTPAddr
@@ -313,24 +321,47 @@ func TestWarningConsoleInBrowser(t *testing.T) {
 	}
 
 	login(emergencyToken)
+	// The live console and the warning console link to each other.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/"]`)), chromedp.WaitVisible(chromedp.CSS(`#to-warnings`)),
+		chromedp.Click(chromedp.CSS(`#to-warnings`)), chromedp.WaitVisible(chromedp.CSS(`#who`))); err != nil {
+		t.Fatal(err)
+	}
 	if who := text(`#who`); who != "大气办" {
 		t.Errorf("signed in as %q", who)
 	}
-	if rec := text(`#recommendations tr[data-area="changji"]`); !strings.Contains(rec, "橙色预警") || !strings.Contains(rec, "issue") || !strings.Contains(rec, "AQI > 200") {
+	if rec := text(`#recommendations tr[data-area="changji"]`); !strings.Contains(rec, "橙色预警") || !strings.Contains(rec, "建议发布") || !strings.Contains(rec, "AQI > 200") {
 		t.Errorf("recommendation row: %q", rec)
 	}
-	// Issue: form, confirmation page, listed.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`input[name="level"][value="orange"]`)),
-		chromedp.Click(chromedp.CSS(`input[name="areas"][value="changji"]`)),
-		chromedp.SendKeys(chromedp.CSS(`#reason`), "浏览器测试：预报两天 AQI > 200"),
-		chromedp.Click(chromedp.CSS(`#issue-next`)),
-		chromedp.WaitVisible(chromedp.CSS(`#confirm-issue`)),
-	); err != nil {
+	// 按建议发布: the issue form is filled from the recommendation; then the confirmation page
+	// with the 一厂一策 measures of the listed source, then issued.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#as-recommended-changji`)), chromedp.WaitVisible(chromedp.CSS(`#prefill`))); err != nil {
 		t.Fatal(err)
 	}
-	if s := text(`#summary`); !strings.Contains(s, "橙色预警") || !strings.Contains(s, "昌吉市") || !strings.Contains(s, "SO2 20%") {
+	checked := func(sel string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.querySelector(%q).checked`, sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	orangeChecked, changjiChecked := checked(`input[name="level"][value="orange"]`), checked(`input[name="areas"][value="changji"]`)
+	fukangChecked := checked(`input[name="areas"][value="fukang"]`)
+	reason, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(`#reason`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !orangeChecked || !changjiChecked || fukangChecked || !strings.Contains(reason, "按预警建议发布橙色预警") || !strings.Contains(reason, "AQI > 200") {
+		t.Errorf("prefilled form: orange %v changji %v fukang %v reason %q", orangeChecked, changjiChecked, fukangChecked, reason)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#issue-next`)), chromedp.WaitVisible(chromedp.CSS(`#confirm-issue`))); err != nil {
+		t.Fatal(err)
+	}
+	if s := text(`#summary`); !strings.Contains(s, "橙色预警") || !strings.Contains(s, "昌吉市") || !strings.Contains(s, "SO2 20%") || !strings.Contains(s, "VOCs 20%") {
 		t.Errorf("confirmation: %q", s)
+	}
+	if s := text(`#plan-measures`); !strings.Contains(s, "2号熟料线停产") || !strings.Contains(s, "so2 30%") {
+		t.Errorf("confirmation, 一厂一策 measures: %q", s)
 	}
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#confirm-issue`)), chromedp.WaitVisible(chromedp.CSS(`#warnings`))); err != nil {
 		t.Fatal(err)
@@ -339,12 +370,33 @@ func TestWarningConsoleInBrowser(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 	row := text(`#warnings tr[data-warning]`)
-	if !strings.Contains(row, "橙色预警") || !strings.Contains(row, "changji") || !strings.Contains(row, "浏览器测试") {
+	if !strings.Contains(row, "橙色预警") || !strings.Contains(row, "昌吉市") || !strings.Contains(row, "按预警建议发布") || !strings.Contains(row, "+08:00") {
 		t.Errorf("warning row: %q", row)
 	}
-	// Lift: confirmation, then gone from the warnings in force.
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#warnings button.lift`)), chromedp.WaitVisible(chromedp.CSS(`#confirm-lift`)),
-		chromedp.SendKeys(chromedp.CSS(`#lift-reason`), "预报好转"), chromedp.Click(chromedp.CSS(`#confirm-lift`)),
+	// The page right after issuing reflects it: no more "建议发布" for changji.
+	if rec := text(`#recommendations tr[data-area="changji"]`); strings.Contains(rec, "建议发布") || count(`#as-recommended-changji`) != 0 {
+		t.Errorf("recommendation row after issuing: %q", rec)
+	}
+	if s := text(`#audit`); !strings.Contains(s, "发布") {
+		t.Errorf("audit: %q", s)
+	}
+	// The compliance page of the warning, linked from its row.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#warnings tr[data-warning] a[href$="/compliance"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#not-compliant`))); err != nil {
+		t.Fatal(err)
+	}
+	if s := text(`body`); !strings.Contains(s, "应急减排核查") || !strings.Contains(s, "2号熟料线停产") || !strings.Contains(s, "+08:00") {
+		t.Errorf("compliance page: %q", s)
+	}
+	// Lift: the confirmation says the lift rule is not met (the forecast is above 150 today).
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/warnings"), chromedp.WaitVisible(chromedp.CSS(`#warnings button.lift`)),
+		chromedp.Click(chromedp.CSS(`#warnings button.lift`)), chromedp.WaitVisible(chromedp.CSS(`#confirm-lift`))); err != nil {
+		t.Fatal(err)
+	}
+	if s := text(`#lift-rule-unmet`); !strings.Contains(s, "解除条件未满足") || !strings.Contains(s, "AQI < 150") {
+		t.Errorf("lift confirmation: %q", s)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`#lift-reason`), "预报好转"), chromedp.Click(chromedp.CSS(`#confirm-lift`)),
 		chromedp.WaitVisible(chromedp.CSS(`#no-warnings`))); err != nil {
 		t.Fatal(err)
 	}

@@ -2,17 +2,18 @@ package office
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
 	"time"
 )
 
-// baselinePeriod reads ?baseline_days=N (1…60); the default is DefaultBaselinePeriod.
+// baselinePeriod reads ?baseline_days=N (1…60); 0 means the configured period.
 func baselinePeriod(r *http.Request) (time.Duration, error) {
 	s := r.URL.Query().Get("baseline_days")
 	if s == "" {
-		return DefaultBaselinePeriod, nil
+		return 0, nil
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || time.Duration(n)*24*time.Hour > MaxBaselinePeriod {
@@ -41,31 +42,49 @@ func (o *Office) apiCompliance(w http.ResponseWriter, r *http.Request, _ Princip
 }
 
 var compliancePage = template.Must(template.New("compliance").Funcs(consoleFuncs).Parse(consoleHead + `
-<p><a href="/warnings">← 返回 back</a></p>
+<p><a href="/warnings">← 返回预警台 back</a>{{with .T}} · <a href="/warnings/{{.WarningID}}/compliance">刷新 refresh</a>{{end}}</p>
 {{with .Error}}<p class="err" id="error">{{.}}</p>{{end}}
 {{with .T}}
-<h2>减排核查 Compliance · {{.WarningID}} <small>{{.Level.Chinese}} ({{.Level}})</small></h2>
-<p>区域 areas: {{join .Areas}}<br>
-基准 baseline: {{call $.Fmt .BaselineFrom}} – {{call $.Fmt .BaselineTo}} · 预警期 warning: {{call $.Fmt .WarningFrom}} – {{call $.Fmt .WarningTo}}<br>
-未达标 not compliant: <b id="not-compliant">{{.NotCompliant}}</b></p>
-{{if .Rows}}<table id="compliance"><tr><th>企业 source</th><th>污染物 pollutant</th><th>基准 baseline kg/h</th><th>预警期 actual kg/h</th><th>减排 reduction</th><th>要求 required</th><th>结论 status</th></tr>
-{{range .Rows}}<tr data-source="{{.Source}}" data-pollutant="{{.Pollutant}}" data-status="{{.Status}}"><td>{{.SourceName}} <small>{{.Source}} · {{.Area}}</small></td>
-<td>{{.Pollutant}} <small>{{.Group}}</small></td>
-<td>{{if .BaselineHours}}{{printf "%.2f" .BaselineKgH}} <small>{{.BaselineHours}} h</small>{{else}}–{{end}}</td>
-<td>{{if .ActualHours}}{{printf "%.2f" .ActualKgH}} <small>{{.ActualHours}} h</small>{{else}}–{{end}}</td>
-<td>{{if and .BaselineHours .ActualHours}}{{printf "%.1f" .ReductionPct}} %{{else}}–{{end}}</td>
-<td>{{.RequiredPct}} %</td><td>{{call $.Status .Status}}</td></tr>
-{{end}}</table>{{else}}<p id="no-sources">该预警区域内无应急减排清单企业 — no emergency-list source in these areas.</p>{{end}}
+<h2>应急减排核查 · {{.WarningID}} <small>{{.Level.Chinese}} ({{.Level}})</small></h2>
+<p>区域: {{range $i, $a := .Areas}}{{if $i}}、{{end}}{{call $.Area $a}}{{end}}<br>
+基准期 (CEMS): {{call $.Fmt .BaselineFrom}} 至 {{call $.Fmt .BaselineTo}}（跳过此前预警与申报停产时段）<br>
+预警期: {{call $.Fmt .WarningFrom}} 至 {{call $.Fmt .WarningTo}}，已核 <b id="hours">{{.Hours}}</b> 个完整小时<br>
+未达标项 not compliant: <b id="not-compliant">{{.NotCompliant}}</b></p>
+<p><small>按排放量核算：停产小时 (数采仪 F 标记、烟气流量不高于停运流量、或一厂一策申报停产) 计为零排放；缺数小时按基准排放速率补足 (不视为减排)。减排比例 = (基准排放量 − 预警期排放量) / 基准排放量。</small></p>
+{{if .Totals}}<h3>县市与清单合计 Totals (方案要求不低于 {{call $.Floor}})</h3>
+<table id="totals"><tr><th>范围 scope</th><th>污染物</th><th>企业数</th><th>预警期排放 kg</th><th>基准排放 kg</th><th>减排</th><th>要求</th><th>结论</th></tr>
+{{range .Totals}}<tr data-scope="{{.Scope}}" data-id="{{.ID}}" data-pollutant="{{.Pollutant}}" data-status="{{.Status}}"><td>{{.Name}} <small>{{.ID}}</small></td>
+<td>{{call $.Pol .Pollutant}}</td><td>{{.Sources}}{{if .Excluded}} <small>(另 {{.Excluded}} 家无基准/数据未计)</small>{{end}}</td>
+<td>{{printf "%.1f" .EmittedKg}}</td><td>{{printf "%.1f" .BaselineKg}}</td>
+<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{with .PooledPct}}<br><small class="pooled">SO2+NOx 统筹 {{call $.Pct .}} %</small>{{end}}{{else}}–{{end}}</td>
+<td>{{printf "%.0f" .RequiredPct}} %</td><td class="st-{{.Status}}">{{call $.Status .Status}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Rows}}<h3>企业 Sources</h3>
+<table id="compliance"><tr><th>企业 source</th><th>污染物</th><th>基准速率 kg/h</th><th>运行/停产/缺数 h</th><th>预警期排放 kg</th><th>基准排放 kg</th><th>减排</th><th>要求</th><th>结论</th></tr>
+{{range .Rows}}<tr data-source="{{.Source}}" data-pollutant="{{.Pollutant}}" data-status="{{.Status}}"><td>{{.SourceName}} <small>{{.Source}} · {{.AreaName}}</small></td>
+<td>{{if .Pollutant}}{{call $.Pol .Pollutant}}{{else}}–{{end}}</td>
+<td>{{if .BaselineKind}}{{printf "%.2f" .BaselineKgH}} <small>{{if eq .BaselineKind "plan"}}一厂一策{{else}}CEMS {{.BaselineHours}} h{{end}}</small>{{else}}–{{end}}</td>
+<td>{{.HoursRunning}} / {{.HoursStopped}} / {{.HoursMissing}}</td>
+<td>{{printf "%.1f" .EmittedKg}}</td><td>{{printf "%.1f" .BaselineKg}}</td>
+<td>{{if or (eq .Status "compliant") (eq .Status "not_compliant")}}{{printf "%.1f" .ReductionPct}} %{{with .PooledPct}}<br><small class="pooled">SO2+NOx 统筹 {{call $.Pct .}} %</small>{{end}}{{else}}–{{end}}</td>
+<td>{{printf "%.0f" .RequiredPct}} %{{if .Committed}} <small>一厂一策</small>{{end}}</td><td class="st-{{.Status}}">{{call $.Status .Status}}</td></tr>
+{{end}}</table>{{else}}<p id="no-sources">该预警区域内无应急减排清单企业。</p>{{end}}
+{{if .Plans}}<h3>一厂一策 应急减排措施 ({{.Level.Chinese}})</h3>
+<table id="plans"><tr><th>企业</th><th>方案</th><th>措施</th><th>承诺减排</th></tr>
+{{range .Plans}}<tr data-source="{{.Source}}"><td>{{.SourceName}} <small>{{.Source}}</small></td><td>{{.Document}}</td>
+<td>{{range .Measures}}{{.}}<br>{{else}}<span class="err">本级别无措施</span>{{end}}</td>
+<td>{{range $p, $v := .Committed}}{{call $.Pol $p}} {{printf "%.0f" $v}} %<br>{{end}}</td></tr>
+{{end}}</table>{{end}}
 <p><small>JSON: <a href="/api/v1/warnings/{{.WarningID}}/compliance">compliance</a></small></p>
 {{end}}
 </body></html>`))
 
 var complianceStatusText = map[string]string{
-	ComplianceOK:            "达标 compliant",
-	ComplianceNotCompliant:  "未达标 NOT compliant",
-	ComplianceNoBaseline:    "无基准 no baseline",
-	ComplianceNoData:        "无数据 no data",
-	ComplianceNoRequirement: "无要求 no requirement",
+	ComplianceOK:            "达标",
+	ComplianceNotCompliant:  "未达标",
+	ComplianceNoBaseline:    "无基准",
+	ComplianceNoData:        "无数据",
+	ComplianceNoRequirement: "无减排要求",
 }
 
 // pageCompliance is GET /warnings/{id}/compliance: the compliance table of a warning (any
@@ -79,13 +98,21 @@ func (o *Office) pageCompliance(w http.ResponseWriter, r *http.Request) {
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.who = p
 	}
-	data := map[string]any{"Fmt": o.fmtTime, "Status": func(s string) string { return complianceStatusText[s] }}
+	data := map[string]any{"Fmt": o.fmtTime, "Status": func(s string) string { return complianceStatusText[s] },
+		"Pol": func(p string) string { return pollutantZH[p] }, "Area": o.areaName, "Floor": func() string { return "" },
+		"Pct": func(p *float64) string { return fmt.Sprintf("%.1f", *p) }}
 	status := http.StatusOK
 	period, err := baselinePeriod(r)
 	if err == nil {
 		var t ComplianceTable
 		if t, err = o.Compliance(r.Context(), r.PathValue("id"), period); err == nil {
 			data["T"] = t
+			if w, gerr := o.opts.Store.Get(t.WarningID); gerr == nil {
+				red := w.Reduction
+				data["Floor"] = func() string {
+					return fmt.Sprintf("二氧化硫 %d%%、氮氧化物 %d%%、颗粒物 %d%%、VOCs %d%%", red.SO2, red.NOx, red.PM, red.VOCs)
+				}
+			}
 		}
 	}
 	if err != nil {

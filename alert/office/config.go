@@ -3,6 +3,8 @@ package office
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"lantian/alert/warning"
@@ -26,6 +28,48 @@ type Config struct {
 	Observed bool `yaml:"observed"`
 	// SessionTTL is how long a console login lasts.
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// Compliance configures the compliance check of the emergency-list sources.
+	Compliance ComplianceConfig `yaml:"compliance"`
+}
+
+// ComplianceConfig is warnings.compliance.
+type ComplianceConfig struct {
+	// BaselineDays is the CEMS baseline period before a warning's start, in days (1–60).
+	BaselineDays int `yaml:"baseline_days"`
+	// Interval is how often the tables of the warnings in force are computed, written to
+	// InfluxDB and turned into gauges and alerts.
+	Interval time.Duration `yaml:"interval"`
+	// Grace is how long into a warning a shortfall is shown but not alerted: measures take
+	// hours to take effect (a kiln does not stop at once).
+	Grace time.Duration `yaml:"grace"`
+}
+
+// DefaultComplianceConfig: a 7-day baseline, every 10 minutes, 3 hours of grace. The grace is
+// Lantian's choice (no document read gives one); see docs/warnings.md.
+func DefaultComplianceConfig() ComplianceConfig {
+	return ComplianceConfig{BaselineDays: 7, Interval: 10 * time.Minute, Grace: 3 * time.Hour}
+}
+
+// BaselinePeriod is the baseline period (DefaultBaselinePeriod when unset).
+func (c ComplianceConfig) BaselinePeriod() time.Duration {
+	if c.BaselineDays <= 0 {
+		return DefaultBaselinePeriod
+	}
+	return time.Duration(c.BaselineDays) * 24 * time.Hour
+}
+
+func (c ComplianceConfig) validate() error {
+	var errs []error
+	if c.BaselineDays < 1 || time.Duration(c.BaselineDays)*24*time.Hour > MaxBaselinePeriod {
+		errs = append(errs, fmt.Errorf("warnings.compliance.baseline_days %d: want 1 to %d", c.BaselineDays, int(MaxBaselinePeriod/(24*time.Hour))))
+	}
+	if c.Interval < 100*time.Millisecond {
+		errs = append(errs, errors.New("warnings.compliance.interval must be at least 100ms"))
+	}
+	if c.Grace < 0 {
+		errs = append(errs, errors.New("warnings.compliance.grace must not be negative"))
+	}
+	return errors.Join(errs...)
 }
 
 // RegionConfig is a region of the registry that issues unified warnings.
@@ -44,6 +88,7 @@ func DefaultConfig() Config {
 		RecomputeInterval: 10 * time.Minute,
 		Observed:          true,
 		SessionTTL:        12 * time.Hour,
+		Compliance:        DefaultComplianceConfig(),
 	}
 }
 
@@ -95,8 +140,10 @@ func (c Config) WarningRegions(reg *registry.Registry) ([]warning.Region, error)
 // Validate reports every problem of the section against an indexed registry.
 func (c Config) Validate(reg *registry.Registry) error {
 	var errs []error
-	if _, err := c.BuildScheme(); err != nil {
+	if s, err := c.BuildScheme(); err != nil {
 		errs = append(errs, err)
+	} else {
+		errs = append(errs, checkPlans(s, reg)...)
 	}
 	if _, err := c.WarningRegions(reg); err != nil {
 		errs = append(errs, err)
@@ -107,5 +154,34 @@ func (c Config) Validate(reg *registry.Registry) error {
 	if c.SessionTTL < time.Minute {
 		errs = append(errs, errors.New("warnings.session_ttl must be at least 1m"))
 	}
+	if err := c.Compliance.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// checkPlans refuses 一厂一策 commitments below the level's ratio: the plan's ratios are a floor
+// (昌州环发〔2019〕30号 item 23 "原则上分别不低于"), and a commitment below it would let a source
+// pass with less than the county's list as a whole must cut.
+func checkPlans(s warning.Scheme, reg *registry.Registry) []error {
+	var errs []error
+	for _, src := range reg.Sources {
+		if src.EmergencyPlan == nil {
+			continue
+		}
+		for _, m := range src.EmergencyPlan.Levels {
+			l, err := warning.ParseLevel(m.Level)
+			if err != nil {
+				continue // the registry reports it
+			}
+			red, _ := s.Reduction(l)
+			for _, p := range slices.Sorted(maps.Keys(m.ReductionPct)) {
+				if floor := floorPct(red, pollutantGroup[p]); m.ReductionPct[p] < float64(floor) {
+					errs = append(errs, fmt.Errorf("source %q emergency_plan %s: reduction_pct %s %g %% is below the level's %d %% (warnings scheme %s)",
+						src.ID, m.Level, p, m.ReductionPct[p], floor, s.Name))
+				}
+			}
+		}
+	}
+	return errs
 }

@@ -2,6 +2,7 @@ package office
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -65,7 +66,8 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 {{if .Recs}}<table id="recommendations"><tr><th>区域 area</th><th>建议等级 recommended</th><th>建议动作 action</th><th>当前 in force</th><th>依据 reason</th><th>预报 forecast</th></tr>
 {{range .Recs}}<tr data-area="{{.Area}}"><td>{{.Name}} <small>{{.Area}}{{if .IsRegion}} 区域 region{{end}}</small></td>
 <td class="lvl" style="background:{{bg .Level}};color:{{fg .Level}}">{{.Level.Chinese}}<br><small style="color:inherit">{{.Level}}</small></td>
-<td>{{.Action}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{.Reason}}{{if .Lift}}<br><small>解除条件 lift: {{.Lift}}</small>{{end}}
+<td>{{.Action.Chinese}}<br><small>{{.Action}}</small>{{if and $.CanIssue .Level (or (eq .Action.String "issue") (eq .Action.String "upgrade"))}}
+<br><a class="as-recommended" id="as-recommended-{{.Area}}" href="/warnings?prefill={{.Area}}#issue">按建议发布</a>{{end}}</td><td>{{.Current.Chinese}}</td><td class="reason">{{if .Advice}}<b class="advice">{{.Advice}}</b><br>{{end}}{{.ReasonZH}}{{if .LiftZH}}<br><small>解除条件：{{.LiftZH}}</small>{{end}}<br><small lang="en">{{.Reason}}</small>
 {{if .Reduction.SO2}}<br><small>减排 cuts: SO2 {{.Reduction.SO2}}%, NOx {{.Reduction.NOx}}%, PM {{.Reduction.PM}}%, VOCs {{.Reduction.VOCs}}%</small>{{end}}</td>
 <td>{{if .ForecastSource}}{{.ForecastSource}}<br><small>{{.ForecastIssued.Format "01-02 15:04"}}{{if .Observed}}, 实况 {{.Observed}} 天{{end}}</small>{{else}}–{{end}}</td></tr>
 {{end}}</table>{{else}}<p id="no-recommendations">暂无预报，无建议 — no forecast received yet.</p>{{end}}
@@ -74,7 +76,7 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 {{if .InForce}}<table id="warnings"><tr><th>编号 id</th><th>等级 level</th><th>区域 areas</th><th>开始 start</th><th>预计结束 expected end</th><th>原因 reason</th><th>发布 issued by</th>{{if .CanIssue}}<th></th>{{end}}</tr>
 {{range .InForce}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td>
 <td class="lvl" style="background:{{bg .Level}};color:{{fg .Level}}">{{.Level.Chinese}}<br><small style="color:inherit">{{.Level.Response}}</small></td>
-<td>{{if .Region}}<b>{{.Region}}</b> 区域统一预警: {{end}}{{join .Areas}}</td>
+<td>{{if .Region}}<b>{{.Region}}</b> 区域统一预警: {{end}}{{call $.AreaNames .Areas}}</td>
 <td>{{call $.Fmt .Start}}</td><td>{{if .ExpectedEnd.IsZero}}–{{else}}{{call $.Fmt .ExpectedEnd}}{{end}}</td>
 <td class="reason">{{.Reason}}</td><td>{{.IssuedBy}}<br><small>{{call $.Fmt .IssuedAt}} v{{.Version}}</small></td>
 {{if $.CanIssue}}<td><form method="post" action="/warnings/lift/confirm"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="id" value="{{.ID}}">
@@ -82,18 +84,19 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 {{end}}</table>{{else}}<p id="no-warnings">当前无生效预警 — no warning in force.</p>{{end}}
 
 {{if .CanIssue}}
-<h2>发布预警 Issue a warning</h2>
+<h2 id="issue-heading">发布预警 Issue a warning</h2>
 <form id="issue" method="post" action="/warnings/issue/confirm">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <fieldset><legend>等级 level</legend>
-{{range .Levels}}<label><input type="radio" name="level" value="{{.}}" required> {{.Chinese}} ({{.}})</label>{{end}}
+{{range .Levels}}<label><input type="radio" name="level" value="{{.}}" required{{if $.Prefill}}{{if eq $.Prefill.Level .}} checked{{end}}{{end}}> {{.Chinese}} ({{.}})</label>{{end}}
 </fieldset>
 <fieldset><legend>区域 areas</legend>
-{{range .Areas}}<label><input type="checkbox" name="areas" value="{{.ID}}"> {{.Name}} <small>{{.ID}}{{if eq .Kind "region"}} 区域统一预警{{end}}</small></label> {{end}}
+{{range .Areas}}<label><input type="checkbox" name="areas" value="{{.ID}}"{{if $.Prefill}}{{if eq $.Prefill.Area .ID}} checked{{end}}{{end}}> {{.Name}} <small>{{.ID}}{{if eq .Kind "region"}} 区域统一预警{{end}}</small></label> {{end}}
 </fieldset>
 <p><label>开始 start <input type="datetime-local" name="start" id="start"></label> <small>(空 = 立即 now)</small>
 <label>预计结束 expected end <input type="datetime-local" name="expected_end" id="expected_end"></label></p>
-<p><label>原因 reason<br><textarea name="reason" id="reason" rows="3" cols="80" required></textarea></label></p>
+{{with .Prefill}}<p class="msg" id="prefill">已按 {{.Name}} 的预警建议填写 (建议{{.Level.Chinese}}，{{.Action.Chinese}})，请核对后进入确认。</p>{{end}}
+<p><label>原因 reason<br><textarea name="reason" id="reason" rows="3" cols="80" required>{{with .Prefill}}按预警建议发布{{.Level.Chinese}}：{{.ReasonZH}}{{end}}</textarea></label></p>
 <p><label>签发人 signed by <input name="who" id="who-input" value="{{.Who.Name}}"></label></p>
 <p><button type="submit" id="issue-next">下一步：确认 Next: confirm</button></p>
 </form>
@@ -101,12 +104,12 @@ var mainPage = template.Must(template.New("main").Funcs(consoleFuncs).Parse(cons
 
 {{if .Lifted}}<h2>已解除 Lifted</h2>
 <table id="lifted"><tr><th>编号 id</th><th>等级 level</th><th>区域 areas</th><th>开始 start</th><th>解除 lifted</th><th>原因 reason</th></tr>
-{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td><td>{{.Level.Chinese}}</td><td>{{join .Areas}}</td><td>{{call $.Fmt .Start}}</td>
+{{range .Lifted}}<tr data-warning="{{.ID}}"><td>{{.ID}}<br><small><a href="/warnings/{{.ID}}/compliance">减排核查 compliance</a></small></td><td>{{.Level.Chinese}}</td><td>{{call $.AreaNames .Areas}}</td><td>{{call $.Fmt .Start}}</td>
 <td>{{call $.Fmt .LiftedAt}} {{.LiftedBy}}</td><td class="reason">{{.LiftReason}}</td></tr>{{end}}</table>{{end}}
 
 {{if .Audit}}<h2>操作记录 Audit trail</h2>
 <table id="audit"><tr><th>时间 time</th><th>操作 action</th><th>预警 warning</th><th>等级 level</th><th>签发人 who</th><th>令牌 token</th></tr>
-{{range .Audit}}<tr><td>{{call $.Fmt .Time}}</td><td>{{.Action}}</td><td>{{.WarningID}}</td><td>{{.After.Level.Chinese}}</td><td>{{.Who}}</td><td>{{.Token}}</td></tr>{{end}}</table>{{end}}
+{{range .Audit}}<tr><td>{{call $.Fmt .Time}}</td><td>{{call $.AuditAction .Action}} <small>{{.Action}}</small></td><td>{{.WarningID}}</td><td>{{.After.Level.Chinese}}</td><td>{{.Who}}</td><td>{{.Token}}</td></tr>{{end}}</table>{{end}}
 <p><small>JSON: <a href="/api/v1/recommendations">recommendations</a> · <a href="/api/v1/warnings?all=1">warnings</a> · <a href="/api/v1/forecasts">forecasts</a></small></p>
 </body></html>`))
 
@@ -121,6 +124,12 @@ var confirmIssuePage = template.Must(template.New("confirm-issue").Funcs(console
 <tr><th>原因 reason</th><td>{{.Reason}}</td></tr>
 <tr><th>签发人 signed by</th><td>{{.Who}}</td></tr>
 </table>
+<h3>应急减排清单企业 ({{len .Sources}} 家) 与一厂一策措施</h3>
+{{if .Sources}}<table id="plan-measures"><tr><th>企业</th><th>区县</th><th>{{.Level.Chinese}} 措施</th><th>承诺减排</th></tr>
+{{range .Sources}}<tr data-source="{{.ID}}"><td>{{.Name}} <small>{{.ID}}</small></td><td>{{.Area}}</td>
+<td>{{range .Measures}}{{.}}<br>{{else}}<small>无一厂一策措施，按本级比例执行</small>{{end}}</td>
+<td>{{range $p, $v := .Committed}}{{$p}} {{printf "%.0f" $v}}%<br>{{end}}</td></tr>{{end}}</table>
+{{else}}<p><small>所选区域无应急减排清单企业。</small></p>{{end}}
 <p>发布后将立即通过 MQTT 通知各区县和企业，并推送告警。Issuing notifies county bureaus and enterprises at once.</p>
 <form method="post" action="/warnings/issue">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -135,7 +144,9 @@ var confirmIssuePage = template.Must(template.New("confirm-issue").Funcs(console
 var confirmLiftPage = template.Must(template.New("confirm-lift").Funcs(consoleFuncs).Parse(consoleHead + `
 <h2>确认解除 Confirm lifting {{.W.ID}}</h2>
 <p class="lvl" style="background:{{bg .W.Level}};color:{{fg .W.Level}};display:inline-block;padding:.3em 1em">{{.W.Level.Chinese}}</p>
-<p>区域 areas: {{join .W.Areas}}</p>
+<p>区域 areas: {{call .AreaNames .W.Areas}}</p>
+{{if .LiftMet}}<p class="msg" id="lift-rule-met">解除条件已满足：{{.LiftText}}</p>
+{{else}}<p class="err" id="lift-rule-unmet"><b>注意：解除条件未满足。</b> {{.LiftText}}<br>如仍解除，请在原因中说明依据。</p>{{end}}
 <form method="post" action="/warnings/lift">
 <input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="id" value="{{.W.ID}}"><input type="hidden" name="confirm" value="yes">
 <p><label>解除原因 reason<br><textarea name="reason" id="lift-reason" rows="2" cols="80"></textarea></label></p>
@@ -210,7 +221,7 @@ func (o *Office) fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "–"
 	}
-	return t.In(o.opts.Location).Format("2006-01-02 15:04")
+	return t.In(o.opts.Location).Format("2006-01-02 15:04 -07:00")
 }
 
 func (o *Office) pageMain(w http.ResponseWriter, r *http.Request) {
@@ -258,16 +269,85 @@ func (o *Office) pageMain(w http.ResponseWriter, r *http.Request) {
 	if id := r.URL.Query().Get("id"); id != "" {
 		switch r.URL.Query().Get("done") {
 		case "issue":
-			msg = "已发布预警 " + id + " — warning issued and published."
+			msg = "已发布预警 " + id + "，已通过 MQTT 通知各区县和企业。"
 		case "lift":
-			msg = "已解除预警 " + id + " — warning lifted."
+			msg = "已解除预警 " + id + "。"
+		}
+	}
+	recs := o.Recommendations()
+	// 按建议发布: the issue form filled from an area's recommendation.
+	var prefill *AreaRecommendation
+	if a := r.URL.Query().Get("prefill"); a != "" {
+		for i := range recs {
+			if recs[i].Area == a && recs[i].Level > warning.None {
+				prefill = &recs[i]
+			}
 		}
 	}
 	o.render(w, http.StatusOK, mainPage, map[string]any{
 		"Who": p, "CSRF": p.csrf, "CanIssue": p.CanIssue(), "Now": o.fmtTime(o.now()),
-		"Scheme": o.opts.Scheme.Name, "Recs": o.Recommendations(), "InForce": inForce, "Lifted": lifted,
+		"Scheme": o.opts.Scheme.Name, "Recs": recs, "InForce": inForce, "Lifted": lifted,
 		"Audit": audit, "Levels": levels, "Areas": areas, "Message": msg, "Error": errText, "Fmt": o.fmtTime,
+		"Prefill": prefill, "AuditAction": func(a string) string { return auditActionZH[a] }, "AreaNames": o.areaNames,
 	})
+}
+
+// auditActionZH names the audit actions in Chinese.
+var auditActionZH = map[string]string{"issue": "发布", "change": "变更", "lift": "解除"}
+
+// areaNames lists areas by name, the id in brackets.
+func (o *Office) areaNames(ids []string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = o.areaName(id)
+	}
+	return strings.Join(out, "、")
+}
+
+// planRow is a listed source and its 一厂一策 measures at a level, for the confirmation page.
+type planRow struct {
+	ID, Name, Area string
+	Measures       []string
+	Committed      map[string]float64
+}
+
+func (o *Office) planRows(areas []string, lvl warning.Level) []planRow {
+	var out []planRow
+	for _, s := range EmergencySources(o.opts.Registry, Warning{Areas: areas}) {
+		m, _ := s.EmergencyPlan.Measures(lvl.String())
+		out = append(out, planRow{ID: s.ID, Name: s.Name, Area: o.areaName(s.Area), Measures: m.Measures, Committed: m.ReductionPct})
+	}
+	return out
+}
+
+// liftCheck says whether the lift rule is met for a warning, from the recommendations of its
+// region, or of all its areas.
+func (o *Office) liftCheck(w Warning) (bool, string) {
+	recs := map[string]AreaRecommendation{}
+	for _, r := range o.Recommendations() {
+		recs[r.Area] = r
+	}
+	areas := w.Areas
+	if w.Region != "" {
+		areas = []string{w.Region}
+	}
+	met := true
+	var texts []string
+	for _, a := range areas {
+		r, ok := recs[a]
+		switch {
+		case !ok:
+			met = false
+			texts = append(texts, o.areaName(a)+"：无预报，无法判断")
+		case !r.LiftMet:
+			met = false
+			texts = append(texts, o.areaName(a)+"："+r.liftText())
+		default:
+			texts = append(texts, o.areaName(a)+"："+r.liftText())
+		}
+	}
+	rule := o.opts.Scheme.Lift
+	return met, fmt.Sprintf("解除条件为预报 AQI < %d 持续 %d 小时以上。", rule.Below, rule.Hours) + strings.Join(texts, "；")
 }
 
 func (o *Office) formRequest(r *http.Request) IssueRequest {
@@ -328,7 +408,7 @@ func (o *Office) pageConfirmIssue(w http.ResponseWriter, r *http.Request, p Prin
 	o.render(w, http.StatusOK, confirmIssuePage, map[string]any{
 		"CSRF": p.csrf, "Level": lvl, "Areas": req.Areas, "AreaNames": names, "Region": region,
 		"Start": req.Start, "End": req.ExpectedEnd, "StartText": startText, "EndText": endText,
-		"Reason": req.Reason, "Who": who, "Reduction": red,
+		"Reason": req.Reason, "Who": who, "Reduction": red, "Sources": o.planRows(areas, lvl),
 	})
 }
 
@@ -342,6 +422,8 @@ func (o *Office) pageIssue(w http.ResponseWriter, r *http.Request, p Principal) 
 		backWithError(w, r, err)
 		return
 	}
+	// The page after issuing must not still recommend issuing for these areas.
+	o.recompute(r.Context())
 	http.Redirect(w, r, "/warnings?done=issue&id="+url.QueryEscape(wr.ID), http.StatusSeeOther)
 }
 
@@ -351,7 +433,9 @@ func (o *Office) pageConfirmLift(w http.ResponseWriter, r *http.Request, p Princ
 		backWithError(w, r, err)
 		return
 	}
-	o.render(w, http.StatusOK, confirmLiftPage, map[string]any{"CSRF": p.csrf, "W": wr, "Who": p.Name})
+	met, text := o.liftCheck(wr)
+	o.render(w, http.StatusOK, confirmLiftPage, map[string]any{"CSRF": p.csrf, "W": wr, "Who": p.Name, "LiftMet": met, "LiftText": text,
+		"AreaNames": o.areaNames})
 }
 
 func (o *Office) pageLift(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -364,5 +448,6 @@ func (o *Office) pageLift(w http.ResponseWriter, r *http.Request, p Principal) {
 		backWithError(w, r, err)
 		return
 	}
+	o.recompute(r.Context())
 	http.Redirect(w, r, "/warnings?done=lift&id="+url.QueryEscape(id), http.StatusSeeOther)
 }

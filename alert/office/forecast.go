@@ -38,6 +38,9 @@ type ForecastDay struct {
 	AQI  int      `json:"aqi"`
 	// Primary is the primary pollutant (PM2.5, PM10, SO2, NO2, CO, O3), empty when none.
 	Primary string `json:"primary,omitempty"`
+	// SandDust marks a day the forecasting centre attributes to sand and dust (沙尘): it is met
+	// with health advice, not a heavy-pollution warning (docs/warnings.md "Episode types").
+	SandDust bool `json:"sand_dust,omitempty"`
 }
 
 // Forecast bounds: daily AQI forecasts cover 3 to 7 days (HJ 633-2026 asks for at least 3;
@@ -69,9 +72,10 @@ type wireForecast struct {
 }
 
 type wireDay struct {
-	Date    string      `json:"date"`
-	AQI     json.Number `json:"aqi"`
-	Primary string      `json:"primary"`
+	Date     string      `json:"date"`
+	AQI      json.Number `json:"aqi"`
+	Primary  string      `json:"primary"`
+	SandDust bool        `json:"sand_dust"`
 }
 
 type wireHour struct {
@@ -169,7 +173,7 @@ func (c ForecastChecker) Decode(topicArea string, payload []byte, now time.Time)
 			if err != nil {
 				p.add(reading.ReasonBadValue, "days[%d].primary: %v", i, err)
 			}
-			fd.Primary = prim
+			fd.Primary, fd.SandDust = prim, d.SandDust
 			f.Days = append(f.Days, fd)
 		}
 		if first := f.Days[0].Date; !f.Issued.IsZero() && !first.IsZero() {
@@ -251,7 +255,8 @@ func (p *problems) err(area string) error {
 func parseTime(s string, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+		// Kept in the configured zone: the office, its documents and its messages use local time.
+		return t.In(loc), nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02 15:04"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
@@ -292,7 +297,7 @@ func (f Forecast) input(from aqi.Date, hourFrom time.Time) (warning.Input, bool)
 	in := warning.Input{Area: f.Area}
 	for _, d := range f.Days {
 		if !d.Date.Before(from) {
-			in.Days = append(in.Days, warning.DayAQI{Date: d.Date, AQI: d.AQI})
+			in.Days = append(in.Days, warning.DayAQI{Date: d.Date, AQI: d.AQI, Primary: d.Primary, SandDust: d.SandDust})
 		}
 	}
 	for _, h := range f.Hours {

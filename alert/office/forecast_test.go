@@ -119,6 +119,7 @@ func TestForecastDecodeRejections(t *testing.T) {
 func FuzzForecastDecode(f *testing.F) {
 	f.Add(`{"issued":"2024-01-02T16:00:00+08:00","source":"s","days":[{"date":"2024-01-03","aqi":210,"primary":"pm25"}],"hours":[{"start":"2024-01-03T00:00","aqi":1}]}`)
 	f.Add(`{"days":[{"date":"2024-02-30","aqi":1e99}]}`)
+	f.Add(`{"issued":"2024-04-10T16:00:00+08:00","source":"总站","days":[{"date":"2024-04-11","aqi":500,"primary":"PM10","sand_dust":true},{"date":"2024-04-12","aqi":120,"sand_dust":"yes"}]}`)
 	reg := testRegistry(f)
 	loc := shanghai(f)
 	c := ForecastChecker{Registry: reg, Location: loc}

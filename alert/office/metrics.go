@@ -43,7 +43,7 @@ func newMetrics(reg prometheus.Registerer, o *Office) (*metrics, error) {
 		Name: "lantian_warning_publish_pending",
 		Help: "Areas whose retained warning message the MQTT broker has not acknowledged yet.",
 	}, func() float64 { return float64(len(o.PendingAreas())) })
-	for _, c := range []prometheus.Collector{m.recommended, m.issued, m.forecasts, m.requests, pending} {
+	for _, c := range append([]prometheus.Collector{m.recommended, m.issued, m.forecasts, m.requests, pending}, o.cm.collectors()...) {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("office: register metrics: %w", err)
 		}

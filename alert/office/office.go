@@ -77,9 +77,14 @@ type Options struct {
 	Notifier Notifier
 	// Observed, if set, adds observed daily AQI before the forecast.
 	Observed ObservedSource
-	// Emissions, if set, gives the hourly emission rates the compliance table is computed from.
+	// Emissions, if set, gives the outlet hours the compliance table is computed from.
 	Emissions EmissionSource
-	Tokens    []Token
+	// IdleFlow gives an outlet's idle flow (m³/h; source monitoring's idle thresholds): an
+	// hour at or below it counts as stopped. Nil: 0.
+	IdleFlow func(source, outlet string) float64
+	// Compliance configures the periodic compliance check (defaults when zero).
+	Compliance ComplianceConfig
+	Tokens     []Token
 	// SessionTTL is how long a console login lasts (default 12 h).
 	SessionTTL time.Duration
 	// RecomputeInterval is the period of the recommendation runner (default 10 min).
@@ -104,6 +109,9 @@ type Office struct {
 	recs      map[string]AreaRecommendation
 	recAlerts map[string]warning.Level // recommendation alert firing per area
 	pending   map[string]bool          // areas whose retained message the broker has not acknowledged
+	// compAlerts are the EmergencyReductionNotMet alerts firing, by alertKey.
+	compAlerts map[string]Alert
+	cm         *complianceMetrics
 
 	// runMu serialises recommendation runs so their gauges, points and alerts do not interleave.
 	runMu sync.Mutex
@@ -150,14 +158,22 @@ func New(opts Options) (*Office, error) {
 		return nil, err
 	}
 	o := &Office{
-		opts:      opts,
-		check:     ForecastChecker{Registry: opts.Registry, Location: opts.Location, MaxFuture: opts.MaxFuture},
-		auth:      auth,
-		forecasts: map[string]Forecast{},
-		recs:      map[string]AreaRecommendation{},
-		recAlerts: map[string]warning.Level{},
-		pending:   map[string]bool{},
-		kick:      make(chan struct{}, 1),
+		opts:       opts,
+		check:      ForecastChecker{Registry: opts.Registry, Location: opts.Location, MaxFuture: opts.MaxFuture},
+		auth:       auth,
+		forecasts:  map[string]Forecast{},
+		recs:       map[string]AreaRecommendation{},
+		recAlerts:  map[string]warning.Level{},
+		pending:    map[string]bool{},
+		kick:       make(chan struct{}, 1),
+		compAlerts: map[string]Alert{},
+		cm:         newComplianceMetrics(),
+	}
+	if opts.Compliance.Interval <= 0 {
+		o.opts.Compliance.Interval = DefaultComplianceConfig().Interval
+	}
+	if opts.Compliance.BaselineDays <= 0 {
+		o.opts.Compliance.BaselineDays = DefaultComplianceConfig().BaselineDays
 	}
 	o.m, err = newMetrics(opts.Registerer, o)
 	if err != nil {
@@ -169,7 +185,9 @@ func New(opts Options) (*Office, error) {
 	return o, nil
 }
 
-func (o *Office) now() time.Time { return o.opts.Now() }
+// now is the clock in the configured zone, so that every time the office stores, answers or
+// publishes is written with the zone's offset (RFC 3339 with +08:00 in Changji).
+func (o *Office) now() time.Time { return o.opts.Now().In(o.opts.Location) }
 
 // Run restores the effects of the stored warnings (retained messages, alerts, gauges), then
 // re-evaluates recommendations every RecomputeInterval or when kicked, and retries retained
@@ -194,6 +212,9 @@ func (o *Office) Run(ctx context.Context) error {
 	defer retry.Stop()
 	every := time.NewTicker(o.opts.RecomputeInterval)
 	defer every.Stop()
+	comp := time.NewTicker(o.opts.Compliance.Interval)
+	defer comp.Stop()
+	o.checkCompliance(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -202,6 +223,8 @@ func (o *Office) Run(ctx context.Context) error {
 			o.recompute(ctx)
 		case <-every.C:
 			o.recompute(ctx)
+		case <-comp.C:
+			o.checkCompliance(ctx)
 		case <-retry.C:
 			o.mu.Lock()
 			p := slices.Sorted(maps.Keys(o.pending))

@@ -24,13 +24,19 @@ type AreaRecommendation struct {
 	IsRegion bool           `json:"is_region,omitempty"`
 	Action   warning.Action `json:"action"`
 	// Level is the level recommended to be in force; Current the level in force.
-	Level     warning.Level     `json:"level"`
-	Current   warning.Level     `json:"current"`
-	Forecast  warning.Level     `json:"forecast_level"`
-	Reason    string            `json:"reason"`
+	Level    warning.Level `json:"level"`
+	Current  warning.Level `json:"current"`
+	Forecast warning.Level `json:"forecast_level"`
+	Reason   string        `json:"reason"`
+	// ReasonZH is the reason in Chinese, what the console, the alerts and the board show first.
+	ReasonZH  string            `json:"reason_zh"`
 	Lift      string            `json:"lift,omitempty"`
+	LiftZH    string            `json:"lift_zh,omitempty"`
 	LiftMet   bool              `json:"lift_met"`
 	Reduction warning.Reduction `json:"reduction"`
+	// Episode is the kind of the due episode (pm, sand_dust, o3), Advice what it calls for.
+	Episode string `json:"episode,omitempty"`
+	Advice  string `json:"advice,omitempty"`
 	// Observed counts the observed days graded with the forecast.
 	Observed       int       `json:"observed_days"`
 	ForecastIssued time.Time `json:"forecast_issued,omitzero"`
@@ -111,8 +117,9 @@ func (o *Office) recompute(ctx context.Context) {
 	add := func(r warning.Recommendation, isRegion bool) {
 		ar := AreaRecommendation{
 			Area: r.Area, Name: o.areaName(r.Area), Scheme: r.Scheme, Region: r.Region, IsRegion: isRegion,
-			Action: r.Action, Level: r.Level, Current: r.Current, Forecast: r.Due.Level, Reason: r.Reason,
-			Lift: r.Lift.Text, LiftMet: r.Lift.Met, Reduction: r.Reduction, Evaluated: now,
+			Action: r.Action, Level: r.Level, Current: r.Current, Forecast: r.Due.Level, Reason: r.Reason, ReasonZH: r.ReasonZH,
+			Lift: r.Lift.Text, LiftZH: r.Lift.TextZH, LiftMet: r.Lift.Met, Reduction: r.Reduction, Evaluated: now,
+			Episode: r.Episode, Advice: r.Advice,
 		}
 		if in, ok := inputs[r.Area]; ok {
 			ar.Observed = len(in.Observed)
@@ -170,6 +177,11 @@ func (o *Office) recompute(ctx context.Context) {
 				rec.Level, rec.Region = rr.Region.Level, r.ID
 				rec.Action = actionTo(cur, rec.Level)
 				rec.Reason = fmt.Sprintf("regional %s warning for %s applies (区域统一预警): %s; own forecast: %s", rec.Level, r.ID, rr.Region.Reason, own)
+				ownZH := "无预报"
+				if _, ok := inputs[m]; ok {
+					ownZH = rec.Due.ReasonChinese()
+				}
+				rec.ReasonZH = fmt.Sprintf("区域统一预警：%s 执行区域%s（%s）；本地预报：%s", o.areaName(r.ID), rec.Level.Chinese(), rr.Region.ReasonZH, ownZH)
 				rec.Reduction, _ = s.Reduction(rec.Level)
 			}
 			add(rec, false)
@@ -265,7 +277,7 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 		l := newLine(schema.WarningRecommendation).Tag(schema.TagAction, r.Action.String()).Tag(schema.TagArea, area).
 			Tag(schema.TagLevel, r.Level.String()).Tag(schema.TagRegion, r.Region).Tag(schema.TagScheme, r.Scheme)
 		l.Int(schema.FieldLevelNum, int64(r.Level)).Int(schema.FieldCurrentNum, int64(r.Current)).
-			Int(schema.FieldForecastNum, int64(r.Forecast)).Bool(schema.FieldLiftMet, r.LiftMet).String(schema.FieldReason, r.Reason)
+			Int(schema.FieldForecastNum, int64(r.Forecast)).Bool(schema.FieldLiftMet, r.LiftMet).String(schema.FieldReason, r.reasonText())
 		if !r.ForecastIssued.IsZero() {
 			l.Int(schema.FieldForecastIssued, r.ForecastIssued.Unix())
 		}
@@ -281,8 +293,8 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 		if r.Level > warning.None {
 			a := recAlert(area, r.Level, r.Name, now, false)
 			a.Annotations["action"] = r.Action.String()
-			a.Annotations["description"] = r.Reason
-			a.Annotations["summary"] = fmt.Sprintf("%s: 建议%s (%s, 当前 %s)", r.Name, r.Level.Chinese(), r.Action, r.Current.Chinese())
+			a.Annotations["description"] = r.reasonText()
+			a.Annotations["summary"] = fmt.Sprintf("%s: %s%s (当前 %s)", r.Name, r.Action.Chinese(), r.Level.Chinese(), r.Current.Chinese())
 			alerts = append(alerts, a)
 			o.recAlerts[area] = r.Level
 		} else {
@@ -303,6 +315,22 @@ func (o *Office) publishRecommendations(ctx context.Context, old, recs map[strin
 	if err := o.submitAll(wctx, lines); err != nil {
 		o.opts.Log.Warn("recommendations not written to InfluxDB", "err", err)
 	}
+}
+
+// reasonText is the Chinese reason, or the English one where none was made.
+func (r AreaRecommendation) reasonText() string {
+	if r.ReasonZH != "" {
+		return r.ReasonZH
+	}
+	return r.Reason
+}
+
+// liftText is the lift check in Chinese, or in English where none was made.
+func (r AreaRecommendation) liftText() string {
+	if r.LiftZH != "" {
+		return r.LiftZH
+	}
+	return r.Lift
 }
 
 func recAlert(area string, l warning.Level, name string, now time.Time, resolved bool) Alert {

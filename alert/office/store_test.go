@@ -181,7 +181,7 @@ func TestIssueChangeLiftEffects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Region != "wcs" || len(w.Areas) != 6 || w.Reduction.VOCs != 15 {
+	if w.Region != "wcs" || len(w.Areas) != 6 || w.Reduction.VOCs != 20 {
 		t.Errorf("regional warning %+v", w)
 	}
 	m, ok := f.pub.get("lantian/warnings/fukang")
@@ -415,4 +415,57 @@ func (r *recorder) Alerts() []Alert {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.alerts)
+}
+
+// TestSandDustForecastIsNotAWarning: a spring sand-dust forecast at AQI 500 gives health advice
+// and no warning, in the office's recommendation and on the console row's data.
+func TestSandDustForecastIsNotAWarning(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.o.HandleForecast(ctx, "qitai", []byte(`{"issued":"2024-01-02T16:00:00+08:00","source":"总站",
+		"days":[{"date":"2024-01-03","aqi":500,"primary":"PM10","sand_dust":true},{"date":"2024-01-04","aqi":120}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.o.Recommendations() {
+		if r.Area != "qitai" {
+			continue
+		}
+		if r.Level != warning.None || r.Action != warning.NoAction || r.Episode != warning.EpisodeSandDust ||
+			!strings.Contains(r.Advice, "健康防护") || r.Reduction.SO2 != 0 {
+			t.Errorf("sand dust: %+v", r)
+		}
+		return
+	}
+	t.Error("no recommendation for qitai")
+}
+
+// TestTimesInTheConfiguredZone: whatever zone the clock and the request use, the warning, its
+// retained MQTT message and the API answer carry Beijing time (+08:00), the office's time.
+func TestTimesInTheConfiguredZone(t *testing.T) {
+	f := newFixture(t)
+	f.now = time.Date(2024, 1, 2, 17, 0, 0, 0, time.UTC) // a UTC clock: 01:00 on 3 Jan in Changji
+	w, err := f.o.Issue(context.Background(), IssueRequest{Level: "yellow", Areas: []string{"qitai"}, Reason: "r",
+		Start: "2024-01-02T16:00:00Z", ExpectedEnd: "2024-01-04T00:00"}, Actor{Who: "office", Token: "office"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ts := range map[string]time.Time{"start": w.Start, "expected_end": w.ExpectedEnd, "issued_at": w.IssuedAt, "updated_at": w.UpdatedAt} {
+		if s := ts.Format(time.RFC3339); !strings.HasSuffix(s, "+08:00") {
+			t.Errorf("%s %s, want +08:00", name, s)
+		}
+	}
+	if got := w.Start.Format(time.RFC3339); got != "2024-01-03T00:00:00+08:00" {
+		t.Errorf("start %s", got)
+	}
+	m, ok := f.pub.get("lantian/warnings/qitai")
+	if !ok || !strings.HasSuffix(m.Start.Format(time.RFC3339), "+08:00") || !strings.HasSuffix(m.Updated.Format(time.RFC3339), "+08:00") {
+		t.Errorf("retained message times: %+v", m)
+	}
+	b, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Z\"") {
+		t.Errorf("API JSON has a UTC time: %s", b)
+	}
 }

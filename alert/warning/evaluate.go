@@ -13,6 +13,10 @@ import (
 type DayAQI struct {
 	Date aqi.Date
 	AQI  int
+	// Primary is the forecast primary pollutant (PM2.5, PM10, O3, …), empty when not given.
+	Primary string
+	// SandDust marks a day whose pollution the forecast attributes to sand and dust (沙尘).
+	SandDust bool
 }
 
 // HourAQI is a rolling 24-h AQI: the AQI of the 24 hours ending with the hour that starts at
@@ -371,6 +375,8 @@ type LiftCheck struct {
 	// Series is "daily" or "hourly"; Text explains the check in one line.
 	Series string
 	Text   string
+	// TextZH is Text in Chinese.
+	TextZH string
 }
 
 func (s Scheme) liftCheck(in Input) LiftCheck {
@@ -380,7 +386,7 @@ func (s Scheme) liftCheck(in Input) LiftCheck {
 	}
 	lc := LiftCheck{Rule: s.Lift, Series: sr.kind}
 	if sr.kind == "" {
-		lc.Text = "no forecast to check the lift rule against"
+		lc.Text, lc.TextZH = "no forecast to check the lift rule against", "无预报，无法判断解除条件"
 		return lc
 	}
 	n := 0
@@ -389,15 +395,20 @@ func (s Scheme) liftCheck(in Input) LiftCheck {
 	}
 	need := Term{Hours: s.Lift.Hours}.periods(sr.step)
 	lc.Hours, lc.Needed, lc.Met = n*sr.step, need*sr.step, n >= need
+	rule := s.Lift.chinese()
 	switch {
 	case n == 0:
 		lc.Text = fmt.Sprintf("lift rule %s not met: forecast starts at AQI %d (%s)", s.Lift, sr.vals[sr.first], sr.label(sr.first))
+		lc.TextZH = fmt.Sprintf("未满足解除条件（%s）：预报起始 AQI 为 %d（%s）", rule, sr.vals[sr.first], sr.label(sr.first))
 	case lc.Met:
 		lc.Text = fmt.Sprintf("lift rule %s met: below %d for %d h from %s (%s forecast)", s.Lift, s.Lift.Below, lc.Hours, sr.label(sr.first), sr.kind)
+		lc.TextZH = fmt.Sprintf("已满足解除条件（%s）：自 %s 起 %d 小时低于 %d（%s预报）", rule, sr.label(sr.first), lc.Hours, s.Lift.Below, seriesZH(sr.kind))
 	case sr.first+n == len(sr.vals):
 		lc.Text = fmt.Sprintf("lift rule %s not met: the %s forecast covers only %d h, all below %d", s.Lift, sr.kind, lc.Hours, s.Lift.Below)
+		lc.TextZH = fmt.Sprintf("未满足解除条件（%s）：%s预报仅覆盖 %d 小时（均低于 %d）", rule, seriesZH(sr.kind), lc.Hours, s.Lift.Below)
 	default:
 		lc.Text = fmt.Sprintf("lift rule %s not met: below %d for only %d h, AQI %d at %s", s.Lift, s.Lift.Below, lc.Hours, sr.vals[sr.first+n], sr.label(sr.first+n))
+		lc.TextZH = fmt.Sprintf("未满足解除条件（%s）：仅 %d 小时低于 %d，%s AQI 为 %d", rule, lc.Hours, s.Lift.Below, sr.label(sr.first+n), sr.vals[sr.first+n])
 	}
 	return lc
 }

@@ -117,6 +117,16 @@ const (
 
 var actionNames = [...]string{"none", "issue", "upgrade", "keep", "downgrade", "lift"}
 
+var actionChinese = [...]string{"无需预警", "建议发布", "建议升级", "维持", "建议降级", "建议解除"}
+
+// Chinese is the action as the office says it (发布, 升级, 维持, 降级, 解除).
+func (a Action) Chinese() string {
+	if a < 0 || int(a) >= len(actionChinese) {
+		return a.String()
+	}
+	return actionChinese[a]
+}
+
 func (a Action) String() string {
 	if a < 0 || int(a) >= len(actionNames) {
 		return fmt.Sprintf("action(%d)", int(a))

@@ -24,8 +24,13 @@ type Recommendation struct {
 	Region string
 	// Reduction is what Level requires; zero ratios for None and Blue.
 	Reduction Reduction
-	// Reason explains the action in one line.
-	Reason string
+	// Reason explains the action in one line; ReasonZH in Chinese.
+	Reason   string
+	ReasonZH string
+	// Episode is the kind of the due episode (EpisodePM, EpisodeSandDust, EpisodeO3; empty
+	// when none), Advice what it calls for besides or instead of a warning.
+	Episode string
+	Advice  string
 }
 
 // Recommend grades the forecast and compares it with the level in force. Only episodes starting
@@ -62,7 +67,9 @@ func (s Scheme) Recommend(in Input, current Level) (Recommendation, error) {
 	r := Recommendation{Area: in.Area, Scheme: s.Name, Current: current, Assessment: a, Due: due, Lift: lc}
 	r.Action, r.Level = decide(current, due.Level, lc.Met)
 	r.Reason = explain(r, s.LeadHours)
+	r.ReasonZH = explainChinese(r, s.LeadHours)
 	r.Reduction, _ = s.Reduction(r.Level)
+	s.applyEpisode(&r, in)
 	return r, nil
 }
 

@@ -291,8 +291,8 @@ func TestRegion(t *testing.T) {
 	if !strings.Contains(rr.Region.Reason, "3 of 6 members meet orange or higher (need 3)") {
 		t.Errorf("regional reason %q", rr.Region.Reason)
 	}
-	if rr.Region.Reduction.VOCs != 15 {
-		t.Errorf("regional ratios %+v", rr.Region.Reduction)
+	if rr.Region.Reduction.VOCs != 20 || rr.Region.Reduction.PooledSO2NOx {
+		t.Errorf("regional ratios %+v, want the plan's 20 %% for all four, not pooled", rr.Region.Reduction)
 	}
 	for _, rec := range rr.Members {
 		if rec.Level != Orange || rec.Action != Issue || rec.Reduction.SO2 != 20 {

@@ -119,21 +119,36 @@ func (s Scheme) RecommendRegion(r Region, inputs []Input, current Level) (Region
 	}
 	lc := LiftCheck{Rule: s.Lift, Met: current > None && len(lifted) >= liftNeed}
 	lc.Text = fmt.Sprintf("%d of %d members meet the lift rule %s (need %d)", len(lifted), len(r.Members), s.Lift, liftNeed)
+	lc.TextZH = fmt.Sprintf("%d 个成员中 %d 个满足解除条件（%s，需 %d 个）", len(r.Members), len(lifted), s.Lift.chinese(), liftNeed)
 	if len(lifted) > 0 {
 		lc.Text += ": " + strings.Join(lifted, ", ")
+		lc.TextZH += "：" + strings.Join(lifted, "、")
 	}
 
 	reg := Recommendation{Area: r.ID, Scheme: s.Name, Current: current, Lift: lc,
 		Assessment: Assessment{Area: r.ID, Level: regional}, Due: Assessment{Area: r.ID, Level: regional}}
 	reg.Action, reg.Level = decide(current, regional, lc.Met)
-	var why string
+	var why, whyZH string
 	if regional > None {
 		why = fmt.Sprintf("%d of %d members meet %s or higher (need %d): %s", len(meeting), len(r.Members), regional, need, strings.Join(meeting, ", "))
+		whyZH = fmt.Sprintf("%d 个成员中 %d 个达到%s及以上（需 %d 个）：%s", len(r.Members), len(meeting), regional.Chinese(), need, strings.Join(meeting, "、"))
 	} else {
 		why = fmt.Sprintf("fewer than %d of %d members meet any level", need, len(r.Members))
+		whyZH = fmt.Sprintf("%d 个成员中达到预警条件的不足 %d 个", len(r.Members), need)
 	}
 	if len(out.Missing) > 0 {
 		why += "; no forecast for " + strings.Join(out.Missing, ", ")
+		whyZH += "；无预报：" + strings.Join(out.Missing, "、")
+	}
+	switch reg.Action {
+	case Lift:
+		reg.ReasonZH = "建议解除区域预警：" + lc.TextZH
+	case Keep:
+		reg.ReasonZH = fmt.Sprintf("维持区域%s：%s", reg.Level.Chinese(), whyZH)
+	case NoAction:
+		reg.ReasonZH = "无需区域预警：" + whyZH
+	default:
+		reg.ReasonZH = fmt.Sprintf("%s区域%s：%s", reg.Action.Chinese(), reg.Level.Chinese(), whyZH)
 	}
 	switch reg.Action {
 	case Lift:
@@ -157,13 +172,17 @@ func (s Scheme) RecommendRegion(r Region, inputs []Input, current Level) (Region
 			rec.Level, rec.Region = reg.Level, r.ID
 			rec.Action = actionTo(current, rec.Level)
 			rec.Reason = fmt.Sprintf("regional %s warning for %s applies (区域统一预警); own forecast: %s", reg.Level, r.ID, rec.Due.Reason())
+			rec.ReasonZH = fmt.Sprintf("区域统一预警：%s 执行区域%s；本地预报：%s", r.ID, reg.Level.Chinese(), rec.Due.ReasonChinese())
 		case reg.Action == Lift && rec.Action == Keep && rec.Due.Level == None:
 			rec.Level, rec.Action = None, Lift
 			rec.Reason = fmt.Sprintf("lift with the regional warning for %s: %s", r.ID, lc.Text)
+			rec.ReasonZH = fmt.Sprintf("随区域 %s 预警一并解除：%s", r.ID, lc.TextZH)
 		case rec.Level > reg.Level && reg.Level > None:
 			rec.Reason += fmt.Sprintf(" (stricter than the regional %s warning for %s)", reg.Level, r.ID)
+			rec.ReasonZH += fmt.Sprintf("（严于区域 %s 的%s）", r.ID, reg.Level.Chinese())
 		}
 		rec.Reduction, _ = s.Reduction(rec.Level)
+		rec.Reduction = episodeReduction(rec.Episode, rec.Reduction)
 		out.Members = append(out.Members, rec)
 	}
 	return out, nil

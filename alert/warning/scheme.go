@@ -132,7 +132,7 @@ func Scheme2024() Scheme {
 		Hourly:     true,
 		LeadHours:  DefaultLeadHours,
 		Lift:       XinjiangLift(),
-		Reductions: XinjiangReductions(),
+		Reductions: PlanReductions(),
 	}
 }
 
@@ -159,7 +159,7 @@ func Scheme2018() Scheme {
 		Hourly:     true,
 		LeadHours:  DefaultLeadHours,
 		Lift:       XinjiangLift(),
-		Reductions: XinjiangReductions(),
+		Reductions: PlanReductions(),
 	}
 }
 
@@ -188,7 +188,7 @@ func Scheme2017() Scheme {
 		Hourly:     true,
 		LeadHours:  DefaultLeadHours,
 		Lift:       XinjiangLift(),
-		Reductions: XinjiangReductions(),
+		Reductions: PlanReductions(),
 	}
 }
 
@@ -203,7 +203,8 @@ const DefaultLeadHours = 72
 // threshold.
 func XinjiangLift() LiftRule { return LiftRule{Below: 150, Hours: 36} }
 
-// XinjiangReductions are the reduction ratios in force for the 乌-昌-石 region: SO2, NOx, PM and
+// XinjiangReductions (reduction_set: wcs-regional) are the ratios of the 乌-昌-石 regional
+// announcements, a configured alternative to the plan's ratios: SO2, NOx, PM and
 // VOCs at least 10 / 20 / 30 % for yellow / orange / red (昌州环发〔2019〕30号 item 23
 // "原则上分别不低于10%、20%、30%", and the Tianjin plan), except VOCs 15 % at orange with SO2
 // and NOx pooled, as the regional orange warnings of 2019-12-02 and 2021-02-16 said. The VOCs
@@ -218,8 +219,17 @@ func XinjiangReductions() []Reduction {
 	}
 }
 
+// Names of the built-in reduction sets (warnings.reduction_set). "xinjiang" is accepted as an
+// older name of the regional set.
+const (
+	ReductionSetPlan     = "plan"
+	ReductionSetRegional = "wcs-regional"
+)
+
 // PlanReductions are the plan's uniform ratios: all four pollutants at 10 / 20 / 30 % (昌州环发
-// 〔2019〕30号 item 23 and the Tianjin plan), without the VOCs exception.
+// 〔2019〕30号 item 23 "原则上分别不低于10%、20%、30%", and the Tianjin plan), the default of every
+// built-in scheme: the plan is the prefecture's own rule. Pooling SO2 with NOx is not in the
+// plan; it is allowed only where a configured reduction says so.
 func PlanReductions() []Reduction {
 	const plan = "昌州环发〔2019〕30号 item 23; Tianjin plan"
 	return []Reduction{
@@ -420,7 +430,7 @@ type Config struct {
 	LeadHours *int `json:"lead_hours,omitempty" yaml:"lead_hours,omitempty"`
 	// Lift overrides the lift rule.
 	Lift *LiftRule `json:"lift,omitempty" yaml:"lift,omitempty"`
-	// Reductions replace the base's ratios of the same level; ReductionSet "plan" starts from
+	// Reductions replace the base's ratios of the same level; ReductionSet "wcs-regional" starts from
 	// PlanReductions instead of XinjiangReductions.
 	ReductionSet string      `json:"reduction_set,omitempty" yaml:"reduction_set,omitempty"`
 	Reductions   []Reduction `json:"reductions,omitempty" yaml:"reductions,omitempty"`
@@ -464,11 +474,11 @@ func (c Config) Build() (Scheme, error) {
 		s.Lift = *c.Lift
 	}
 	switch c.ReductionSet {
-	case "", "xinjiang":
-	case "plan":
-		s.Reductions = PlanReductions()
+	case "", ReductionSetPlan:
+	case ReductionSetRegional, "xinjiang":
+		s.Reductions = XinjiangReductions()
 	default:
-		return Scheme{}, fmt.Errorf("warnings config: unknown reduction_set %q (want xinjiang or plan)", c.ReductionSet)
+		return Scheme{}, fmt.Errorf("warnings config: unknown reduction_set %q (want %s or %s)", c.ReductionSet, ReductionSetPlan, ReductionSetRegional)
 	}
 	for _, r := range c.Reductions {
 		replaced := false

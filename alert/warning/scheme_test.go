@@ -328,7 +328,7 @@ func TestOverrides(t *testing.T) {
 	if r, _ := s.Reduction(Yellow); r.SO2 != 10 {
 		t.Errorf("yellow ratios %+v", r)
 	}
-	rec, err := s.Recommend(Input{Area: "x", Days: []DayAQI{{day0, 99}}}, Yellow)
+	rec, err := s.Recommend(Input{Area: "x", Days: []DayAQI{{Date: day0, AQI: 99}}}, Yellow)
 	if err != nil || rec.Action != Lift {
 		t.Errorf("override lift 24 h below 100: %s %v", rec.Action, err)
 	}
@@ -397,15 +397,29 @@ func TestReductions(t *testing.T) {
 	if _, ok := Scheme2024().Reduction(None); ok {
 		t.Error("none requires reductions")
 	}
-	s, err := Config{ReductionSet: "plan"}.Build()
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"", "plan"} {
+		s, err := Config{ReductionSet: name}.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Reduction(Orange); r.VOCs != 20 || r.PooledSO2NOx {
+			t.Errorf("reduction_set %q: orange %+v, want the plan's 20 %% VOCs, not pooled", name, r)
+		}
 	}
-	if r, _ := s.Reduction(Orange); r.VOCs != 20 {
-		t.Errorf("plan set: orange VOCs %d", r.VOCs)
+	for _, name := range []string{"wcs-regional", "xinjiang"} {
+		s, err := Config{ReductionSet: name}.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Reduction(Orange); r.VOCs != 15 || !r.PooledSO2NOx {
+			t.Errorf("reduction_set %q: orange %+v, want the announcements' 15 %% VOCs, pooled", name, r)
+		}
+	}
+	if _, err := (Config{ReductionSet: "beijing"}).Build(); err == nil || !strings.Contains(err.Error(), "wcs-regional") {
+		t.Errorf("unknown set: %v", err)
 	}
 	rec, err := Scheme2024().Recommend(Input{Area: "x", Days: padded(201, 201)}, None)
-	if err != nil || rec.Level != Orange || rec.Reduction.VOCs != 15 || rec.Reduction.SO2 != 20 {
+	if err != nil || rec.Level != Orange || rec.Reduction.VOCs != 20 || rec.Reduction.SO2 != 20 {
 		t.Errorf("recommendation ratios: %+v %v", rec.Reduction, err)
 	}
 }

@@ -119,8 +119,18 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	go func() { svcErr <- svc.Run(runCtx) }()
 
 	start := time.Now().Add(-*backfill).Truncate(time.Hour)
+	// The simulated enterprises answer the warnings the office issues (some cut, one stops,
+	// one does not), read from the retained messages on lantian/warnings/<area>.
+	board := sim.NewWarningBoard()
+	if err := brk.Subscribe("lantian/warnings/+", 1, func(topic string, payload []byte) {
+		if err := board.Handle(payload); err != nil {
+			log.Warn("demo: warning message not understood", "topic", topic, "err", err)
+		}
+	}); err != nil {
+		return err
+	}
 	simulator, err := sim.New(sim.Options{Registry: &cfg.Registry, Seed: *seed, Location: cfg.Location(),
-		EpisodeStart: start.Add(*backfill / 4), Faults: sim.DefaultFaults(&cfg.Registry, start)})
+		EpisodeStart: start.Add(*backfill / 4), Faults: sim.DefaultFaults(&cfg.Registry, start), Warnings: board})
 	if err != nil {
 		return fmt.Errorf("simulator: %w", err)
 	}

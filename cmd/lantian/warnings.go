@@ -27,6 +27,7 @@ func warningsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stderr, "       lantian warnings issue --level LEVEL --areas A[,B] --reason TEXT [--start T] [--end T] [--who NAME] [--id ID (change)] [API flags]")
 		fmt.Fprintln(stderr, "       lantian warnings lift --id ID [--reason TEXT] [--who NAME] [API flags]")
 		fmt.Fprintln(stderr, "       lantian warnings list [--all] [--json] [API flags]")
+		fmt.Fprintln(stderr, "       lantian warnings compliance --id ID [--baseline-days N] [--json] [API flags]")
 		fmt.Fprintln(stderr, "API flags: --api URL (or $LANTIAN_API, default http://127.0.0.1:8080), --token TOKEN or --token-file FILE (or $LANTIAN_WARNINGS_TOKEN)")
 	}
 	if len(args) == 0 {
@@ -36,7 +37,7 @@ func warningsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	switch args[0] {
 	case "recommend":
 		return warningsRecommend(args[1:], stdout, stderr)
-	case "issue", "lift", "list":
+	case "issue", "lift", "list", "compliance":
 		return warningsAPI(ctx, args[0], args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage()
@@ -109,6 +110,7 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 	var lift office.LiftRequest
 	var areas, id string
 	var all, asJSON bool
+	var baselineDays int
 	switch sub {
 	case "issue":
 		fs.StringVar(&req.Level, "level", "", "warning level: blue, yellow, orange, red (or 黄色, 橙色, 红色)")
@@ -125,6 +127,10 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 	case "list":
 		fs.BoolVar(&all, "all", false, "include lifted warnings")
 		fs.BoolVar(&asJSON, "json", false, "print the API's JSON")
+	case "compliance":
+		fs.StringVar(&id, "id", "", "warning whose compliance to show (or give it as the argument)")
+		fs.IntVar(&baselineDays, "baseline-days", 0, "CEMS baseline period in days (default the service's)")
+		fs.BoolVar(&asJSON, "json", false, "print the API's JSON")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,7 +138,7 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 		}
 		return errUsage
 	}
-	if sub == "lift" && id == "" && fs.NArg() == 1 {
+	if (sub == "lift" || sub == "compliance") && id == "" && fs.NArg() == 1 {
 		id = fs.Arg(0)
 	} else if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lantian warnings %s: unexpected arguments %v\n", sub, fs.Args())
@@ -212,7 +218,7 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 			return fmt.Errorf("list: decode answer: %w", err)
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tLEVEL\tSTATUS\tAREAS\tSTART\tEXPECTED END\tISSUED BY\tREASON")
+		fmt.Fprintln(tw, "编号 ID\t等级 LEVEL\t状态 STATUS\t区域 AREAS\t开始 START\t预计结束 EXPECTED END\t签发 ISSUED BY\t原因 REASON")
 		for _, w := range ws {
 			end := "-"
 			if !w.ExpectedEnd.IsZero() {
@@ -222,11 +228,58 @@ func warningsAPI(ctx context.Context, sub string, args []string, stdout, stderr 
 			if w.Region != "" {
 				areas = w.Region + ":" + areas
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.Level, w.Status, areas, w.Start.Format(time.RFC3339), end, w.IssuedBy, w.Reason)
+			status := map[string]string{office.StatusInForce: "生效中", office.StatusLifted: "已解除"}[w.Status] + " " + w.Status
+			fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\n", w.ID, w.Level.Chinese(), w.Level, status, areas, w.Start.Format(time.RFC3339), end, w.IssuedBy, w.Reason)
 		}
 		return tw.Flush()
+	case "compliance":
+		if id == "" {
+			fmt.Fprintln(stderr, "lantian warnings compliance: --id is required")
+			return errUsage
+		}
+		path := "/api/v1/warnings/" + url.PathEscape(id) + "/compliance"
+		if baselineDays > 0 {
+			path += fmt.Sprintf("?baseline_days=%d", baselineDays)
+		}
+		var raw json.RawMessage
+		if err := c.do(ctx, http.MethodGet, path, nil, &raw); err != nil {
+			return fmt.Errorf("compliance: %w", err)
+		}
+		if asJSON {
+			_, err := stdout.Write(append(raw, '\n'))
+			return err
+		}
+		var t office.ComplianceTable
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("compliance: decode answer: %w", err)
+		}
+		return printCompliance(stdout, t)
 	}
 	return nil
+}
+
+// complianceStatus names the verdicts in Chinese for the table.
+var complianceStatus = map[string]string{office.ComplianceOK: "达标", office.ComplianceNotCompliant: "未达标",
+	office.ComplianceNoBaseline: "无基准", office.ComplianceNoData: "无数据", office.ComplianceNoRequirement: "无要求"}
+
+// printCompliance writes a warning's compliance table: totals first, then the sources.
+func printCompliance(w io.Writer, t office.ComplianceTable) error {
+	fmt.Fprintf(w, "%s %s 应急减排核查  预警期 %s 至 %s (%d 小时)  未达标 %d 项\n", t.WarningID, t.Level.Chinese(),
+		t.WarningFrom.Format(time.RFC3339), t.WarningTo.Format(time.RFC3339), t.Hours, t.NotCompliant)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "范围\t对象\t污染物\t排放 kg\t基准 kg\t减排 %\t要求 %\t运行/停产/缺数 h\t结论")
+	for _, tt := range t.Totals {
+		scope := "县市合计"
+		if tt.Scope == office.ScopeList {
+			scope = "清单合计"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t-\t%s\n", scope, tt.Name, tt.Pollutant, tt.EmittedKg, tt.BaselineKg, tt.ReductionPct, tt.RequiredPct, complianceStatus[tt.Status])
+	}
+	for _, r := range t.Rows {
+		fmt.Fprintf(tw, "企业\t%s (%s)\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%d/%d/%d\t%s\n", r.SourceName, r.Source, r.Pollutant, r.EmittedKg, r.BaselineKg,
+			r.ReductionPct, r.RequiredPct, r.HoursRunning, r.HoursStopped, r.HoursMissing, complianceStatus[r.Status])
+	}
+	return tw.Flush()
 }
 
 // apiClient calls the warning API with a bearer token.

@@ -205,6 +205,115 @@ func (r *Reader) EmissionRates(ctx context.Context, sources []string, from, to t
 	return out, nil
 }
 
+// OutletHour is what the source monitor stored of one outlet in one hour (emission_hourly):
+// the valid hourly mean emission rates per pollutant (kg/h) and the mean flow (m³/h).
+type OutletHour struct {
+	Source, Outlet string
+	Hour           time.Time
+	KgH            map[string]float64
+	Flow           float64
+	FlowValid      bool
+}
+
+// OutletHours returns the emission_hourly points of the sources' outlets for the hours
+// starting in [from, to): their <pollutant>_kgh rates and flow, one row per outlet and hour.
+func (r *Reader) OutletHours(ctx context.Context, sources []string, from, to time.Time) ([]OutletHour, error) {
+	if len(sources) == 0 || !to.After(from) {
+		return nil, nil
+	}
+	fields := []string{schema.FieldFlow}
+	for _, p := range schema.SourcePollutants {
+		fields = append(fields, p+schema.RateSuffix)
+	}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> group(columns: [%s, %s])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.EmissionHourly), schema.IsAny(schema.TagSource, sources...),
+		schema.IsAnyField(fields...), strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of %s outlet hours for %d sources: %w", schema.EmissionHourly, len(sources), err)
+	}
+	defer res.Close()
+	var out []OutletHour
+	for res.Next() {
+		rec := res.Record()
+		src, _ := rec.ValueByKey(schema.TagSource).(string)
+		outlet, _ := rec.ValueByKey(schema.TagOutlet).(string)
+		t, _ := rec.ValueByKey("_time").(time.Time)
+		if src == "" || outlet == "" || t.IsZero() {
+			continue
+		}
+		h := OutletHour{Source: src, Outlet: outlet, Hour: t, KgH: map[string]float64{}}
+		for _, p := range schema.SourcePollutants {
+			if v, ok := rec.ValueByKey(p + schema.RateSuffix).(float64); ok {
+				h.KgH[p] = v
+			}
+		}
+		h.Flow, h.FlowValid = rec.ValueByKey(schema.FieldFlow).(float64)
+		out = append(out, h)
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read %s outlet hours: %w", schema.EmissionHourly, err)
+	}
+	return out, nil
+}
+
+// OutletHourKey names one outlet's hour.
+type OutletHourKey struct {
+	Source, Outlet string
+	Hour           time.Time
+}
+
+// StopFlaggedHours returns the outlet hours starting in [from, to) in which the raw readings
+// (measurement emission) of the sources carry the stop flag F (停运) on flow or a pollutant.
+func (r *Reader) StopFlaggedHours(ctx context.Context, sources []string, from, to time.Time) ([]OutletHourKey, error) {
+	if len(sources) == 0 || !to.After(from) {
+		return nil, nil
+	}
+	flags := []string{schema.FieldFlow + schema.FlagSuffix}
+	for _, p := range schema.SourcePollutants {
+		flags = append(flags, p+schema.FlagSuffix)
+	}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => r._value == %s)
+  |> group(columns: [%s, %s])
+  |> aggregateWindow(every: 1h, fn: count, timeSrc: "_start", createEmpty: false)`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Emission), schema.IsAny(schema.TagSource, sources...),
+		schema.IsAnyField(flags...), strconv.Quote(reading.FlagStopped.String()),
+		strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("flux query of stop flags for %d sources: %w", len(sources), err)
+	}
+	defer res.Close()
+	seen := map[OutletHourKey]bool{}
+	var out []OutletHourKey
+	for res.Next() {
+		rec := res.Record()
+		src, _ := rec.ValueByKey(schema.TagSource).(string)
+		outlet, _ := rec.ValueByKey(schema.TagOutlet).(string)
+		t, _ := rec.ValueByKey("_time").(time.Time)
+		n, _ := rec.Value().(int64)
+		k := OutletHourKey{src, outlet, t}
+		if src == "" || outlet == "" || t.IsZero() || n == 0 || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, k)
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("read stop flags: %w", err)
+	}
+	return out, nil
+}
+
 // DailyAQI is a stored daily AQI, stamped with the midnight its day starts at.
 type DailyAQI struct {
 	Day time.Time
@@ -274,15 +383,15 @@ func timeOf(rec recordValues, k string) time.Time {
 	return t
 }
 
-// OutletHour names an outlet and an hour.
-type OutletHour struct {
+// JudgedHour names an outlet and an hour source monitoring judged.
+type JudgedHour struct {
 	Source, Outlet string
 	Hour           time.Time // start of the hour
 }
 
 // LastJudgedHours returns per outlet the start of the latest emission_hourly point in
 // [from, to): the last hour source monitoring judged.
-func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]OutletHour, error) {
+func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]JudgedHour, error) {
 	q := fmt.Sprintf(`%s
   |> filter(fn: (r) => %s and %s)
   |> group(columns: [%s, %s])
@@ -294,10 +403,10 @@ func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]Out
 		return nil, fmt.Errorf("flux query of the last judged hours: %w", err)
 	}
 	defer res.Close()
-	var out []OutletHour
+	var out []JudgedHour
 	for res.Next() {
 		rec := res.Record()
-		oh := OutletHour{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Hour: rec.Time()}
+		oh := JudgedHour{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Hour: rec.Time()}
 		if oh.Source != "" && oh.Outlet != "" {
 			out = append(out, oh)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -188,6 +189,59 @@ func TestEmissionRatesSumOutletsPerSourceAndHour(t *testing.T) {
 	}
 	if rates, err := r.EmissionRates(context.Background(), nil, hour(0), hour(6)); rates != nil || err != nil {
 		t.Errorf("no sources: %v %v", rates, err)
+	}
+}
+
+// TestOutletHoursAndStopFlags reads back the source monitor's outlet hours (rates and flow)
+// and the hours whose raw readings carry the stop flag F, for the compliance check.
+func TestOutletHoursAndStopFlags(t *testing.T) {
+	hourly := func(src, out string, at time.Time, fields map[string]float64) []byte {
+		l := schema.NewLine(schema.EmissionHourly, 128).Tag("county", "changji").Tag("outlet", out).Tag("period", "1h").Tag("source", src)
+		for _, k := range slices.Sorted(maps.Keys(fields)) {
+			l.Float(k, fields[k])
+		}
+		l.Int("samples", 60)
+		return l.At(at)
+	}
+	raw := func(src, out string, at time.Time, flag string) []byte {
+		l := schema.NewLine(schema.Emission, 128).Tag("area", "wcs").Tag("county", "changji").Tag("industry", "cement").
+			Tag("outlet", out).Tag("period", "rt").Tag("source", src)
+		l.Float("flow", 0).String("flow_flag", flag).Float("so2", 0).String("so2_flag", flag)
+		return l.At(at)
+	}
+	r := startReader(t,
+		hourly("a", "DA001", hour(1), map[string]float64{"so2_kgh": 10, "nox_kgh": 4, "flow": 100000, "so2": 100}),
+		hourly("a", "DA002", hour(1), map[string]float64{"so2_kgh": 5}),
+		hourly("a", "DA001", hour(2), map[string]float64{"flow": 300}), // idle: a flow, no rate
+		hourly("other", "DA001", hour(1), map[string]float64{"so2_kgh": 99}),
+		raw("a", "DA001", hour(3).Add(10*time.Minute), "F"),
+		raw("a", "DA001", hour(3).Add(20*time.Minute), "F"),
+		raw("a", "DA002", hour(4).Add(5*time.Minute), "M"), // maintenance is not a stop
+		raw("other", "DA001", hour(3), "F"),
+	)
+	ctx := context.Background()
+	hs, err := r.OutletHours(ctx, []string{"a"}, hour(0), hour(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, h := range hs {
+		got = append(got, fmt.Sprintf("%s/%s %s so2=%g nox=%g flow=%g/%v", h.Source, h.Outlet, h.Hour.UTC().Format("15:04"), h.KgH["so2"], h.KgH["nox"], h.Flow, h.FlowValid))
+	}
+	slices.Sort(got)
+	want := []string{"a/DA001 01:00 so2=10 nox=4 flow=100000/true", "a/DA001 02:00 so2=0 nox=0 flow=300/true", "a/DA002 01:00 so2=5 nox=0 flow=0/false"}
+	if !slices.Equal(got, want) {
+		t.Errorf("outlet hours\n got %q\nwant %q", got, want)
+	}
+	stops, err := r.StopFlaggedHours(ctx, []string{"a"}, hour(0), hour(6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stops) != 1 || stops[0].Source != "a" || stops[0].Outlet != "DA001" || !stops[0].Hour.Equal(hour(3)) {
+		t.Errorf("stop-flagged hours %+v, want a/DA001 at %s", stops, hour(3))
+	}
+	if hs, err := r.OutletHours(ctx, nil, hour(0), hour(6)); hs != nil || err != nil {
+		t.Errorf("no sources: %v %v", hs, err)
 	}
 }
 

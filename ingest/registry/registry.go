@@ -65,6 +65,8 @@ type Source struct {
 	// EmergencyList marks membership of the heavy-pollution emergency emission-reduction list.
 	EmergencyList bool     `yaml:"emergency_list,omitempty"`
 	Outlets       []Outlet `yaml:"outlets"`
+	// EmergencyPlan is the source's 一厂一策 plan (emergency.go).
+	EmergencyPlan *EmergencyPlan `yaml:"emergency_plan,omitempty"`
 }
 
 // Outlet is one monitored stack or vent of a source.
@@ -205,6 +207,9 @@ func (r *Registry) Index() error {
 				errs = append(errs, fmt.Errorf("outlet %s: reference_o2_pct %g must be in [0, 21)", key, o.ReferenceO2Pct))
 			}
 			r.outletByKey[key] = &OutletRef{Source: src, Outlet: o}
+		}
+		if err := src.EmergencyPlan.validate(src); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for i, t := range r.Targets {

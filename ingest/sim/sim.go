@@ -39,6 +39,9 @@ type Options struct {
 	ExtraStations int
 	// Faults are outlet faults to inject; see DefaultFaults.
 	Faults []Fault
+	// Warnings, when set, are the warnings issued by the office: the emergency-list sources
+	// answer them as Responses says, instead of cutting with the episode on their own.
+	Warnings *WarningBoard
 }
 
 // Message is one MQTT message of the data contract.
@@ -56,6 +59,7 @@ type Simulator struct {
 	areas    map[string]*areaModel
 	stations []*stationModel
 	outlets  []*outletModel
+	warnings *WarningBoard
 }
 
 // Episode timing: build-up, peak, clearing.
@@ -82,10 +86,11 @@ func New(o Options) (*Simulator, error) {
 		loc = defaultLocation()
 	}
 	s := &Simulator{
-		seed:    mix(uint64(o.Seed)),
-		loc:     loc,
-		episode: o.EpisodeStart,
-		areas:   make(map[string]*areaModel),
+		seed:     mix(uint64(o.Seed)),
+		loc:      loc,
+		episode:  o.EpisodeStart,
+		areas:    make(map[string]*areaModel),
+		warnings: o.Warnings,
 	}
 	reg := o.Registry
 	for i := range reg.Stations {
@@ -95,11 +100,13 @@ func New(o Options) (*Simulator, error) {
 	for i := 1; i <= o.ExtraStations; i++ {
 		s.stations = append(s.stations, s.newStation(fmt.Sprintf("sim-%04d", i), s.area(reg, "changji"), registry.Micro))
 	}
+	responses := Responses(reg)
 	byKey := make(map[string]*outletModel)
 	for i := range reg.Sources {
 		src := &reg.Sources[i]
 		for j := range src.Outlets {
 			om := s.newOutlet(src, &src.Outlets[j], s.area(reg, src.Area))
+			om.response, om.areaID = responses[src.ID], src.Area
 			s.outlets = append(s.outlets, om)
 			byKey[src.ID+"/"+src.Outlets[j].ID] = om
 		}

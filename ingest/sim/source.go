@@ -108,6 +108,8 @@ type outletModel struct {
 	humidity   float64
 	pressure   float64
 	emergency  bool
+	response   string // to an issued warning (Responses), for emergency-list sources
+	areaID     string
 	faults     []*Fault
 }
 
@@ -218,6 +220,7 @@ func (om *outletModel) silent(t time.Time) bool {
 // outletValues is one outlet reading: concentrations as measured and converted to the
 // reference O2, in the order of outletModel.pollutants.
 type outletValues struct {
+	stopped      bool // the plant stopped for a warning: values flagged F
 	measured, zs [len(pollutantFields)]float64
 	o2, flow     float64
 	temp         float64
@@ -244,7 +247,14 @@ func (s *Simulator) load(om *outletModel, as areaState) float64 {
 		l = 0.85
 	}
 	l *= 1 + 0.04*s.at(hourlyAR, sub(om.key, streamLoad), c.sec)
-	// Enterprises on the emergency list cut output as the regional warning is raised:
+	// With a warning board, listed enterprises answer the warnings actually issued.
+	if s.warnings != nil {
+		if lvl := s.warnings.LevelAt(om.areaID, time.Unix(0, int64(c.sec*1e9))); lvl >= 2 && om.response == ResponseCut {
+			l *= 1 - float64(10*(lvl-1)+10)/100
+		}
+		return clamp(l, 0.2, 1.05)
+	}
+	// Without one, enterprises on the emergency list cut output as the regional episode builds:
 	// 10 % at yellow, 20 % at orange, 30 % at red (the plan's minimum cuts).
 	if om.emergency {
 		switch e := as.episode; {
@@ -287,6 +297,9 @@ func (s *Simulator) outletNormal(om *outletModel, as areaState, white float64) o
 	v.temp = om.temp + 8*(load-0.9) + 1.5*s.at(hourlyAR, sub(om.key, streamFlow), c.sec)
 	v.humidity = om.humidity * (1 + 0.05*s.at(hourlyAR, sub(om.key, streamRH), c.sec))
 	v.pressure = om.pressure * load
+	if om.response == ResponseStop && s.warnings.LevelAt(om.areaID, time.Unix(0, int64(c.sec*1e9))) >= 2 {
+		v = outletValues{stopped: true, temp: 20}
+	}
 	return v
 }
 
@@ -347,6 +360,16 @@ func meanOutlet(vs []outletValues) outletValues {
 	if len(vs) == 1 {
 		return vs[0]
 	}
+	// A period mostly stopped is reported as a stop.
+	stopped := 0
+	for _, v := range vs {
+		if v.stopped {
+			stopped++
+		}
+	}
+	if 2*stopped > len(vs) {
+		return outletValues{stopped: true, temp: 20}
+	}
 	var m outletValues
 	for _, v := range vs {
 		for i := range m.measured {
@@ -380,6 +403,20 @@ func (om *outletModel) payload(stamp []byte, p reading.Period, v outletValues) [
 	w.raw("outlet", om.outQ)
 	w.str("time", stamp)
 	w.str("period", []byte(p))
+	if v.stopped {
+		// A plant stopped for a warning: the logger reports zeros flagged F (停运).
+		flags := make([]byte, 0, 96)
+		flags = append(flags, '{')
+		for _, pl := range om.pollutants {
+			w.num(pl.name, 0, 0)
+			flags = append(flags, `"`+pl.name+`":"F",`...)
+		}
+		w.num("flow", 0, 0)
+		w.num("temp", v.temp, 1)
+		flags = append(flags, `"flow":"F"}`...)
+		w.raw("flags", flags)
+		return w.close()
+	}
 	for i, pl := range om.pollutants {
 		w.num(pl.name, v.measured[i], 2)
 	}

@@ -10,6 +10,7 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // Broker is a running embedded broker.
@@ -51,6 +52,17 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
 	if err := b.srv.Publish(topic, payload, retain, qos); err != nil {
 		return fmt.Errorf("broker publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Subscribe calls fn with the topic and payload of every message matching filter, from the
+// broker's inline client (the demo's simulated enterprises listen to the warnings this way).
+func (b *Broker) Subscribe(filter string, id int, fn func(topic string, payload []byte)) error {
+	if err := b.srv.Subscribe(filter, id, func(_ *mochi.Client, _ packets.Subscription, pk packets.Packet) {
+		fn(pk.TopicName, pk.Payload)
+	}); err != nil {
+		return fmt.Errorf("broker subscribe %s: %w", filter, err)
 	}
 	return nil
 }
