@@ -134,7 +134,10 @@ func (o Options) normalized() (Options, error) {
 // hourIn is a stored hourly reading reduced to what the assessment needs.
 type hourIn struct {
 	station, county, area string
-	start                 time.Time
+	// assessed: the station counts toward its county's assessment (registry.Station.Assessed);
+	// other stations get station results only.
+	assessed bool
+	start    time.Time
 	values                aqi.HourValues
 }
 
@@ -199,6 +202,9 @@ func (a *Assessor) Stored(acc *reading.Accepted) {
 		return
 	}
 	in := hourIn{station: acc.Station, county: acc.County, area: acc.Area, start: t, values: vals}
+	if st, ok := a.opts.Registry.Station(acc.Station); ok {
+		in.assessed = st.Assessed()
+	}
 	a.qmu.Lock()
 	defer a.qmu.Unlock()
 	if len(a.queue) >= a.opts.MaxQueue {
@@ -307,7 +313,7 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 			}
 			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Time.In(a.opts.Location), values: vals}
 			if st, ok := a.opts.Registry.Station(h.Station); ok {
-				in.county = st.Area
+				in.county, in.assessed = st.Area, st.Assessed()
 			}
 			fresh.apply(&in, false)
 			n++

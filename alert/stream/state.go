@@ -42,6 +42,7 @@ type dayState struct {
 
 type stationState struct {
 	id, county, area string
+	assessed         bool // counts toward the county (see hourIn.assessed)
 	hours            map[int64]aqi.HourValues
 	days             map[aqi.Date]*dayState
 	latest           int64 // start of the latest hour shown by the gauges; 0 none
@@ -157,12 +158,16 @@ func (s *state) apply(in *hourIn, check bool) {
 		st = &stationState{id: in.station, hours: map[int64]aqi.HourValues{}, days: map[aqi.Date]*dayState{}}
 		s.stations[in.station] = st
 	}
-	if st.county != in.county && st.county != "" {
-		// The station moved to another county in the registry: later days count there.
+	if (st.county != in.county || !in.assessed) && st.county != "" {
+		// The station moved to another county in the registry, or stopped counting toward its
+		// county: later days count there, or nowhere.
 		delete(s.counties[st.county].stations, st.id)
 	}
-	st.county, st.area = in.county, in.area
-	s.county(in.county, in.area).stations[st.id] = struct{}{}
+	st.county, st.area, st.assessed = in.county, in.area, in.assessed
+	c := s.county(in.county, in.area)
+	if in.assessed {
+		c.stations[st.id] = struct{}{}
+	}
 	st.hours[h] = in.values
 	s.wm = max(s.wm, h+hour)
 	if check {
@@ -175,12 +180,16 @@ func (s *state) apply(in *hourIn, check bool) {
 // the hourly AQI of the next 23 hours whose SO2 is indexed by the 24-h mean (2012 rule).
 func (s *state) touchHour(st *stationState, h int64) {
 	s.dirtyHours[hourKey{name: st.id, t: h}] = struct{}{}
-	s.dirtyHours[hourKey{county: true, name: st.county, t: h}] = struct{}{}
+	if st.assessed {
+		s.dirtyHours[hourKey{county: true, name: st.county, t: h}] = struct{}{}
+	}
 	s.dirtyDays[dayKey{name: st.id, date: s.dateOf(h)}] = struct{}{}
 	for k := int64(1); k < 24; k++ {
 		if v, ok := st.hours[h+k*hour]; ok && v[aqi.SO2].Valid && v[aqi.SO2].C > 800*aqi.Unit {
 			s.dirtyHours[hourKey{name: st.id, t: h + k*hour}] = struct{}{}
-			s.dirtyHours[hourKey{county: true, name: st.county, t: h + k*hour}] = struct{}{}
+			if st.assessed {
+				s.dirtyHours[hourKey{county: true, name: st.county, t: h + k*hour}] = struct{}{}
+			}
 		}
 	}
 }
@@ -201,7 +210,7 @@ func (s *state) follow(now time.Time) {
 func (s *state) merge(o *state) {
 	for _, st := range o.stations {
 		for h, v := range st.hours {
-			s.apply(&hourIn{station: st.id, county: st.county, area: st.area, start: time.Unix(h, 0), values: v}, false)
+			s.apply(&hourIn{station: st.id, county: st.county, area: st.area, assessed: st.assessed, start: time.Unix(h, 0), values: v}, false)
 		}
 	}
 }
@@ -427,7 +436,9 @@ func (s *state) stationDay(k dayKey, emit emitFunc) {
 	if emit != nil {
 		emit(schema.AQIDaily, dailyLine(k, st.county, st.area, ds, s.o.Location))
 	}
-	s.dirtyDays[dayKey{county: true, name: st.county, date: k.date}] = struct{}{}
+	if st.assessed {
+		s.dirtyDays[dayKey{county: true, name: st.county, date: k.date}] = struct{}{}
+	}
 }
 
 func (s *state) setFinal(k dayKey, ds *dayState) {
