@@ -138,7 +138,7 @@ type hourIn struct {
 	// other stations get station results only.
 	assessed bool
 	start    time.Time
-	values                aqi.HourValues
+	values   aqi.HourValues
 }
 
 // Assessor implements pipeline.Observer. Stored only queues; Run (or Sync) does the work on
