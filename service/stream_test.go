@@ -230,8 +230,8 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 	metrics := scrape(t, run.svc.HTTPAddr)
 	for _, want := range []string{
 		fmt.Sprintf(`lantian_assess_readings_total{outcome="assessed"} %d`, st.Published),
-		`lantian_county_pm25_target{county="beijing"} 56`,
-		`lantian_county_good_ratio_target{county="beijing"} 80`,
+		`lantian_county_pm25_target{county="beijing",deducted="false"} 56`,
+		`lantian_county_good_ratio_target{county="beijing",deducted="false"} 80`,
 		`lantian_aqi_station{county="beijing",station="Dongsi"}`,
 		`lantian_aqi_county{county="beijing"}`,
 	} {

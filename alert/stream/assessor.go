@@ -28,6 +28,7 @@ import (
 	"lantian/alert/assess"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // Sink makes a derived point durable; influx.Writer is one. line is line protocol without a
@@ -65,8 +66,15 @@ type Options struct {
 	// MaxQueue bounds readings waiting to be assessed (zero: 1,000,000). Beyond it readings are
 	// dropped and counted; Stored must never block the writer. A restart rebuilds them.
 	MaxQueue int
-	// Registry gives stations' counties and the plan's targets. Required.
+	// Registry gives stations' counties, which of them are assessment stations, and the plan's
+	// targets. Required.
 	Registry *registry.Registry
+	// Profiles are the base years' monthly PM2.5 per county, for the on-track trajectory
+	// (assess.Trajectory); a county without one has no trajectory.
+	Profiles map[string]assess.Profile
+	// Dust says which hours of a county lie in a sand-dust period, for the deducted figures;
+	// nil: none (deducted figures equal the others).
+	Dust DustPeriods
 	// Sink receives derived points; nil computes without writing (tests, dry runs).
 	Sink Sink
 	// Source rebuilds the state on start; nil starts empty.
@@ -79,6 +87,17 @@ type Options struct {
 	// the wall clock (see Watermark) and the year a rebuild starts from.
 	Now func() time.Time
 }
+
+// DustPeriods answers whether the hour starting at t lies in a sand-dust period that affected
+// the county (entered by the monitoring centre or imported from the meteorological service's
+// notices). It must be safe for concurrent use and fast: it is asked once per station-hour.
+type DustPeriods interface {
+	Dusty(county string, t time.Time) bool
+}
+
+// PrefectureID is the county tag and label of the prefecture row (自治州7县市平均) of
+// county_progress and the progress gauges.
+const PrefectureID = schema.CountyPrefecture
 
 // Defaults of Options.
 const (

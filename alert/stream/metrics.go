@@ -17,11 +17,15 @@ type metrics struct {
 	countyAQI, countyLevel, countyHour    *prometheus.GaugeVec
 
 	pm25YTD, pm25Target, goodYTD, goodTarget, validDays, heavyDays *prometheus.GaugeVec
+	incompleteDays, trajectory, budget                             *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	station := []string{"station", "county"}
 	county := []string{"county"}
+	// Progress gauges: county is a county id or "prefecture" (the mean of the target counties);
+	// deducted "true" leaves out the particulate data of sand-dust periods.
+	prog := []string{"county", "deducted"}
 	m := &metrics{
 		reg: reg,
 		readings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lantian_assess_readings_total",
@@ -45,21 +49,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		countyHour: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_aqi_county_hour_timestamp_seconds",
 			Help: "Start of the county's latest assessed hour."}, county),
 		pm25YTD: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_ytd",
-			Help: "Year-to-date mean of the county's daily PM2.5 (µg/m³, one decimal)."}, county),
+			Help: "Year-to-date mean of the county's daily PM2.5 (µg/m³, one decimal); county=\"prefecture\" is the mean of the target counties'."}, prog),
 		pm25Target: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_target",
-			Help: "The plan's 2020 PM2.5 target of the county (µg/m³)."}, county),
+			Help: "The plan's 2020 PM2.5 target of the county (µg/m³)."}, prog),
 		goodYTD: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_ratio_ytd",
-			Help: "Year-to-date good-day ratio of the county (% of valid days with AQI ≤ 100)."}, county),
+			Help: "Year-to-date good-day ratio of the county (% of valid days with AQI ≤ 100)."}, prog),
 		goodTarget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_ratio_target",
-			Help: "The plan's 2020 good-day ratio target of the county (%; the 2017 ratio where the plan says keep)."}, county),
+			Help: "The plan's 2020 good-day ratio target of the county (%; the 2017 ratio where the plan says keep)."}, prog),
 		validDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_valid_days_ytd",
-			Help: "Year-to-date days with a published county daily AQI."}, county),
+			Help: "Year-to-date valid days of the county: daily AQI published from valid daily values of every indicator."}, prog),
 		heavyDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heavy_days_ytd",
-			Help: "Year-to-date heavy-pollution days (daily AQI > 200) of the county."}, county),
+			Help: "Year-to-date heavy-pollution days (valid days with daily AQI > 200) of the county."}, prog),
+		incompleteDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_incomplete_days_ytd",
+			Help: "Year-to-date days with a record that are not valid days (counted apart from every ratio)."}, prog),
+		trajectory: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_trajectory",
+			Help: "On-track year-to-date PM2.5 (µg/m³): the base year's same-period mean scaled to the 2020 target; absent without a base profile."}, prog),
+		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_day_budget",
+			Help: "Non-good days the rest of the year can afford with the good-day target still met; negative: out of reach."}, prog),
 	}
 	for _, c := range []prometheus.Collector{m.readings, m.points, m.writeErrors, m.watermark,
 		m.stationAQI, m.stationLevel, m.stationHour, m.countyAQI, m.countyLevel, m.countyHour,
-		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays} {
+		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays,
+		m.incompleteDays, m.trajectory, m.budget} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -93,17 +104,31 @@ func (m *metrics) setCurrent(county bool, countyID, station string, res aqi.Resu
 }
 
 func (m *metrics) setProgress(p Progress) {
+	labels := []string{p.County, "false"}
+	if p.Deducted {
+		labels[1] = "true"
+	}
 	set := func(g *prometheus.GaugeVec, v *float64) {
 		if v == nil {
-			g.DeleteLabelValues(p.County)
+			g.DeleteLabelValues(labels...)
 			return
 		}
-		g.WithLabelValues(p.County).Set(*v)
+		g.WithLabelValues(labels...).Set(*v)
 	}
 	set(m.pm25YTD, p.PM25)
 	set(m.goodYTD, p.GoodRatio)
 	set(m.pm25Target, p.PM25Target)
 	set(m.goodTarget, p.GoodTarget)
-	m.validDays.WithLabelValues(p.County).Set(float64(p.Stats.ValidDays))
-	m.heavyDays.WithLabelValues(p.County).Set(float64(p.Stats.HeavyDays))
+	set(m.trajectory, p.Trajectory)
+	if p.GoodBudget != nil {
+		m.budget.WithLabelValues(labels...).Set(float64(*p.GoodBudget))
+	} else {
+		m.budget.DeleteLabelValues(labels...)
+	}
+	if p.County == PrefectureID {
+		return
+	}
+	m.validDays.WithLabelValues(labels...).Set(float64(p.Stats.ValidDays))
+	m.heavyDays.WithLabelValues(labels...).Set(float64(p.Stats.HeavyDays))
+	m.incompleteDays.WithLabelValues(labels...).Set(float64(p.Stats.IncompleteDays))
 }

@@ -67,13 +67,28 @@ func dailyLine(k dayKey, county, area string, ds *dayState, zone *time.Location)
 	return l.At(k.date.Start(zone))
 }
 
-// progressLine: county_progress,area=…,county=… at the as-of day's start.
+// progressLine: county_progress,area=…,county=…,deducted=false|true at the as-of day's start.
+// The prefecture row has no day counts (its figures are means of the counties'), but the number
+// of counties averaged.
 func progressLine(county, area string, p Progress, zone *time.Location) []byte {
-	l := schema.NewLine(schema.CountyProgress, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, county)
-	l.Int(schema.FieldDays, int64(p.Stats.Days))
-	l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
-	l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
-	l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+	ded := schema.DeductedNo
+	if p.Deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountyProgress, 320).Tag(schema.TagArea, area).Tag(schema.TagCounty, county).
+		Tag(schema.TagDeducted, ded)
+	if county == PrefectureID {
+		l.Int(schema.FieldPrefectureCounty, int64(p.Counties))
+	} else {
+		l.Int(schema.FieldDays, int64(p.Stats.Days))
+		l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
+		l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
+		l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+		l.Int(schema.FieldIncompleteDays, int64(p.Stats.IncompleteDays))
+	}
+	if p.GoodBudget != nil {
+		l.Int(schema.FieldGoodBudget, int64(*p.GoodBudget))
+	}
 	opt := func(k string, v *float64) {
 		if v != nil {
 			l.Float(k, *v)
@@ -85,5 +100,7 @@ func progressLine(county, area string, p Progress, zone *time.Location) []byte {
 	opt(schema.FieldGoodTarget, p.GoodTarget)
 	opt(schema.FieldPM25Gap, p.PM25Gap)
 	opt(schema.FieldGoodGap, p.GoodGap)
+	opt(schema.FieldPM25Trajectory, p.Trajectory)
+	opt(schema.FieldPM25TrajGap, p.TrajectoryGap)
 	return l.At(p.AsOf.Start(zone))
 }

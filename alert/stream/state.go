@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
+	"lantian/alert/assess"
 	"lantian/ingest/registry"
 	"lantian/ingest/schema"
 )
@@ -35,7 +36,10 @@ type progressKey struct {
 }
 
 type dayState struct {
-	rec      aqi.DayRecord
+	rec aqi.DayRecord
+	// ded is the day with sand-dust deduction (equal to rec when no hour was in a sand-dust
+	// period): the record of the assessment figures marked deducted.
+	ded      aqi.DayRecord
 	complete bool
 	final    bool
 }
@@ -57,11 +61,17 @@ type countyState struct {
 	latestProgress aqi.Date
 }
 
-// Progress is a county's year-to-date standing against the plan's 2020 targets, as of a day.
+// Progress is a county's (or the prefecture's) year-to-date standing against the plan's 2020
+// targets, as of a day, with or without sand-dust deduction.
 type Progress struct {
 	County string
 	AsOf   aqi.Date
-	Stats  aqi.Stats
+	// Deducted: the figures leave out the particulate data of sand-dust periods.
+	Deducted bool
+	Stats    aqi.Stats
+	// Counties is, for the prefecture row, how many counties the averages are over (0 for a
+	// county's own row).
+	Counties int
 	// PM25 and GoodRatio are the YTD PM2.5 mean (µg/m³) and good-day ratio (%), rounded half to
 	// even to one decimal as the period report prints them; nil without data.
 	PM25, GoodRatio *float64
@@ -70,6 +80,12 @@ type Progress struct {
 	// Gaps are YTD minus target: a positive PM2.5 gap is above (worse than) the target, a
 	// negative good-day gap is short of it.
 	PM25Gap, GoodGap *float64
+	// Trajectory is the on-track YTD PM2.5 (assess.Trajectory; nil without a base profile) and
+	// TrajectoryGap the YTD minus it: positive is off track.
+	Trajectory, TrajectoryGap *float64
+	// GoodBudget is the non-good days the rest of the year can afford (assess.GoodDayBudget);
+	// nil without a target or for the prefecture.
+	GoodBudget *int
 }
 
 // state is the assessor's memory: recent hours per station, daily records of the years still
@@ -93,7 +109,17 @@ type state struct {
 	dirtyProgress map[progressKey]aqi.Date // earliest changed day
 	open          map[dayKey]struct{}      // days not yet final
 	keptYear      int                      // day records of earlier years are dropped
-	progress      map[string]Progress      // latest per county
+	progress      map[progressID]Progress  // latest per county and deduction
+	// prefectureDirty are the as-of days whose prefecture row needs recomputing;
+	// latestPrefecture the as-of day its gauges show.
+	prefectureDirty  map[aqi.Date]struct{}
+	latestPrefecture aqi.Date
+}
+
+// progressID names a progress row: a county (or PrefectureID) with or without deduction.
+type progressID struct {
+	county   string
+	deducted bool
 }
 
 func newState(o *Options, m *metrics) *state {
@@ -102,7 +128,7 @@ func newState(o *Options, m *metrics) *state {
 		targets:    map[string]registry.Target{},
 		dirtyHours: map[hourKey]struct{}{}, dirtyDays: map[dayKey]struct{}{},
 		dirtyProgress: map[progressKey]aqi.Date{}, open: map[dayKey]struct{}{},
-		progress: map[string]Progress{},
+		progress: map[progressID]Progress{}, prefectureDirty: map[aqi.Date]struct{}{},
 	}
 	for _, t := range o.Registry.Targets {
 		s.targets[t.Area] = t
@@ -271,6 +297,7 @@ func (s *state) step(emit emitFunc) {
 		s.progressFrom(k, s.dirtyProgress[k], emit)
 	}
 	clear(s.dirtyProgress)
+	s.prefecture(emit)
 	if s.quiet {
 		s.limit = s.wm
 	}
@@ -429,6 +456,11 @@ func (s *state) stationDay(k dayKey, emit emitFunc) {
 		}
 		ds.rec = aqi.DayRecord{Date: k.date, Day: detail.Day, Result: aqi.Daily(rules, detail.Day)}
 		ds.complete = detail.Complete(rules)
+		ds.ded = ds.rec
+		if dust := s.dustHours(st.county, k.date, len(hours)); dust != nil {
+			ds.ded = aqi.DustDay(rules, hours, dust)
+			ds.ded.Date = k.date
+		}
 	} else if ds == nil {
 		return
 	}
@@ -458,9 +490,11 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 		return
 	}
 	var days []aqi.Day
+	var deds []aqi.DayRecord
 	for _, id := range slices.Sorted(maps.Keys(c.stations)) {
 		if ds := s.stations[id].days[k.date]; ds != nil {
 			days = append(days, ds.rec.Day)
+			deds = append(deds, ds.ded)
 		}
 	}
 	if len(days) == 0 {
@@ -474,6 +508,8 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 		c.days[k.date] = ds
 	}
 	ds.rec = aqi.DayRecord{Date: k.date, Day: day, Result: aqi.Daily(rules, day)}
+	ds.ded = aqi.DustAreaDay(rules, deds)
+	ds.ded.Date = k.date
 	ds.complete = aqi.DayDetail{Day: day}.Complete(rules)
 	s.setFinal(k, ds)
 	if emit != nil {
@@ -486,42 +522,176 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 }
 
 // progressFrom recomputes a county's year-to-date progress as of every day from `from` to its
-// latest day of that year (a late day changes every later as-of figure). While rebuilding
-// only the latest is computed.
+// latest day of that year (a late day changes every later as-of figure), with and without
+// sand-dust deduction, and the prefecture row of the same days. While rebuilding only the
+// latest is computed.
 func (s *state) progressFrom(k progressKey, from aqi.Date, emit emitFunc) {
 	c := s.counties[k.county]
 	if c == nil {
 		return
 	}
-	var recs []aqi.DayRecord
-	var last aqi.Date
-	for d, ds := range c.days {
-		if d.Year == k.year {
-			recs = append(recs, ds.rec)
-			if last.Before(d) {
-				last = d
-			}
-		}
-	}
+	recs, deds, last := s.yearRecords(c, k.year)
 	if len(recs) == 0 {
 		return
 	}
-	slices.SortFunc(recs, func(a, b aqi.DayRecord) int { return a.Date.Compare(b.Date) })
 	jan1 := aqi.Date{Year: k.year, Month: time.January, Day: 1}
 	for _, r := range recs {
 		if r.Date.Before(from) || (emit == nil && r.Date != last) {
 			continue
 		}
-		p := s.progressAsOf(c.id, jan1, r.Date, recs)
-		if emit != nil {
-			emit(schema.CountyProgress, progressLine(c.id, c.area, p, s.o.Location))
+		latest := r.Date == last && !last.Before(c.latestProgress)
+		for _, deducted := range []bool{false, true} {
+			rs := recs
+			if deducted {
+				rs = deds
+			}
+			p := s.progressAsOf(c.id, jan1, r.Date, rs)
+			p.Deducted = deducted
+			if emit != nil {
+				emit(schema.CountyProgress, progressLine(c.id, c.area, p, s.o.Location))
+			}
+			if latest {
+				s.progress[progressID{c.id, deducted}] = p
+				s.m.setProgress(p)
+			}
 		}
-		if r.Date == last && !last.Before(c.latestProgress) {
+		if latest {
 			c.latestProgress = last
-			s.progress[c.id] = p
-			s.m.setProgress(p)
+		}
+		if _, ok := s.targets[c.id]; ok {
+			s.prefectureDirty[r.Date] = struct{}{}
 		}
 	}
+}
+
+// prefecture computes the prefecture row (PrefectureID) of the dirty as-of days: the mean of
+// the target counties' year-to-date figures as of the same day (assess.PrefectureMean), with and
+// without deduction. While rebuilding only the latest day is computed.
+func (s *state) prefecture(emit emitFunc) {
+	if len(s.prefectureDirty) == 0 {
+		return
+	}
+	dates := slices.SortedFunc(maps.Keys(s.prefectureDirty), aqi.Date.Compare)
+	clear(s.prefectureDirty)
+	if emit == nil {
+		dates = dates[len(dates)-1:]
+	}
+	counties := s.prefectureCounties()
+	if len(counties) == 0 {
+		return
+	}
+	area := PrefectureID
+	for _, d := range dates {
+		jan1 := aqi.Date{Year: d.Year, Month: time.January, Day: 1}
+		for _, deducted := range []bool{false, true} {
+			var pm, good, pmT, goodT, traj []float64
+			for _, id := range counties {
+				t := s.targets[id]
+				pmT = append(pmT, t.PM25Goal)
+				goodT = append(goodT, t.GoodGoalOrFloor())
+				c := s.counties[id]
+				if c == nil {
+					continue
+				}
+				recs, deds, _ := s.yearRecords(c, d.Year)
+				if deducted {
+					recs = deds
+				}
+				cp := s.progressAsOf(id, jan1, d, recs)
+				if cp.PM25 != nil {
+					pm = append(pm, *cp.PM25)
+				}
+				if cp.GoodRatio != nil {
+					good = append(good, *cp.GoodRatio)
+				}
+				if cp.Trajectory != nil {
+					traj = append(traj, *cp.Trajectory)
+				}
+			}
+			p := Progress{County: PrefectureID, AsOf: d, Deducted: deducted, Counties: min(len(pm), len(good))}
+			p.PM25, p.GoodRatio = meanOf(pm), meanOf(good)
+			p.PM25Target, p.GoodTarget = meanOf(pmT), meanOf(goodT)
+			if len(traj) == len(counties) {
+				p.Trajectory = meanOf(traj)
+			}
+			if p.PM25 != nil {
+				p.PM25Gap = diff1(*p.PM25, *p.PM25Target)
+				if p.Trajectory != nil {
+					p.TrajectoryGap = diff1(*p.PM25, *p.Trajectory)
+				}
+			}
+			if p.GoodRatio != nil {
+				p.GoodGap = diff1(*p.GoodRatio, *p.GoodTarget)
+			}
+			if emit != nil {
+				emit(schema.CountyProgress, progressLine(PrefectureID, area, p, s.o.Location))
+			}
+			if !d.Before(s.latestPrefecture) {
+				s.progress[progressID{PrefectureID, deducted}] = p
+				s.m.setProgress(p)
+			}
+		}
+		if !d.Before(s.latestPrefecture) {
+			s.latestPrefecture = d
+		}
+	}
+}
+
+// prefectureCounties are the counties (registry kind county) that have a target: the seven of
+// the plan's prefecture row.
+func (s *state) prefectureCounties() []string {
+	var out []string
+	for _, t := range s.o.Registry.Targets {
+		if a, ok := s.o.Registry.Area(t.Area); ok && a.Kind == registry.County {
+			out = append(out, t.Area)
+		}
+	}
+	return out
+}
+
+func meanOf(v []float64) *float64 {
+	m, ok := assess.PrefectureMean(v)
+	if !ok {
+		return nil
+	}
+	return &m
+}
+
+// dustHours marks the hours of a day that lie in a sand-dust period of the county; nil when
+// none does (or no periods are known).
+func (s *state) dustHours(county string, d aqi.Date, n int) []bool {
+	if s.o.Dust == nil {
+		return nil
+	}
+	start := d.Start(s.o.Location)
+	var out []bool
+	for i := range n {
+		if s.o.Dust.Dusty(county, start.Add(time.Duration(i)*time.Hour)) {
+			if out == nil {
+				out = make([]bool, n)
+			}
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// yearRecords are a county's day records of one year in date order, undeducted and deducted,
+// and the latest date.
+func (s *state) yearRecords(c *countyState, year int) (recs, deds []aqi.DayRecord, last aqi.Date) {
+	for d, ds := range c.days {
+		if d.Year == year {
+			recs = append(recs, ds.rec)
+			deds = append(deds, ds.ded)
+			if last.Before(d) {
+				last = d
+			}
+		}
+	}
+	byDate := func(a, b aqi.DayRecord) int { return a.Date.Compare(b.Date) }
+	slices.SortFunc(recs, byDate)
+	slices.SortFunc(deds, byDate)
+	return recs, deds, last
 }
 
 func (s *state) progressAsOf(county string, from, to aqi.Date, recs []aqi.DayRecord) Progress {
@@ -537,6 +707,16 @@ func (s *state) progressAsOf(county string, from, to aqi.Date, recs []aqi.DayRec
 		}
 		if p.GoodRatio != nil {
 			p.GoodGap = diff1(*p.GoodRatio, gt)
+		}
+		b := assess.GoodDayBudget(to, st.ValidDays, st.GoodDays, gt)
+		p.GoodBudget = &b
+		if prof, ok := s.o.Profiles[county]; ok {
+			if tr, ok := assess.Trajectory(prof, to, pt); ok {
+				p.Trajectory = &tr
+				if p.PM25 != nil {
+					p.TrajectoryGap = diff1(*p.PM25, tr)
+				}
+			}
 		}
 	}
 	return p

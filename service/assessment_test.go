@@ -1,0 +1,118 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"lantian/alert/assess"
+	"lantian/ingest/reading"
+	"lantian/ingest/registry"
+	"lantian/ingest/sim"
+	"lantian/internal/devenv/testenv"
+)
+
+// hourReading is one hourly air reading; a negative value leaves the pollutant out.
+func hourReading(station string, t time.Time, pm25, pm10, so2, no2, co, o3 float64) reading.Reading {
+	r := reading.Reading{Kind: reading.Air, Station: station, Time: t, Period: reading.Hour}
+	for i, v := range []float64{pm25, pm10, so2, no2, co, o3} {
+		if v >= 0 {
+			r.Values = append(r.Values, reading.Value{Name: []string{"pm25", "pm10", "so2", "no2", "co", "o3"}[i], Value: v})
+		}
+	}
+	return r
+}
+
+// TestAssessmentStationsOnly is the acceptance test of assessment stations and valid days,
+// through the whole `lantian run` service on a real Mosquitto and InfluxDB: 昌吉市 has two
+// national stations reading PM2.5 35 µg/m³ and three grid micro-stations reading 300 µg/m³
+// (the sample registry's layout). The county's daily AQI, year-to-date PM2.5 and good-day ratio
+// come from the national stations alone; the micro-stations still get their own station AQI.
+// The fourth day's national data lack NO2 and read PM2.5 160: its partial AQI (210) is published
+// (HJ 633-2026 §5.3) but the day is incomplete, so it enters the YTD PM2.5 mean (its PM2.5 is
+// valid) but not the good-day ratio, whose denominator is valid days.
+func TestAssessmentStationsOnly(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-assessment")
+	no := false
+	cfg.Stations = append(cfg.Stations,
+		registry.Station{ID: "cj-m01", Name: "昌吉市延安北路微站", Area: "changji", Class: registry.Micro},
+		registry.Station{ID: "cj-m02", Name: "昌吉市三工镇微站", Area: "changji", Class: registry.Micro},
+		registry.Station{ID: "cj-m03", Name: "昌吉市榆树沟微站", Area: "changji", Class: registry.Micro},
+		// A national station taken out of the assessment by its flag (e.g. being relocated).
+		registry.Station{ID: "cj-03", Name: "昌吉市迁建站", Area: "changji", Class: registry.National, Assess: &no},
+	)
+	if err := cfg.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	run := startService(t, cfg)
+
+	loc := assess.DefaultLocation()
+	first := time.Date(2026, time.November, 1, 0, 0, 0, 0, loc)
+	var readings []reading.Reading
+	for h := range 4 * 24 {
+		at := first.Add(time.Duration(h) * time.Hour)
+		pm25, no2 := 35.0, 20.0
+		if h >= 3*24 {
+			pm25, no2 = 160, -1
+		}
+		for _, st := range []string{"cj-01", "cj-02"} {
+			readings = append(readings, hourReading(st, at, pm25, 50, 10, no2, 0.5, 60))
+		}
+		for _, st := range []string{"cj-m01", "cj-m02", "cj-m03", "cj-03"} {
+			readings = append(readings, hourReading(st, at, 300, 400, 10, 20, 0.5, 60))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := sim.Replay(ctx, sim.ReplayOptions{Session: sim.Session{URL: mosq.URL, ClientID: "replay-assessment"}}, readings, nil)
+	if err != nil || st.Published != len(readings) {
+		t.Fatalf("replay: %+v, %v", st, err)
+	}
+
+	// County days: AQI 50 (PM2.5 35 → IAQI 50, 优) on the three complete days; the fourth 210,
+	// published but not valid.
+	want := map[string]string{
+		"2026-11-01": "50 true", "2026-11-02": "50 true", "2026-11-03": "50 true", "2026-11-04": "210 false",
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		got := map[string]string{}
+		for _, r := range influxRows(t, influx, `SELECT "aqi","valid","pm25" FROM "aqi_daily" WHERE "scope"='county' AND "county"='changji'`) {
+			ts, _ := time.Parse(time.RFC3339, fmt.Sprint(r["time"]))
+			got[ts.In(loc).Format(time.DateOnly)] = fmt.Sprintf("%v %v", r["aqi"], r["valid"])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("county days %v, want %v", got, want)
+		}
+		return nil
+	})
+	// Year-to-date as of 4 November: PM2.5 (35·3 + 160)/4 = 66.25 → 66.2; good days 3 of 3 valid
+	// days (100 %), one incomplete day counted apart. Counting the micro-stations would give a
+	// county PM2.5 of 194 and no good day; counting the incomplete day, 75 %.
+	testenv.Eventually(t, 30*time.Second, func() error {
+		m := scrape(t, run.svc.HTTPAddr)
+		for _, w := range []string{
+			`lantian_county_pm25_ytd{county="changji",deducted="false"} 66.2`,
+			`lantian_county_good_ratio_ytd{county="changji",deducted="false"} 100`,
+			`lantian_county_valid_days_ytd{county="changji",deducted="false"} 3`,
+			`lantian_county_incomplete_days_ytd{county="changji",deducted="false"} 1`,
+		} {
+			if !strings.Contains(m, w+"\n") {
+				return fmt.Errorf("metrics lack %q", w)
+			}
+		}
+		return nil
+	})
+	rows := influxRows(t, influx, `SELECT "pm25_ytd","good_ratio_ytd","valid_days","good_days","incomplete_days" FROM "county_progress" WHERE "county"='changji' AND "deducted"='false' ORDER BY time DESC LIMIT 1`)
+	if len(rows) != 1 || rows[0]["pm25_ytd"] != 66.2 || rows[0]["good_ratio_ytd"] != 100.0 || rows[0]["valid_days"] != 3.0 || rows[0]["incomplete_days"] != 1.0 {
+		t.Errorf("county_progress %v", rows)
+	}
+	// The micro-stations keep their own (public) station AQI: PM2.5 300 → 2026 IAQI 350.
+	rows = influxRows(t, influx, `SELECT "aqi" FROM "aqi_daily" WHERE "scope"='station' AND "station"='cj-m01' AND time = '2026-10-31T16:00:00Z'`)
+	if len(rows) != 1 || rows[0]["aqi"] != 350.0 {
+		t.Errorf("micro-station day %v, want AQI 350", rows)
+	}
+}
