@@ -219,5 +219,5 @@ func periodRecord(r PeriodRow) []string {
 	}
 	return append(rec, composite, primary, rank,
 		aqi.FormatRat(r.LastYear, compositeDecimals), aqi.FormatRat(r.Change, percentDecimals),
-		strconv.FormatBool(complete))
+		strconv.FormatBool(complete), strconv.Itoa(s.IncompleteDays))
 }
