@@ -13,6 +13,25 @@ import (
 // the good-day budget, and the prefecture row. docs/assessment.md ("Goals") gives the methods
 // and their uncertain points.
 
+// Base is what the plan's goals compare a county with beyond its targets table: the base
+// year's monthly PM2.5 (for the trajectory) and its NO2 annual mean and O3 90th percentile of
+// daily maximum 8-h means (the plan: "the rise of NO2 and O3 must be stopped"). The plan does not
+// print them; they come from the configuration (docs/assessment.md "Goals").
+type Base struct {
+	PM25 Profile
+	// NO2 (µg/m³, annual mean) and O3P90 (µg/m³) of the base year; nil unknown.
+	NO2, O3P90 *float64
+}
+
+// Grade II limits the plan's "SO2 and CO better than Grade II" goal is judged by: the SO2
+// annual mean against 60 µg/m³ (GB 3095-2012 Table 1, unchanged as the 2026 transitional limit)
+// and CO, which has no annual limit, by the 95th percentile of its daily means (HJ 663's annual
+// statistic of CO) against the 24-h limit 4 mg/m³ (GB 3095-2012 and -2026 Table 1).
+const (
+	SO2AnnualLimit = 60.0 // µg/m³
+	CODailyLimit   = 4.0  // mg/m³
+)
+
 // Profile is a base year's monthly mean PM2.5 (µg/m³), January first: the seasonal shape a
 // trajectory scales to the target. Zero months are unknown.
 type Profile [12]float64

@@ -69,9 +69,10 @@ type Options struct {
 	// Registry gives stations' counties, which of them are assessment stations, and the plan's
 	// targets. Required.
 	Registry *registry.Registry
-	// Profiles are the base years' monthly PM2.5 per county, for the on-track trajectory
-	// (assess.Trajectory); a county without one has no trajectory.
-	Profiles map[string]assess.Profile
+	// Bases are the base years' figures per county: monthly PM2.5 for the on-track trajectory
+	// (assess.Trajectory), NO2 and O3 for "no longer rising"; a county without one has none of
+	// these figures.
+	Bases map[string]assess.Base
 	// Dust says which hours of a county lie in a sand-dust period, for the deducted figures;
 	// nil: none (deducted figures equal the others).
 	Dust DustPeriods

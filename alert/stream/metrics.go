@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lantian/alert/aqi"
+	"lantian/alert/assess"
 )
 
 type metrics struct {
@@ -18,6 +19,9 @@ type metrics struct {
 
 	pm25YTD, pm25Target, goodYTD, goodTarget, validDays, heavyDays *prometheus.GaugeVec
 	incompleteDays, trajectory, budget                             *prometheus.GaugeVec
+	// goal and goalRef are the plan's other goals by figure: so2 (mean, ref the Grade II
+	// annual limit), co_p95 (ref the 24-h limit), no2 (mean) and o3_p90 (ref the base year).
+	goal, goalRef *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -64,13 +68,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Year-to-date days with a record that are not valid days (counted apart from every ratio)."}, prog),
 		trajectory: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_trajectory",
 			Help: "On-track year-to-date PM2.5 (µg/m³): the base year's same-period mean scaled to the 2020 target; absent without a base profile."}, prog),
+		goal: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_goal_ytd",
+			Help: "Year-to-date figure of the plan's other goals: figure so2 (mean µg/m³), co_p95 (95th percentile of daily means, mg/m³), no2 (mean µg/m³), o3_p90 (90th percentile of daily max 8 h, µg/m³)."}, append(prog, "figure")),
+		goalRef: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_goal_reference",
+			Help: "What lantian_county_goal_ytd is held against: so2 60 and co_p95 4 (Grade II), no2 and o3_p90 the base year's value (configured)."}, append(prog, "figure")),
 		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_day_budget",
 			Help: "Non-good days the rest of the year can afford with the good-day target still met; negative: out of reach."}, prog),
 	}
 	for _, c := range []prometheus.Collector{m.readings, m.points, m.writeErrors, m.watermark,
 		m.stationAQI, m.stationLevel, m.stationHour, m.countyAQI, m.countyLevel, m.countyHour,
 		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays,
-		m.incompleteDays, m.trajectory, m.budget} {
+		m.incompleteDays, m.trajectory, m.budget, m.goal, m.goalRef} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -127,6 +135,23 @@ func (m *metrics) setProgress(p Progress) {
 	}
 	if p.County == PrefectureID {
 		return
+	}
+	so2, co := assess.SO2AnnualLimit, assess.CODailyLimit
+	for _, g := range []struct {
+		figure   string
+		val, ref *float64
+	}{{"so2", p.SO2, &so2}, {"co_p95", p.COP95, &co}, {"no2", p.NO2, p.NO2Base}, {"o3_p90", p.O3P90, p.O3Base}} {
+		l := append(labels[:2:2], g.figure)
+		if g.val != nil {
+			m.goal.WithLabelValues(l...).Set(*g.val)
+		} else {
+			m.goal.DeleteLabelValues(l...)
+		}
+		if g.ref != nil {
+			m.goalRef.WithLabelValues(l...).Set(*g.ref)
+		} else {
+			m.goalRef.DeleteLabelValues(l...)
+		}
 	}
 	m.validDays.WithLabelValues(labels...).Set(float64(p.Stats.ValidDays))
 	m.heavyDays.WithLabelValues(labels...).Set(float64(p.Stats.HeavyDays))

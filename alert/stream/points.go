@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
+	"lantian/alert/assess"
 	"lantian/ingest/schema"
 )
 
@@ -102,5 +103,16 @@ func progressLine(county, area string, p Progress, zone *time.Location) []byte {
 	opt(schema.FieldGoodGap, p.GoodGap)
 	opt(schema.FieldPM25Trajectory, p.Trajectory)
 	opt(schema.FieldPM25TrajGap, p.TrajectoryGap)
+	if county != PrefectureID {
+		so2, co := assess.SO2AnnualLimit, assess.CODailyLimit
+		opt(schema.FieldSO2YTD, p.SO2)
+		opt(schema.FieldSO2Limit, &so2)
+		opt(schema.FieldCOP95YTD, p.COP95)
+		opt(schema.FieldCOLimit, &co)
+		opt(schema.FieldNO2YTD, p.NO2)
+		opt(schema.FieldNO2Base, p.NO2Base)
+		opt(schema.FieldO3P90YTD, p.O3P90)
+		opt(schema.FieldO3Base, p.O3Base)
+	}
 	return l.At(p.AsOf.Start(zone))
 }

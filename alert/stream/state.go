@@ -86,6 +86,11 @@ type Progress struct {
 	// GoodBudget is the non-good days the rest of the year can afford (assess.GoodDayBudget);
 	// nil without a target or for the prefecture.
 	GoodBudget *int
+	// The plan's other goals: SO2 mean and CO 95th percentile (mg/m³, two decimals) against
+	// Grade II (assess.SO2AnnualLimit, CODailyLimit); NO2 mean and O3 90th percentile of daily
+	// maximum 8-h means against the base year (NO2Base, O3Base; nil when not configured).
+	SO2, COP95, NO2, O3P90 *float64
+	NO2Base, O3Base        *float64
 }
 
 // state is the assessor's memory: recent hours per station, daily records of the years still
@@ -699,6 +704,8 @@ func (s *state) progressAsOf(county string, from, to aqi.Date, recs []aqi.DayRec
 	p := Progress{County: county, AsOf: to, Stats: st}
 	p.PM25 = round1(st.Mean[aqi.PM25])
 	p.GoodRatio = round1(st.GoodRatio())
+	p.SO2, p.NO2, p.O3P90 = round1(st.Mean[aqi.SO2]), round1(st.Mean[aqi.NO2]), round1(st.Pct[aqi.O3])
+	p.COP95 = roundN(st.Pct[aqi.CO], 2)
 	if t, ok := s.targets[county]; ok {
 		pt, gt := t.PM25Goal, t.GoodGoalOrFloor()
 		p.PM25Target, p.GoodTarget = &pt, &gt
@@ -710,8 +717,9 @@ func (s *state) progressAsOf(county string, from, to aqi.Date, recs []aqi.DayRec
 		}
 		b := assess.GoodDayBudget(to, st.ValidDays, st.GoodDays, gt)
 		p.GoodBudget = &b
-		if prof, ok := s.o.Profiles[county]; ok {
-			if tr, ok := assess.Trajectory(prof, to, pt); ok {
+		if base, ok := s.o.Bases[county]; ok {
+			p.NO2Base, p.O3Base = base.NO2, base.O3P90
+			if tr, ok := assess.Trajectory(base.PM25, to, pt); ok {
 				p.Trajectory = &tr
 				if p.PM25 != nil {
 					p.TrajectoryGap = diff1(*p.PM25, tr)
@@ -723,11 +731,13 @@ func (s *state) progressAsOf(county string, from, to aqi.Date, recs []aqi.DayRec
 }
 
 // round1 rounds half to even to one decimal, the precision the period report prints.
-func round1(r *big.Rat) *float64 {
+func round1(r *big.Rat) *float64 { return roundN(r, 1) }
+
+func roundN(r *big.Rat, decimals int) *float64 {
 	if r == nil {
 		return nil
 	}
-	f, err := strconv.ParseFloat(aqi.FormatRat(r, 1), 64)
+	f, err := strconv.ParseFloat(aqi.FormatRat(r, decimals), 64)
 	if err != nil {
 		return nil
 	}

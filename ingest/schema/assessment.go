@@ -16,6 +16,16 @@ const (
 	FieldPM25TrajGap      = "pm25_trajectory_gap" // float µg/m³: pm25_ytd − pm25_trajectory, positive is off track
 	FieldGoodBudget       = "good_budget"         // int: non-good days the rest of the year can afford, negative is out of reach
 	FieldPrefectureCounty = "counties"            // int: prefecture row only, the counties averaged
+	// The plan's other goals: YTD SO2 mean and CO 95th percentile of daily means against Grade
+	// II, YTD NO2 mean and O3 90th percentile of daily max 8 h against the base year.
+	FieldSO2YTD   = "so2_ytd"    // float µg/m³
+	FieldSO2Limit = "so2_limit"  // float µg/m³: 60, Grade II annual
+	FieldCOP95YTD = "co_p95_ytd" // float mg/m³, two decimals
+	FieldCOLimit  = "co_limit"   // float mg/m³: 4, Grade II 24 h
+	FieldNO2YTD   = "no2_ytd"    // float µg/m³
+	FieldNO2Base  = "no2_base"   // float µg/m³: the base year's annual mean (configured)
+	FieldO3P90YTD = "o3_p90_ytd" // float µg/m³
+	FieldO3Base   = "o3_base"    // float µg/m³: the base year's 90th percentile (configured)
 )
 
 // Values of TagDeducted.
