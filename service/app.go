@@ -63,6 +63,7 @@ type Service struct {
 	// The derived components; their loops run until the service stops (after the pipeline
 	// has flushed, so they see every stored reading).
 	assessor *stream.Assessor
+	dust     *assessmentAPI  // sand-dust periods and their API (assessment.go)
 	sources  *source.Monitor // nil when source monitoring is off
 	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).

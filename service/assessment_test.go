@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"lantian/ingest/registry"
 	"lantian/ingest/sim"
 	"lantian/internal/devenv/testenv"
+	"lantian/service/config"
 )
 
 // hourReading is one hourly air reading; a negative value leaves the pollutant out.
@@ -114,5 +117,110 @@ func TestAssessmentStationsOnly(t *testing.T) {
 	rows = influxRows(t, influx, `SELECT "aqi" FROM "aqi_daily" WHERE "scope"='station' AND "station"='cj-m01' AND time = '2026-10-31T16:00:00Z'`)
 	if len(rows) != 1 || rows[0]["aqi"] != 350.0 {
 		t.Errorf("micro-station day %v, want AQI 350", rows)
+	}
+}
+
+// TestSandDustDeduction enters a sand-dust period through the API after the data arrived: the
+// deducted figures (deducted="true") leave the dust day's particulate data out and count it
+// good by its other pollutants, the undeducted ones and the public daily AQI stay as they were,
+// and the period is listed with who entered it.
+func TestSandDustDeduction(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-dust")
+	cfg.Warnings.Tokens = []config.WarningToken{
+		{Name: "监测中心-王", Role: "forecaster", Token: "dust-token-forecaster-0123456789"},
+		{Name: "viewer", Role: "viewer", Token: "dust-token-viewer-0123456789abcd"},
+	}
+	if err := cfg.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	run := startService(t, cfg)
+
+	loc := assess.DefaultLocation()
+	first := time.Date(2026, time.November, 1, 0, 0, 0, 0, loc)
+	var readings []reading.Reading
+	for h := range 3 * 24 {
+		pm25, pm10 := 35.0, 50.0
+		if h >= 2*24 {
+			pm25, pm10 = 150, 600 // a sand-dust day
+		}
+		for _, st := range []string{"cj-01", "cj-02"} {
+			readings = append(readings, hourReading(st, first.Add(time.Duration(h)*time.Hour), pm25, pm10, 10, 20, 0.5, 60))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if st, err := sim.Replay(ctx, sim.ReplayOptions{Session: sim.Session{URL: mosq.URL, ClientID: "replay-dust"}}, readings, nil); err != nil || st.Published != len(readings) {
+		t.Fatalf("replay: %+v, %v", st, err)
+	}
+	// Before any period: deducted equals undeducted. PM2.5 (35 + 35 + 150)/3 = 73.3; good 2 of 3.
+	expect := func(lines ...string) {
+		t.Helper()
+		testenv.Eventually(t, 40*time.Second, func() error {
+			m := scrape(t, run.svc.HTTPAddr)
+			for _, w := range lines {
+				if !strings.Contains(m, w+"\n") {
+					return fmt.Errorf("metrics lack %q", w)
+				}
+			}
+			return nil
+		})
+	}
+	expect(`lantian_county_pm25_ytd{county="changji",deducted="false"} 73.3`,
+		`lantian_county_pm25_ytd{county="changji",deducted="true"} 73.3`,
+		`lantian_county_good_ratio_ytd{county="changji",deducted="true"} 66.7`)
+
+	post := func(token, path, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+run.svc.HTTPAddr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	period := `{"areas":["changji"],"from":"2026-11-03T00:00:00+08:00","to":"2026-11-04T00:00:00+08:00","note":"气象台沙尘通报"}`
+	if code, body := post("dust-token-viewer-0123456789abcd", "/api/v1/dust-periods", period); code != http.StatusForbidden {
+		t.Errorf("a viewer entered a period: %d %s", code, body)
+	}
+	if code, body := post("dust-token-forecaster-0123456789", "/api/v1/dust-periods", `{"areas":["nowhere"],"from":"2026-11-03T00:00:00+08:00","to":"2026-11-04T00:00:00+08:00"}`); code != http.StatusBadRequest {
+		t.Errorf("an unknown area was accepted: %d %s", code, body)
+	}
+	code, body := post("dust-token-forecaster-0123456789", "/api/v1/dust-periods", period)
+	if code != http.StatusCreated || !strings.Contains(body, `"entered_by":"监测中心-王"`) || !strings.Contains(body, `"from":"2026-11-03T00:00:00+08:00"`) {
+		t.Fatalf("enter: %d %s", code, body)
+	}
+	// Deducted: the dust day's PM is removed, its AQI from the rest (O3 8h 60 → 30) is good:
+	// PM2.5 35, good 3 of 3 valid days. Undeducted unchanged.
+	expect(`lantian_county_pm25_ytd{county="changji",deducted="true"} 35`,
+		`lantian_county_good_ratio_ytd{county="changji",deducted="true"} 100`,
+		`lantian_county_valid_days_ytd{county="changji",deducted="true"} 3`,
+		`lantian_county_pm25_ytd{county="changji",deducted="false"} 73.3`,
+		`lantian_county_good_ratio_ytd{county="changji",deducted="false"} 66.7`)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		rows := influxRows(t, influx, `SELECT "pm25_ytd","good_ratio_ytd" FROM "county_progress" WHERE "county"='changji' AND "deducted"='true' AND time = '2026-11-02T16:00:00Z'`)
+		if len(rows) != 1 || rows[0]["pm25_ytd"] != 35.0 || rows[0]["good_ratio_ytd"] != 100.0 {
+			return fmt.Errorf("deducted county_progress of 3 November: %v", rows)
+		}
+		return nil
+	})
+	// The public daily AQI of the dust day is unchanged (PM10 600 → 2026 IAQI 500).
+	rows := influxRows(t, influx, `SELECT "aqi" FROM "aqi_daily" WHERE "scope"='county' AND "county"='changji' AND time = '2026-11-02T16:00:00Z'`)
+	if len(rows) != 1 || rows[0]["aqi"] != 500.0 {
+		t.Errorf("public county AQI of the dust day: %v", rows)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+run.svc.HTTPAddr+"/api/v1/dust-periods", nil)
+	req.Header.Set("Authorization", "Bearer dust-token-viewer-0123456789abcd")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "气象台沙尘通报") || !strings.Contains(string(b), `"source":"api"`) {
+		t.Errorf("list: %d %s", resp.StatusCode, b)
 	}
 }

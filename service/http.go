@@ -17,6 +17,7 @@ func (s *Service) routes() http.Handler {
 	}))
 	mux.HandleFunc("GET /", s.handleConsole)
 	s.warningHTTP(mux)
+	s.assessmentHTTP(mux)
 	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
 	})

@@ -22,7 +22,7 @@ import (
 
 // Sources of a period.
 const (
-	SourceConfig = "config" // the configuration file's assessment.dust_periods
+	SourceConfig = "config" // the configuration file's sand_dust.periods
 	SourceAPI    = "api"    // POST /api/v1/dust-periods (also `lantian dust add`)
 	SourceCSV    = "csv"    // an imported notice file (`lantian dust import`)
 )
@@ -62,10 +62,27 @@ func (p *Period) Covers(county string, t time.Time) bool {
 
 // Request is a period to enter.
 type Request struct {
-	Areas []string  `json:"areas,omitempty"`
-	From  time.Time `json:"from"`
-	To    time.Time `json:"to"`
-	Note  string    `json:"note,omitempty"`
+	Areas []string  `json:"areas,omitempty" yaml:"areas,omitempty"`
+	From  time.Time `json:"from" yaml:"from"`
+	To    time.Time `json:"to" yaml:"to"`
+	Note  string    `json:"note,omitempty" yaml:"note,omitempty"`
+}
+
+// Config is the `sand_dust` section of the configuration: periods known in advance or kept in
+// the file (they are not withdrawable through the API; change the file).
+type Config struct {
+	Periods []Request `yaml:"periods"`
+}
+
+// Validate checks every configured period; known says whether an area id exists.
+func (c Config) Validate(known func(string) bool) error {
+	var errs []error
+	for i, r := range c.Periods {
+		if err := r.check(known); err != nil {
+			errs = append(errs, fmt.Errorf("sand_dust.periods[%d]: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // RequestError is a request the store refuses (bad span, unknown area).
@@ -134,7 +151,7 @@ func Open(opts Options) (*Store, error) {
 	s := &Store{opts: opts}
 	for i, r := range opts.Config {
 		if err := r.check(opts.Known); err != nil {
-			return nil, fmt.Errorf("assessment.dust_periods[%d]: %w", i, err)
+			return nil, fmt.Errorf("sand_dust.periods[%d]: %w", i, err)
 		}
 		s.list = append(s.list, &Period{ID: fmt.Sprintf("config-%d", i+1), Areas: r.Areas, From: r.From.In(opts.Zone),
 			To: r.To.In(opts.Zone), Note: r.Note, Source: SourceConfig, EnteredBy: "config"})
@@ -222,7 +239,7 @@ func (s *Store) Add(_ context.Context, r Request, source, who string) (Period, e
 	s.mu.Lock()
 	s.seq++
 	p := &Period{ID: fmt.Sprintf("D%d", s.seq), Areas: slices.Clone(r.Areas), From: r.From.In(s.opts.Zone), To: r.To.In(s.opts.Zone),
-		Note: r.Note, Source: source, EnteredBy: who, EnteredAt: s.opts.Now().In(s.opts.Zone)}
+		Note: r.Note, Source: source, EnteredBy: who, EnteredAt: s.opts.Now().In(s.opts.Zone).Truncate(time.Second)}
 	if err := s.append(event{Op: "add", Period: p}); err != nil {
 		s.seq--
 		s.mu.Unlock()
@@ -259,7 +276,7 @@ func (s *Store) Withdraw(_ context.Context, id, who, reason string) (Period, err
 		s.mu.Unlock()
 		return *p, nil
 	}
-	w := Withdrawal{By: who, At: s.opts.Now().In(s.opts.Zone), Reason: reason}
+	w := Withdrawal{By: who, At: s.opts.Now().In(s.opts.Zone).Truncate(time.Second), Reason: reason}
 	if err := s.append(event{Op: "withdraw", ID: id, Withdraw: w}); err != nil {
 		s.mu.Unlock()
 		return Period{}, err

@@ -264,6 +264,17 @@ func (a *Assessor) Run(ctx context.Context) error {
 	}
 }
 
+// Reassess makes Run rebuild the state from the Source at its next tick, e.g. after a sand-dust
+// period was entered or withdrawn: every day of the year is recomputed, so the deducted
+// year-to-date figures take it in (docs/assessment.md "Sand-dust deduction").
+func (a *Assessor) Reassess() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opts.Source != nil {
+		a.built = false
+	}
+}
+
 func (a *Assessor) isBuilt() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
