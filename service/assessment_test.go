@@ -1,10 +1,13 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +71,7 @@ func TestAssessmentStationsOnly(t *testing.T) {
 		for _, st := range []string{"cj-m01", "cj-m02", "cj-m03", "cj-03"} {
 			readings = append(readings, hourReading(st, at, 300, 400, 10, 20, 0.5, 60))
 		}
+		readings = append(readings, hourReading("fk-01", at, 50+float64(h%24), 80, 12, 30, 0.8, 70+float64(h%24)))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -113,6 +117,64 @@ func TestAssessmentStationsOnly(t *testing.T) {
 	if len(rows) != 1 || rows[0]["pm25_ytd"] != 66.2 || rows[0]["good_ratio_ytd"] != 100.0 || rows[0]["valid_days"] != 3.0 || rows[0]["incomplete_days"] != 1.0 {
 		t.Errorf("county_progress %v", rows)
 	}
+	// The monthly ranking by composite index equals the offline period report of the assessment
+	// stations' data (--period month, the same areas).
+	var in, out bytes.Buffer
+	in.WriteString("station,time,pm25,pm10,so2,no2,co,o3\n")
+	areas := map[string]string{"cj-01": "changji", "cj-02": "changji", "fk-01": "fukang"}
+	for _, r := range readings {
+		if _, ok := areas[r.Station]; !ok {
+			continue
+		}
+		vals := map[string]string{}
+		for _, v := range r.Values {
+			vals[v.Name] = strconv.FormatFloat(v.Value, 'f', -1, 64)
+		}
+		fmt.Fprintf(&in, "%s,%s,%s,%s,%s,%s,%s,%s\n", r.Station, r.Time.Format(time.RFC3339),
+			vals["pm25"], vals["pm10"], vals["so2"], vals["no2"], vals["co"], vals["o3"])
+	}
+	if err := assess.Run(assess.Options{Report: assess.ReportPeriod, Period: assess.PeriodMonth, Areas: areas}, &in, &out); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	wantMonth := map[string]string{}
+	for _, r := range recs[1:] {
+		if r[col["kind"]] == "area" {
+			wantMonth[r[col["entity"]]] = fmt.Sprintf("composite %s rank %s primary %s pm25 %s good %s valid %s incomplete %s",
+				r[col["composite"]], r[col["rank"]], r[col["primary"]], r[col["pm25"]], r[col["good_pct"]], r[col["valid_days"]], r[col["incomplete_days"]])
+		}
+	}
+	if len(wantMonth) != 2 {
+		t.Fatalf("offline area rows %v", wantMonth)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		got := map[string]string{}
+		for _, r := range influxRows(t, influx, `SELECT * FROM "county_month" WHERE "deducted"='false'`) {
+			f := func(k string) string {
+				if v, ok := r[k].(float64); ok {
+					return strconv.FormatFloat(v, 'f', -1, 64)
+				}
+				return fmt.Sprint(r[k])
+			}
+			got[fmt.Sprint(r["county"])] = fmt.Sprintf("composite %s rank %s primary %s pm25 %s good %s valid %s incomplete %s",
+				f("composite"), f("rank"), f("primary"), f("pm25"), f("good_ratio"), f("valid_days"), f("incomplete_days"))
+		}
+		for k, w := range wantMonth {
+			// The report prints fixed decimals (62.1, 100.0, 3.50); InfluxDB gives the number back.
+			if g := got[k]; normalise(g) != normalise(w) {
+				return fmt.Errorf("%s: county_month %q, offline %q", k, g, w)
+			}
+		}
+		return nil
+	})
+	t.Logf("monthly ranking equals the offline report: %v", wantMonth)
 	// The micro-stations keep their own (public) station AQI: PM2.5 300 → 2026 IAQI 350.
 	rows = influxRows(t, influx, `SELECT "aqi" FROM "aqi_daily" WHERE "scope"='station' AND "station"='cj-m01' AND time = '2026-10-31T16:00:00Z'`)
 	if len(rows) != 1 || rows[0]["aqi"] != 350.0 {
@@ -223,4 +285,15 @@ func TestSandDustDeduction(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "气象台沙尘通报") || !strings.Contains(string(b), `"source":"api"`) {
 		t.Errorf("list: %d %s", resp.StatusCode, b)
 	}
+}
+
+// normalise drops trailing zeros of the decimals in a "name value …" line.
+func normalise(s string) string {
+	f := strings.Fields(s)
+	for i, w := range f {
+		if v, err := strconv.ParseFloat(w, 64); err == nil {
+			f[i] = strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	}
+	return strings.Join(f, " ")
 }

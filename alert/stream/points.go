@@ -116,3 +116,41 @@ func progressLine(county, area string, p Progress, zone *time.Location) []byte {
 	}
 	return l.At(p.AsOf.Start(zone))
 }
+
+// monthLine: county_month,area=…,county=…,deducted=… at the local start of the month, the
+// figures as the offline period report prints them.
+func monthLine(row assess.PeriodRow, area string, deducted bool, zone *time.Location) []byte {
+	ded := schema.DeductedNo
+	if deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountyMonth, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, row.Entity.Name).
+		Tag(schema.TagDeducted, ded)
+	st := row.Stats
+	l.Int(schema.FieldDays, int64(st.Days))
+	l.Int(schema.FieldValidDays, int64(st.ValidDays))
+	l.Int(schema.FieldGoodDays, int64(st.GoodDays))
+	l.Int(schema.FieldIncompleteDays, int64(st.IncompleteDays))
+	if v := round1(st.Mean[aqi.PM25]); v != nil {
+		l.Float(schema.FieldMonthPM25, *v)
+	}
+	if v := round1(st.GoodRatio()); v != nil {
+		l.Float(schema.FieldMonthGood, *v)
+	}
+	primary := ""
+	if row.HasIx {
+		if v := roundN(row.Index.Total, 2); v != nil {
+			l.Float(schema.FieldComposite, *v)
+		}
+		l.Int(schema.FieldRank, int64(row.Rank))
+		for i, p := range row.Index.Primary {
+			if i > 0 {
+				primary += "+"
+			}
+			primary += p.String()
+		}
+	}
+	l.String(schema.FieldPrimary, primary)
+	l.String(schema.FieldMonthTo, row.Span.To.String())
+	return l.At(row.Span.From.Start(zone))
+}

@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"math/big"
 	"slices"
@@ -119,6 +120,8 @@ type state struct {
 	// latestPrefecture the as-of day its gauges show.
 	prefectureDirty  map[aqi.Date]struct{}
 	latestPrefecture aqi.Date
+	// dirtyMonths are the months whose ranking (county_month) needs recomputing.
+	dirtyMonths map[[2]int]struct{}
 }
 
 // progressID names a progress row: a county (or PrefectureID) with or without deduction.
@@ -134,6 +137,7 @@ func newState(o *Options, m *metrics) *state {
 		dirtyHours: map[hourKey]struct{}{}, dirtyDays: map[dayKey]struct{}{},
 		dirtyProgress: map[progressKey]aqi.Date{}, open: map[dayKey]struct{}{},
 		progress: map[progressID]Progress{}, prefectureDirty: map[aqi.Date]struct{}{},
+		dirtyMonths: map[[2]int]struct{}{},
 	}
 	for _, t := range o.Registry.Targets {
 		s.targets[t.Area] = t
@@ -303,6 +307,7 @@ func (s *state) step(emit emitFunc) {
 	}
 	clear(s.dirtyProgress)
 	s.prefecture(emit)
+	s.months(emit)
 	if s.quiet {
 		s.limit = s.wm
 	}
@@ -520,6 +525,7 @@ func (s *state) countyDay(k dayKey, emit emitFunc) {
 	if emit != nil {
 		emit(schema.AQIDaily, dailyLine(k, c.id, c.area, ds, s.o.Location))
 	}
+	s.dirtyMonths[[2]int{k.date.Year, int(k.date.Month)}] = struct{}{}
 	pk := progressKey{county: c.id, year: k.date.Year}
 	if d, ok := s.dirtyProgress[pk]; !ok || k.date.Before(d) {
 		s.dirtyProgress[pk] = k.date
@@ -638,6 +644,56 @@ func (s *state) prefecture(emit emitFunc) {
 		}
 		if !d.Before(s.latestPrefecture) {
 			s.latestPrefecture = d
+		}
+	}
+}
+
+// months ranks the areas of every dirty month by composite index with assess.Assess, the
+// offline period report's function, and writes county_month, with and without deduction. A
+// rebuild writes nothing for the past: its months were written live.
+func (s *state) months(emit emitFunc) {
+	dirty := slices.SortedFunc(maps.Keys(s.dirtyMonths), func(a, b [2]int) int {
+		if a[0] != b[0] {
+			return a[0] - b[0]
+		}
+		return a[1] - b[1]
+	})
+	clear(s.dirtyMonths)
+	if emit == nil {
+		return
+	}
+	for _, ym := range dirty {
+		first := aqi.Date{Year: ym[0], Month: time.Month(ym[1]), Day: 1}
+		for _, deducted := range []bool{false, true} {
+			var ents []*assess.Entity
+			var last aqi.Date
+			for _, id := range slices.Sorted(maps.Keys(s.counties)) {
+				c := s.counties[id]
+				e := &assess.Entity{Kind: assess.KindArea, Name: id}
+				for d, ds := range c.days {
+					if d.Year == ym[0] && int(d.Month) == ym[1] {
+						r := ds.rec
+						if deducted {
+							r = ds.ded
+						}
+						e.Records = append(e.Records, r)
+						if last.Before(d) {
+							last = d
+						}
+					}
+				}
+				if len(e.Records) > 0 {
+					slices.SortFunc(e.Records, func(a, b aqi.DayRecord) int { return a.Date.Compare(b.Date) })
+					ents = append(ents, e)
+				}
+			}
+			if len(ents) == 0 {
+				continue
+			}
+			span := assess.Span{Label: fmt.Sprintf("%04d-%02d", ym[0], ym[1]), From: first, To: last}
+			for _, row := range assess.Assess(ents, span, aqi.DefaultLimits()) {
+				emit(schema.CountyMonth, monthLine(row, s.counties[row.Entity.Name].area, deducted, s.o.Location))
+			}
 		}
 	}
 }

@@ -33,3 +33,17 @@ const (
 	DeductedNo  = "false"
 	DeductedYes = "true"
 )
+
+// county_month (alert/stream): the monthly county ranking by composite index, as the offline
+// period report (`lantian assess --report period --period month`) computes it from the same
+// county days. Tags county, area, deducted; stamped with the local start of the month; fields
+// below plus FieldPrimary (the period's primary pollutants), FieldValidDays, FieldGoodDays,
+// FieldIncompleteDays and FieldDays.
+const (
+	CountyMonth    = "county_month"
+	FieldComposite = "composite"  // float: composite index I_sum, two decimals as printed
+	FieldRank      = "rank"       // int: 1 = cleanest among the areas that month; equal printed indices share a rank
+	FieldMonthPM25 = "pm25"       // float µg/m³: the month's mean of daily PM2.5, one decimal
+	FieldMonthGood = "good_ratio" // float %: good days among valid days, one decimal
+	FieldMonthTo   = "to"         // string: the last day included (month to date), 2006-01-02
+)
