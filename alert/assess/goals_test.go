@@ -1,6 +1,7 @@
 package assess
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -91,5 +92,25 @@ func TestPrefectureMean(t *testing.T) {
 		if got, ok := PrefectureMean(tc.county); !ok || got != tc.want {
 			t.Errorf("%s: %g, want %g", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestHeatingSeasonSpans: the heating seasons crossing the new year, cut to the data.
+func TestHeatingSeasonSpans(t *testing.T) {
+	s := DefaultHeatingSeason()
+	got := s.Spans(aqi.Date{Year: 2016, Month: time.November, Day: 1}, aqi.Date{Year: 2017, Month: time.November, Day: 30})
+	want := "[{heating-2016 2016-11-01 2017-04-15} {heating-2017 2017-10-15 2017-11-30}]"
+	if fmt.Sprint(got) != want {
+		t.Errorf("spans %v, want %s", got, want)
+	}
+	// Data only in summer: no heating season.
+	if got := s.Spans(aqi.Date{Year: 2017, Month: time.May, Day: 1}, aqi.Date{Year: 2017, Month: time.September, Day: 30}); len(got) != 0 {
+		t.Errorf("summer: %v", got)
+	}
+	if from, to := s.Around(aqi.Date{Year: 2026, Month: time.February, Day: 3}); from.String() != "2025-10-15" || to.String() != "2026-04-15" {
+		t.Errorf("around February: %s … %s", from, to)
+	}
+	if err := (Season{Start: "13-01", End: "04-15"}).Validate(); err == nil {
+		t.Error("month 13 accepted")
 	}
 }

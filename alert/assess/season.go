@@ -68,3 +68,26 @@ func (s Season) Around(d aqi.Date) (from, to aqi.Date) {
 	}
 	return from, to
 }
+
+// Spans are the seasons that overlap first … last, each cut to it (the last one to date),
+// labelled "heating-2025" for the season that starts in 2025 (2025-26).
+func (s Season) Spans(first, last aqi.Date) []Span {
+	var out []Span
+	for y := first.Year - 1; y <= last.Year; y++ {
+		from, to, err := s.In(y)
+		if err != nil {
+			return nil
+		}
+		if from.Before(first) {
+			from = first
+		}
+		if last.Before(to) {
+			to = last
+		}
+		if to.Before(from) {
+			continue
+		}
+		out = append(out, Span{Label: fmt.Sprintf("heating-%d", y), From: from, To: to})
+	}
+	return out
+}
