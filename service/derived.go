@@ -23,6 +23,7 @@ func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
 		Location:      s.cfg.Location(),
 		Registry:      &s.cfg.Registry,
 		Bases:         s.cfg.Assessment.Bases(),
+		Heating:       s.cfg.Assessment.HeatingSeason,
 		Dust:          s.dust.store,
 		Sink:          s.writer,
 		Source:        s.query,

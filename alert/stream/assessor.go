@@ -76,6 +76,9 @@ type Options struct {
 	// Dust says which hours of a county lie in a sand-dust period, for the deducted figures;
 	// nil: none (deducted figures equal the others).
 	Dust DustPeriods
+	// Heating is the heating season, whose season-to-date figures (county_season) are kept
+	// beside the year to date (zero: assess.DefaultHeatingSeason).
+	Heating assess.Season
 	// Sink receives derived points; nil computes without writing (tests, dry runs).
 	Sink Sink
 	// Source rebuilds the state on start; nil starts empty.
@@ -119,6 +122,12 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.Location == nil {
 		o.Location = assess.DefaultLocation()
+	}
+	if o.Heating == (assess.Season{}) {
+		o.Heating = assess.DefaultHeatingSeason()
+	}
+	if err := o.Heating.Validate(); err != nil {
+		return o, fmt.Errorf("stream: heating season: %w", err)
 	}
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
@@ -323,7 +332,7 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 	if a.opts.Source == nil {
 		return nil
 	}
-	from, to := RebuildSpan(a.opts.Now(), a.opts.Location, a.opts.Window)
+	from, to := RebuildSpan(a.opts.Now(), a.opts.Location, a.opts.Window, a.opts.Heating)
 	fresh := newState(&a.opts, a.m)
 	fresh.quiet = true
 	n := 0
@@ -373,11 +382,12 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 }
 
 // RebuildSpan is the span of stored hours a restart reloads: from the start of the current
-// year (for year-to-date progress), or earlier when the lateness window plus one day for the
-// SO2 24-h mean reaches into the previous year, to one hour from now.
-func RebuildSpan(now time.Time, loc *time.Location, window time.Duration) (from, to time.Time) {
+// year (for year-to-date progress) or of the heating season around now when earlier (for the
+// season to date), or earlier still when the lateness window plus one day for the SO2 24-h
+// mean reaches back further, to one hour from now.
+func RebuildSpan(now time.Time, loc *time.Location, window time.Duration, heating assess.Season) (from, to time.Time) {
 	now = now.In(loc)
-	from = time.Date(now.Year(), time.January, 1, 0, 0, 0, 0, loc)
+	from = keepFrom(aqi.DateOf(now), heating).Start(loc)
 	back := aqi.DateOf(now.Add(-window)).AddDays(-1).Start(loc)
 	return minTime(from, back), now.Truncate(time.Hour).Add(time.Hour)
 }

@@ -22,6 +22,8 @@ type metrics struct {
 	// goal and goalRef are the plan's other goals by figure: so2 (mean, ref the Grade II
 	// annual limit), co_p95 (ref the 24-h limit), no2 (mean) and o3_p90 (ref the base year).
 	goal, goalRef *prometheus.GaugeVec
+	// seasonPM25 and seasonGood are the heating season to date (absent outside the season).
+	seasonPM25, seasonGood *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -72,13 +74,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Year-to-date figure of the plan's other goals: figure so2 (mean µg/m³), co_p95 (95th percentile of daily means, mg/m³), no2 (mean µg/m³), o3_p90 (90th percentile of daily max 8 h, µg/m³)."}, append(prog, "figure")),
 		goalRef: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_goal_reference",
 			Help: "What lantian_county_goal_ytd is held against: so2 60 and co_p95 4 (Grade II), no2 and o3_p90 the base year's value (configured)."}, append(prog, "figure")),
+		seasonPM25: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heating_pm25",
+			Help: "Mean PM2.5 of the county from the start of the current heating season (µg/m³); absent outside the season."}, prog),
+		seasonGood: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heating_good_ratio",
+			Help: "Good-day ratio of the county in the current heating season to date (%); absent outside the season."}, prog),
 		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_day_budget",
 			Help: "Non-good days the rest of the year can afford with the good-day target still met; negative: out of reach."}, prog),
 	}
 	for _, c := range []prometheus.Collector{m.readings, m.points, m.writeErrors, m.watermark,
 		m.stationAQI, m.stationLevel, m.stationHour, m.countyAQI, m.countyLevel, m.countyHour,
 		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays,
-		m.incompleteDays, m.trajectory, m.budget, m.goal, m.goalRef} {
+		m.incompleteDays, m.trajectory, m.budget, m.goal, m.goalRef, m.seasonPM25, m.seasonGood} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -156,4 +162,30 @@ func (m *metrics) setProgress(p Progress) {
 	m.validDays.WithLabelValues(labels...).Set(float64(p.Stats.ValidDays))
 	m.heavyDays.WithLabelValues(labels...).Set(float64(p.Stats.HeavyDays))
 	m.incompleteDays.WithLabelValues(labels...).Set(float64(p.Stats.IncompleteDays))
+}
+
+func (m *metrics) setSeason(p Progress) {
+	labels := []string{p.County, "false"}
+	if p.Deducted {
+		labels[1] = "true"
+	}
+	for _, g := range []struct {
+		g *prometheus.GaugeVec
+		v *float64
+	}{{m.seasonPM25, p.PM25}, {m.seasonGood, p.GoodRatio}} {
+		if g.v == nil {
+			g.g.DeleteLabelValues(labels...)
+		} else {
+			g.g.WithLabelValues(labels...).Set(*g.v)
+		}
+	}
+}
+
+func (m *metrics) clearSeason(county string, deducted bool) {
+	labels := []string{county, "false"}
+	if deducted {
+		labels[1] = "true"
+	}
+	m.seasonPM25.DeleteLabelValues(labels...)
+	m.seasonGood.DeleteLabelValues(labels...)
 }

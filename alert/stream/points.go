@@ -154,3 +154,26 @@ func monthLine(row assess.PeriodRow, area string, deducted bool, zone *time.Loca
 	l.String(schema.FieldMonthTo, row.Span.To.String())
 	return l.At(row.Span.From.Start(zone))
 }
+
+// seasonLine: county_season,area=…,county=…,deducted=…,season=heating-2025 at the as-of day's
+// start: the heating season to date.
+func seasonLine(county, area, season string, p Progress, zone *time.Location) []byte {
+	ded := schema.DeductedNo
+	if p.Deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountySeason, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, county).
+		Tag(schema.TagDeducted, ded).Tag(schema.TagSeason, season)
+	l.Int(schema.FieldDays, int64(p.Stats.Days))
+	l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
+	l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
+	l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+	l.Int(schema.FieldIncompleteDays, int64(p.Stats.IncompleteDays))
+	if p.PM25 != nil {
+		l.Float(schema.FieldPM25YTD, *p.PM25)
+	}
+	if p.GoodRatio != nil {
+		l.Float(schema.FieldGoodRatioYTD, *p.GoodRatio)
+	}
+	return l.At(p.AsOf.Start(zone))
+}

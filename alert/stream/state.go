@@ -114,7 +114,7 @@ type state struct {
 	dirtyDays     map[dayKey]struct{}
 	dirtyProgress map[progressKey]aqi.Date // earliest changed day
 	open          map[dayKey]struct{}      // days not yet final
-	keptYear      int                      // day records of earlier years are dropped
+	keptFrom      aqi.Date                 // day records before it are dropped (keepFrom)
 	progress      map[progressID]Progress  // latest per county and deduction
 	// prefectureDirty are the as-of days whose prefecture row needs recomputing;
 	// latestPrefecture the as-of day its gauges show.
@@ -565,6 +565,17 @@ func (s *state) progressFrom(k progressKey, from aqi.Date, emit emitFunc) {
 				s.progress[progressID{c.id, deducted}] = p
 				s.m.setProgress(p)
 			}
+			if sp := s.seasonProgress(c, r.Date, deducted); sp != nil {
+				_, label, _ := s.seasonFrom(r.Date)
+				if emit != nil {
+					emit(schema.CountySeason, seasonLine(c.id, c.area, label, *sp, s.o.Location))
+				}
+				if latest {
+					s.m.setSeason(*sp)
+				}
+			} else if latest {
+				s.m.clearSeason(c.id, deducted)
+			}
 		}
 		if latest {
 			c.latestProgress = last
@@ -827,29 +838,72 @@ func (s *state) evict() {
 			}
 		}
 	}
-	if edge.Year <= s.keptYear {
+	keep := keepFrom(edge, s.o.Heating)
+	if !s.keptFrom.Before(keep) {
 		return
 	}
-	s.keptYear = edge.Year
+	s.keptFrom = keep
 	for _, st := range s.stations {
 		for d := range st.days {
-			if d.Year < edge.Year {
+			if d.Before(keep) {
 				delete(st.days, d)
 			}
 		}
 	}
 	for _, c := range s.counties {
 		for d := range c.days {
-			if d.Year < edge.Year {
+			if d.Before(keep) {
 				delete(c.days, d)
 			}
 		}
 	}
 	for k := range s.open {
-		if k.date.Year < edge.Year {
+		if k.date.Before(keep) {
 			delete(s.open, k)
 		}
 	}
+}
+
+// keepFrom is the first day whose record can still be needed once d can no longer change: 1
+// January of d's year (year to date), or the start of the heating season around d when earlier.
+func keepFrom(d aqi.Date, heating assess.Season) aqi.Date {
+	jan1 := aqi.Date{Year: d.Year, Month: time.January, Day: 1}
+	if from, _ := heating.Around(d); from.Before(jan1) {
+		return from
+	}
+	return jan1
+}
+
+// seasonFrom is the start of the heating season d lies in; ok is false outside one.
+func (s *state) seasonFrom(d aqi.Date) (aqi.Date, string, bool) {
+	from, to := s.o.Heating.Around(d)
+	if d.Before(from) || to.Before(d) {
+		return d, "", false
+	}
+	return from, fmt.Sprintf("heating-%d", from.Year), true
+}
+
+// seasonProgress is a county's figures from the start of the heating season to d (nil outside
+// one), deducted or not.
+func (s *state) seasonProgress(c *countyState, d aqi.Date, deducted bool) *Progress {
+	from, _, ok := s.seasonFrom(d)
+	if !ok {
+		return nil
+	}
+	var recs []aqi.DayRecord
+	for day, ds := range c.days {
+		if !day.Before(from) && !d.Before(day) {
+			if deducted {
+				recs = append(recs, ds.ded)
+			} else {
+				recs = append(recs, ds.rec)
+			}
+		}
+	}
+	st := aqi.Summarize(from, d, recs)
+	p := &Progress{County: c.id, AsOf: d, Deducted: deducted, Stats: st}
+	p.PM25, p.GoodRatio = round1(st.Mean[aqi.PM25]), round1(st.GoodRatio())
+	return p
 }
 
 // flush runs a step, submitting points through emit (nil: none).

@@ -47,3 +47,12 @@ const (
 	FieldMonthGood = "good_ratio" // float %: good days among valid days, one decimal
 	FieldMonthTo   = "to"         // string: the last day included (month to date), 2006-01-02
 )
+
+// county_season (alert/stream): a county's heating season to date, as of each day inside the
+// season (assessment.heating_season). Tags county, area, deducted, season ("heating-2025" for
+// 2025-26); fields FieldDays, FieldValidDays, FieldGoodDays, FieldHeavyDays,
+// FieldIncompleteDays, FieldPM25YTD (the season's mean PM2.5) and FieldGoodRatioYTD.
+const (
+	CountySeason = "county_season"
+	TagSeason    = "season"
+)
