@@ -178,6 +178,15 @@ func (fd *fluxData) addDerived() {
 			"good_ratio": 100.0, "composite": composite, "rank": rank, "primary": "PM2.5", "to": fd.base.AddDate(0, 0, 1).Format(time.DateOnly)},
 			time.Date(fd.base.Year(), fd.base.Month(), 1, 0, 0, 0, 0, beijing))
 	}
+	for _, d := range []string{"false", "true"} {
+		pm := map[string]float64{"false": 90, "true": 85}[d]
+		add("county_season", map[string]string{"county": "changji", "area": "wcs", "deducted": d, "season": "heating-2025"}, map[string]any{
+			"days": int64(100), "valid_days": int64(98), "good_days": int64(40), "heavy_days": int64(5), "incomplete_days": int64(2),
+			"pm25_ytd": pm, "good_ratio_ytd": 40.8}, at(1, 0))
+		add("county_season", map[string]string{"county": "changji", "area": "wcs", "deducted": d, "season": "heating-2025"}, map[string]any{
+			"days": int64(99), "valid_days": int64(97), "good_days": int64(40), "heavy_days": int64(5), "incomplete_days": int64(2),
+			"pm25_ytd": pm + 1, "good_ratio_ytd": 41.2}, at(0, 0))
+	}
 	month("changji", "true", 3.77, 2)
 	month("qitai", "true", 2.1, 1)
 	month("changji", "false", 4.1, 2)
@@ -592,6 +601,18 @@ func TestFluxQueries(t *testing.T) {
 					wantNum(t, q, first, "rank", 1)
 					wantNum(t, q, second, "rank", 2)
 					wantNum(t, q, second, "composite", 3.77)
+				case q.panel == "采暖季至今":
+					res := exec(t, q, vars)
+					if len(res.rows) != 1 {
+						t.Fatalf("rows %v, want changji's deducted season", res.rows)
+					}
+					r := res.rows[0]
+					for col, want := range map[string]float64{"pm25_ytd": 85, "good_ratio_ytd": 40.8, "valid_days": 98, "incomplete_days": 2, "heavy_days": 5} {
+						wantNum(t, q, r, col, want)
+					}
+					if r["season"] != "heating-2025" || r["name"] != "昌吉市" {
+						t.Errorf("row %v", r)
+					}
 				case q.panel == "其他目标（年初至今）":
 					res := exec(t, q, vars)
 					if len(res.rows) != 1 {

@@ -32,7 +32,8 @@ func Leaders(areas []registry.Area, targets []registry.Target) *sdk.Board {
 	g.row("月度排名（综合指数，与 lantian assess 月报一致）")
 	g.add(monthlyRanking(names), 14, 10)
 	g.add(monthlyTrend(names), 10, 10)
-	g.row("其他目标：SO2、CO 达二级标准；NO2、O3 不再上升")
+	g.row("采暖季（规划重点时段）与其他目标")
+	g.add(heatingTable(targets, names), 24, 8)
 	g.add(otherGoalsTable(targets, names), 24, 8)
 	for _, sec := range goalSections(targets, names) {
 		g.row(sec.title)
@@ -201,6 +202,42 @@ func goalsTable(targets []registry.Target, names map[string]string) *sdk.Panel {
 			override(schema.FieldIncompleteDays, map[string]any{"displayName": "不完整天数", "decimals": 0}),
 			override(schema.FieldHeavyDays, heavy),
 			override(schema.FieldPrefectureCounty, map[string]any{"displayName": "参与平均县市数", "decimals": 0}),
+		},
+		fluxTarget("A", q))
+}
+
+// heatingTable: each county's heating season to date (county_season, latest point in the time
+// range), by the selected deduction.
+func heatingTable(targets []registry.Target, names map[string]string) *sdk.Panel {
+	fields := []string{schema.FieldPM25YTD, schema.FieldGoodRatioYTD, schema.FieldValidDays, schema.FieldIncompleteDays, schema.FieldHeavyDays}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, county: r.county, season: r.season, _field: r._field, _value: float(v: r._value)}))
+  |> group(columns: ["county", "season"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> sort(columns: ["_time"])
+  |> last(column: "_time")
+  |> group()
+  |> map(fn: (r) => ({r with name: %s}))
+  |> sort(columns: ["season", "county"])`, fromBucket(),
+		and(schema.IsMeasurement(schema.CountySeason), targetCounties(targets), countyFilter, deductedFilter),
+		schema.IsAnyField(fields...), nameOf(schema.TagCounty, names))
+	hidden := map[string]any{"custom.hidden": true}
+	return table("采暖季至今",
+		"规划以采暖季为重点时段：各县市本采暖季开始（assessment.heating_season，默认10月15日至次年4月15日，须按本州供暖期设置）至今的PM2.5均值与优良天数比例（考核点位，按所选沙尘口径）。"+
+			"season 列为采暖季开始的年份。Heating season to date.",
+		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "截至", "unit": "dateTimeAsLocalNoDateIfToday"}),
+			override("county", hidden),
+			override("season", map[string]any{"displayName": "采暖季"}),
+			override("name", map[string]any{"displayName": "区县"}),
+			override(schema.FieldPM25YTD, map[string]any{"displayName": "PM2.5 采暖季均值", "unit": unitUG}),
+			override(schema.FieldGoodRatioYTD, map[string]any{"displayName": "优良天数比例 %", "unit": "percent"}),
+			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数", "decimals": 0}),
+			override(schema.FieldIncompleteDays, map[string]any{"displayName": "不完整天数", "decimals": 0}),
+			override(schema.FieldHeavyDays, map[string]any{"displayName": "重污染天数", "decimals": 0}),
 		},
 		fluxTarget("A", q))
 }
