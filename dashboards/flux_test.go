@@ -156,8 +156,8 @@ func (fd *fluxData) addDerived() {
 	progress("changji", "false", 0, cj(40, 70, 100, 1, 1, 0, 0, 60))
 	progress("changji", "true", 0, cj(38, 70, 100, 1, 1, 0, 0, 60))
 	day1 := cj(50, 68, 50, 2, 1, 1, 1, 59)
-	for k, v := range map[string]any{"so2_ytd": 10.0, "so2_limit": 60.0, "co_p95_ytd": 0.8, "co_limit": 4.0,
-		"no2_ytd": 30.0, "no2_base": 28.0, "o3_p90_ytd": 120.0, "o3_base": 110.0} {
+	for k, v := range map[string]any{"so2_ytd": 10.0, "so2_limit": 60.0, "so2_gap": -50.0, "co_p95_ytd": 0.8, "co_limit": 4.0, "co_gap": -3.2,
+		"no2_ytd": 30.0, "no2_base": 28.0, "no2_gap": 2.0, "o3_p90_ytd": 120.0, "o3_base": 110.0, "o3_gap": 10.0} {
 		day1[k] = v
 	}
 	progress("changji", "false", 1, day1)
@@ -618,8 +618,8 @@ func TestFluxQueries(t *testing.T) {
 					if len(res.rows) != 1 {
 						t.Fatalf("rows %v, want changji", res.rows)
 					}
-					for col, want := range map[string]float64{"so2_ytd": 10, "so2_limit": 60, "co_p95_ytd": 0.8, "co_limit": 4,
-						"no2_ytd": 30, "no2_base": 28, "o3_p90_ytd": 120, "o3_base": 110} {
+					for col, want := range map[string]float64{"so2_ytd": 10, "so2_limit": 60, "so2_gap": -50, "co_p95_ytd": 0.8, "co_limit": 4, "co_gap": -3.2,
+						"no2_ytd": 30, "no2_base": 28, "no2_gap": 2, "o3_p90_ytd": 120, "o3_base": 110, "o3_gap": 10} {
 						wantNum(t, q, res.rows[0], col, want)
 					}
 				case strings.HasSuffix(q.panel, " PM2.5 年初至今与达标轨迹"):

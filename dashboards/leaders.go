@@ -245,15 +245,20 @@ func heatingTable(targets []registry.Target, names map[string]string) *sdk.Panel
 // otherGoalsTable: SO2 and CO against Grade II, NO2 and O3 against the base year (undeducted:
 // deduction removes particulate data only).
 func otherGoalsTable(targets []registry.Target, names map[string]string) *sdk.Panel {
-	fields := []string{schema.FieldSO2YTD, schema.FieldSO2Limit, schema.FieldCOP95YTD, schema.FieldCOLimit,
-		schema.FieldNO2YTD, schema.FieldNO2Base, schema.FieldO3P90YTD, schema.FieldO3Base}
+	fields := []string{schema.FieldSO2YTD, schema.FieldSO2Limit, schema.FieldSO2Gap, schema.FieldCOP95YTD, schema.FieldCOLimit, schema.FieldCOGap,
+		schema.FieldNO2YTD, schema.FieldNO2Base, schema.FieldNO2Gap, schema.FieldO3P90YTD, schema.FieldO3Base, schema.FieldO3Gap}
 	q := latestProgress(and(schema.IsMeasurement(schema.CountyProgress), targetCounties(targets), countyFilter,
 		schema.Is(schema.TagDeducted, schema.DeductedNo)), fields) +
 		fmt.Sprintf("\n  |> map(fn: (r) => ({r with name: %s}))\n  |> sort(columns: [\"county\"])", nameOf(schema.TagCounty, names))
 	hidden := map[string]any{"custom.hidden": true}
+	gap := func(name string, decimals int) map[string]any {
+		p := colouredCells([]step{base(colorOK), at(0.001, colorBad)})
+		p["displayName"], p["decimals"] = name, decimals
+		return p
+	}
 	return table("其他目标（年初至今）",
 		"规划：SO2、CO 年均浓度优于二级标准，遏制 NO2、O3 上升势头。SO2 为年均值，与二级年均限值 60 µg/m³ 比；CO 无年均限值，按 HJ 663 以日均值第95百分位数与日均限值 4 mg/m³ 比；"+
-			"NO2 为年均值、O3 为日最大8小时第90百分位数，与配置的基准年值（assessment.base）比，未配置则空。",
+			"NO2 为年均值、O3 为日最大8小时第90百分位数，与配置的基准年值（assessment.base）比，未配置则空。差值为正（红）即超过二级标准或较基准年上升。",
 		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
 			override("_time", map[string]any{"displayName": "截至", "unit": "dateTimeAsLocalNoDateIfToday"}),
@@ -267,6 +272,10 @@ func otherGoalsTable(targets []registry.Target, names map[string]string) *sdk.Pa
 			override(schema.FieldNO2Base, map[string]any{"displayName": "NO2 基准年", "unit": unitUG}),
 			override(schema.FieldO3P90YTD, map[string]any{"displayName": "O3 第90百分位", "unit": unitUG}),
 			override(schema.FieldO3Base, map[string]any{"displayName": "O3 基准年", "unit": unitUG}),
+			override(schema.FieldSO2Gap, gap("SO2 超限", 1)),
+			override(schema.FieldCOGap, gap("CO 超限", 2)),
+			override(schema.FieldNO2Gap, gap("NO2 较基准年", 1)),
+			override(schema.FieldO3Gap, gap("O3 较基准年", 1)),
 		},
 		fluxTarget("A", q))
 }

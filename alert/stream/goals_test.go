@@ -25,7 +25,7 @@ func TestStreamGoalsSeasonAndDust(t *testing.T) {
 	dust := hourAt("2026-01-10", 0)
 	prof := assess.Profile{120, 100, 60, 40, 40, 40, 40, 40, 40, 50, 90, 110}
 	a, rec, _ := newAssessor(t, stream.Options{Dust: dusty{dust, dust.Add(24 * time.Hour)},
-		Bases: map[string]assess.Base{"changji": {PM25: prof}}})
+		Bases: map[string]assess.Base{"changji": {PM25: prof, NO2: ptr(25.0), O3P90: ptr(40.0)}}})
 	start := hourAt("2025-10-01", 0)
 	end := hourAt("2026-02-01", 0)
 	season := hourAt("2025-10-15", 0)
@@ -72,8 +72,16 @@ func TestStreamGoalsSeasonAndDust(t *testing.T) {
 			t.Errorf("season (deducted %s): %q", ded, got)
 		}
 	}
+	// The other goals as of 31 January: SO2 10 against 60, CO p95 0.5 against 4; NO2 20 and O3
+	// (constant 50, so its daily max 8 h is 50) against the base year given (25 and 40).
+	got := rec.matching("county_progress", "county=changji,deducted=false", stamp)
+	if len(got) == 0 || !strings.Contains(got[len(got)-1], "so2_ytd=10,so2_limit=60,co_p95_ytd=0.5,co_limit=4,no2_ytd=20,no2_base=25,o3_p90_ytd=50,o3_base=40,so2_gap=-50,co_gap=-3.5,no2_gap=-5,o3_gap=10") {
+		t.Errorf("other goals: %q", got)
+	}
 	// Outside the season, nothing: 14 October 2025.
 	if got := rec.matching("county_season", strconv.FormatInt(hourAt("2025-10-14", 0).UnixNano(), 10)); len(got) != 0 {
 		t.Errorf("season point before the season: %q", got)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

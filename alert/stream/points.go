@@ -113,6 +113,15 @@ func progressLine(county, area string, p Progress, zone *time.Location) []byte {
 		opt(schema.FieldNO2Base, p.NO2Base)
 		opt(schema.FieldO3P90YTD, p.O3P90)
 		opt(schema.FieldO3Base, p.O3Base)
+		gap := func(field string, v, ref *float64, decimals int) {
+			if v != nil && ref != nil {
+				opt(field, gapOf(*v, *ref, decimals))
+			}
+		}
+		gap(schema.FieldSO2Gap, p.SO2, &so2, 1)
+		gap(schema.FieldCOGap, p.COP95, &co, 2)
+		gap(schema.FieldNO2Gap, p.NO2, p.NO2Base, 1)
+		gap(schema.FieldO3Gap, p.O3P90, p.O3Base, 1)
 	}
 	return l.At(p.AsOf.Start(zone))
 }

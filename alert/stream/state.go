@@ -822,6 +822,17 @@ func diff1(a, b float64) *float64 {
 	return round1(ra.Sub(ra, rb))
 }
 
+// gapOf is a − b rounded half to even to the given decimals, computed on the decimal text so
+// 0.8 − 4 is −3.2 exactly.
+func gapOf(a, b float64, decimals int) *float64 {
+	ra, _ := new(big.Rat).SetString(strconv.FormatFloat(a, 'f', -1, 64))
+	rb, _ := new(big.Rat).SetString(strconv.FormatFloat(b, 'f', -1, 64))
+	if ra == nil || rb == nil {
+		return nil
+	}
+	return roundN(ra.Sub(ra, rb), decimals)
+}
+
 // evict drops the hours no accepted reading can need any more (older than the lateness window
 // from the limit, plus the day before it, for the SO2 24-h mean) and day records of years that can no longer
 // change.

@@ -26,6 +26,12 @@ const (
 	FieldNO2Base  = "no2_base"   // float µg/m³: the base year's annual mean (configured)
 	FieldO3P90YTD = "o3_p90_ytd" // float µg/m³
 	FieldO3Base   = "o3_base"    // float µg/m³: the base year's 90th percentile (configured)
+	// The gaps: figure minus what it is held against; positive is worse (above Grade II, or
+	// risen since the base year).
+	FieldSO2Gap = "so2_gap"
+	FieldCOGap  = "co_gap"
+	FieldNO2Gap = "no2_gap"
+	FieldO3Gap  = "o3_gap"
 )
 
 // Values of TagDeducted.
