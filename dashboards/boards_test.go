@@ -246,7 +246,10 @@ func TestBoardSanity(t *testing.T) {
 			}
 			placed, titles = append(placed, r), append(titles, title)
 			if typ != "row" {
-				if d, _ := p["description"].(string); d == "" || !isMostlyASCII(d) {
+				// The leaders' board is read by officials: its descriptions are Chinese first.
+				if d, _ := p["description"].(string); uid == LeadersUID && !startsChinese(d) {
+					t.Errorf("%s / %s: wants a Chinese description", uid, title)
+				} else if d == "" || (uid != LeadersUID && !isMostlyASCII(d)) {
 					t.Errorf("%s / %s: wants an English description", uid, title)
 				}
 				// A text panel has no query and no datasource.
@@ -290,6 +293,13 @@ func TestBoardSanity(t *testing.T) {
 			t.Errorf("%s: variables defined but unused: %v", uid, unused)
 		}
 	}
+}
+
+func startsChinese(s string) bool {
+	for _, r := range s {
+		return r >= 0x4e00 && r <= 0x9fff
+	}
+	return false
 }
 
 func isMostlyASCII(s string) bool {

@@ -93,8 +93,8 @@ func TestAlertmanagerConfig(t *testing.T) {
 		"alertname=HeavyPollutionWarningChanged severity=info area=wcs":                                               "wcs-joint-desk,emergency-office",
 		"alertname=SourceExceedance severity=warning origin=prometheus source=cj-power-1 outlet=unit-1 pollutant=nox": "enforcement-email",
 		"alertname=SourceOutletSilent severity=warning source=cj-power-1 outlet=unit-1":                               "monitoring-centre-email",
-		"alertname=CountyPM25BehindTarget severity=info county=changji":                                               "leaders-digest-email",
-		"alertname=CountyGoodRatioBehindTarget severity=info county=mori":                                             "leaders-digest-email",
+		"alertname=CountyPM25OffTrajectory severity=info county=changji deducted=true":                                "leaders-digest-email",
+		"alertname=CountyGoodDayTargetOutOfReach severity=warning county=mori deducted=true":                          "leaders-digest-email",
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml"}, strings.Fields(labels)...)
 		// amtool prints a warning about --alertmanager.url first; the receivers are the last line.

@@ -11,7 +11,6 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
 
-	"lantian/ingest/registry"
 	"lantian/internal/devenv/testenv"
 )
 
@@ -140,15 +139,58 @@ func (fd *fluxData) addDerived() {
 	// A station's day: the county panels must not show it.
 	add("aqi_daily", map[string]string{"scope": "station", "station": "cj-01", "county": "changji", "area": "wcs"},
 		map[string]any{"published": true, "aqi": int64(300), "level": int64(5), "pm25": 250.0, "primary": "PM2.5"}, at(1, 0))
-	progress := func(county string, day int, pm25, target, good, goodTarget float64, valid, heavy int64) {
-		add("county_progress", map[string]string{"county": county, "area": areaOf[county]}, map[string]any{
-			"days": valid, "valid_days": valid, "good_days": valid, "heavy_days": heavy,
-			"pm25_ytd": pm25, "pm25_target": target, "pm25_gap": pm25 - target,
-			"good_ratio_ytd": good, "good_target": goodTarget, "good_gap": good - goodTarget}, at(day, 0))
+	// county_progress as lantian run writes it: each area deducted and not; the prefecture row;
+	// changji has a trajectory (a configured base year), qitai none.
+	progress := func(county, deducted string, day int, f map[string]any) {
+		area := areaOf[county]
+		if county == "prefecture" {
+			area = "prefecture"
+		}
+		add("county_progress", map[string]string{"county": county, "area": area, "deducted": deducted}, f, at(day, 0))
 	}
-	progress("changji", 0, 40, 36, 100, 83.5, 1, 0)
-	progress("changji", 1, 50, 36, 50, 83.5, 2, 1)
-	progress("qitai", 0, 20, 35, 100, 85.5, 1, 0)
+	cj := func(pm25, traj, good float64, valid, good_, incomplete, heavy, budget int64) map[string]any {
+		return map[string]any{"days": valid + incomplete, "valid_days": valid, "good_days": good_, "heavy_days": heavy,
+			"incomplete_days": incomplete, "good_budget": budget, "pm25_ytd": pm25, "pm25_target": 36.0, "pm25_gap": pm25 - 36,
+			"pm25_trajectory": traj, "pm25_trajectory_gap": pm25 - traj, "good_ratio_ytd": good, "good_target": 83.5, "good_gap": good - 83.5}
+	}
+	progress("changji", "false", 0, cj(40, 70, 100, 1, 1, 0, 0, 60))
+	progress("changji", "true", 0, cj(38, 70, 100, 1, 1, 0, 0, 60))
+	day1 := cj(50, 68, 50, 2, 1, 1, 1, 59)
+	for k, v := range map[string]any{"so2_ytd": 10.0, "so2_limit": 60.0, "so2_gap": -50.0, "co_p95_ytd": 0.8, "co_limit": 4.0, "co_gap": -3.2,
+		"no2_ytd": 30.0, "no2_base": 28.0, "no2_gap": 2.0, "o3_p90_ytd": 120.0, "o3_base": 110.0, "o3_gap": 10.0} {
+		day1[k] = v
+	}
+	progress("changji", "false", 1, day1)
+	progress("changji", "true", 1, cj(45, 68, 100, 2, 2, 1, 0, 60))
+	for _, d := range []string{"false", "true"} {
+		progress("qitai", d, 0, map[string]any{"days": int64(1), "valid_days": int64(1), "good_days": int64(1), "heavy_days": int64(0),
+			"incomplete_days": int64(0), "good_budget": int64(52), "pm25_ytd": 20.0, "pm25_target": 35.0, "pm25_gap": -15.0,
+			"good_ratio_ytd": 100.0, "good_target": 85.5, "good_gap": 14.5})
+	}
+	progress("prefecture", "false", 1, map[string]any{"counties": int64(2), "pm25_ytd": 35.0, "pm25_target": 39.1, "pm25_gap": -4.1,
+		"good_ratio_ytd": 75.0, "good_target": 84.5, "good_gap": -9.5})
+	progress("prefecture", "true", 1, map[string]any{"counties": int64(2), "pm25_ytd": 32.5, "pm25_target": 39.1, "pm25_gap": -6.6,
+		"good_ratio_ytd": 100.0, "good_target": 84.5, "good_gap": 15.5})
+	// county_month of day 0's month.
+	month := func(county, deducted string, composite float64, rank int64) {
+		add("county_month", map[string]string{"county": county, "area": areaOf[county], "deducted": deducted}, map[string]any{
+			"days": int64(2), "valid_days": int64(2), "good_days": int64(2), "incomplete_days": int64(0), "pm25": 40.0,
+			"good_ratio": 100.0, "composite": composite, "rank": rank, "primary": "PM2.5", "to": fd.base.AddDate(0, 0, 1).Format(time.DateOnly)},
+			time.Date(fd.base.Year(), fd.base.Month(), 1, 0, 0, 0, 0, beijing))
+	}
+	for _, d := range []string{"false", "true"} {
+		pm := map[string]float64{"false": 90, "true": 85}[d]
+		add("county_season", map[string]string{"county": "changji", "area": "wcs", "deducted": d, "season": "heating-2025"}, map[string]any{
+			"days": int64(100), "valid_days": int64(98), "good_days": int64(40), "heavy_days": int64(5), "incomplete_days": int64(2),
+			"pm25_ytd": pm, "good_ratio_ytd": 40.8}, at(1, 0))
+		add("county_season", map[string]string{"county": "changji", "area": "wcs", "deducted": d, "season": "heating-2025"}, map[string]any{
+			"days": int64(99), "valid_days": int64(97), "good_days": int64(40), "heavy_days": int64(5), "incomplete_days": int64(2),
+			"pm25_ytd": pm + 1, "good_ratio_ytd": 41.2}, at(0, 0))
+	}
+	month("changji", "true", 3.77, 2)
+	month("qitai", "true", 2.1, 1)
+	month("changji", "false", 4.1, 2)
+	month("qitai", "false", 2.1, 1)
 	forecast := func(area, kind, lead string, aqi int64, t time.Time) {
 		add("forecast", map[string]string{"area": area, "kind": kind, "lead": lead, "source": "总站"},
 			map[string]any{"aqi": aqi, "issued": t.Unix() - 86400}, t)
@@ -204,23 +246,6 @@ func (fd *fluxData) addDerived() {
 	quality("fk-coking-1", "coke-oven-1", "fukang", 1, 40, 3, "silent:1")
 }
 
-func mean(v []float64) float64 {
-	s := 0.0
-	for _, x := range v {
-		s += x
-	}
-	return s / float64(len(v))
-}
-
-// countyDailyMeans are the expected daily means (day 0, day 1) of a county, nil without data.
-func (fd *fluxData) countyDailyMeans(county string) []float64 {
-	v, ok := fd.validPM25[county]
-	if !ok {
-		return nil
-	}
-	return []float64{mean(v[0]), mean(v[1])}
-}
-
 // grafanaVars are the substitutions Grafana makes before it sends a query: its Flux macros
 // (v.timeRangeStart, v.timeRangeStop, v.windowPeriod become literals) and template variables.
 type grafanaVars struct {
@@ -231,6 +256,7 @@ type grafanaVars struct {
 	station     string
 	period      string
 	area        string
+	deducted    string
 }
 
 func (v grafanaVars) apply(q string) string {
@@ -243,6 +269,7 @@ func (v grafanaVars) apply(q string) string {
 		"${station:regex}", v.station,
 		"${period}", v.period,
 		"${area:regex}", v.area,
+		"${deducted}", v.deducted,
 	).Replace(q)
 }
 
@@ -348,14 +375,13 @@ func TestFluxQueries(t *testing.T) {
 	// InfluxDB 1.8's Flux range() includes its stop instant; Grafana's stop is "now", where
 	// no reading is, so the test stops a second before day 2 to match.
 	all := grafanaVars{start: fd.base, stop: fd.base.AddDate(0, 0, 2).Add(-time.Second), window: "1h", bucket: in.Bucket,
-		county: ".*", station: ".*", period: "1h", area: ".*"}
+		county: ".*", station: ".*", period: "1h", area: ".*", deducted: "true"}
 	today := all
 	today.start, today.stop = fd.base.AddDate(0, 0, 2), fd.base.AddDate(0, 0, 3)
 	changjiOnly := all
 	changjiOnly.county = "(changji)"
 
 	stationIDs := []string{"cj-01", "cj-02", "fk-01", "qt-01"}
-	targets := registry.DefaultTargets()
 	checked := 0
 	for _, bj := range defaultBoards() {
 		for _, q := range queriesOf(t, bj.decoded(t)) {
@@ -453,51 +479,6 @@ func TestFluxQueries(t *testing.T) {
 						t.Errorf("county %v", unit["county"])
 					}
 					wantNum(t, q, rows["fk-coking-1/coke-oven-1"], "dust", 5)
-				case q.panel == "各县市PM2.5均值与2020年目标" || q.panel == "PM2.5均值占2020年目标比例":
-					rows := exec(t, q, vars).byKey("county")
-					if len(rows) != 3 {
-						t.Fatalf("rows %v, want changji fukang qitai", rows)
-					}
-					for _, tg := range targets {
-						daily := fd.countyDailyMeans(tg.Area)
-						if daily == nil {
-							continue
-						}
-						row := rows[tg.Area]
-						wantNum(t, q, row, "pm25", mean(daily))
-						wantNum(t, q, row, "target", tg.PM25Goal)
-						wantNum(t, q, row, "ratio", mean(daily)/tg.PM25Goal)
-					}
-					if rows["changji"]["name"] != "昌吉市" {
-						t.Errorf("changji name %v", rows["changji"]["name"])
-					}
-				case strings.Contains(q.panel, " PM2.5 (目标 "):
-					var county string
-					for _, tg := range targets {
-						if strings.Contains(q.text, fmt.Sprintf("r.county == %q", tg.Area)) {
-							county = tg.Area
-						}
-					}
-					daily := fd.countyDailyMeans(county)
-					s := exec(t, q, vars).series(t)
-					if daily == nil {
-						if len(s) != 0 {
-							t.Errorf("county %s has no data, got %v", county, s)
-						}
-						return
-					}
-					want := daily
-					if q.ref == "B" {
-						want = []float64{daily[0], (daily[0] + daily[1]) / 2}
-					}
-					if len(s) != 1 {
-						t.Fatalf("series %v, want one", s)
-					}
-					for _, got := range s {
-						if len(got) != 2 || !near(got[0], want[0]) || !near(got[1], want[1]) {
-							t.Errorf("%s: got %v, want %v", county, got, want)
-						}
-					}
 				case q.panel == "预报AQI与预警阈值":
 					s := exec(t, q, vars).series(t)
 					want := map[string][]float64{"A": nil, "B": nil}
@@ -616,64 +597,110 @@ func TestFluxQueries(t *testing.T) {
 					if unit["rules"] != "flat_line:1;zs_mismatch:1" {
 						t.Errorf("rules %v", unit["rules"])
 					}
-				case q.panel == "各县市年度进度 (PM2.5 与优良天数比例)":
-					rows := exec(t, q, vars).byKey("county")
-					if len(rows) != 2 {
-						t.Fatalf("rows %v, want changji and qitai", rows)
+				case q.panel == "全州及各县市年度目标进度":
+					res := exec(t, q, vars)
+					rows := res.byKey("county", "deducted")
+					if len(res.rows) != 6 {
+						t.Fatalf("rows %v, want changji, qitai and the prefecture, deducted and not", res.rows)
 					}
-					cj := rows["changji"]
-					for col, want := range map[string]float64{"pm25_ytd": 50, "pm25_target": 36, "pm25_gap": 14, "good_ratio_ytd": 50,
-						"good_target": 83.5, "good_gap": -33.5, "valid_days": 2, "heavy_days": 1,
-						"pm25_base": 45, "pm25_2017": 67, "good_base": 81.5, "good_2017": 70.7, "base_year": 2015} {
+					if res.rows[0]["county"] != "prefecture" || res.rows[0]["name"] != "全州（7县市平均）" {
+						t.Errorf("first row %v, want the prefecture", res.rows[0])
+					}
+					cj := rows["changji/true"]
+					for col, want := range map[string]float64{"pm25_ytd": 45, "pm25_trajectory": 68, "pm25_trajectory_gap": -23, "pm25_target": 36,
+						"good_ratio_ytd": 100, "good_budget": 60, "valid_days": 2, "incomplete_days": 1, "heavy_days": 0,
+						"pm25_2017": 67, "base_year": 2015} {
 						wantNum(t, q, cj, col, want)
 					}
-					if cj["name"] != "昌吉市" {
-						t.Errorf("name %v", cj["name"])
+					if cj["name"] != "昌吉市" || cj["scope"] != "扣除沙尘" || rows["changji/false"]["scope"] != "未扣除沙尘" {
+						t.Errorf("changji %v", cj)
 					}
-					qt := rows["qitai"]
-					wantNum(t, q, qt, "pm25_ytd", 20)
-					wantNum(t, q, qt, "pm25_base", 35) // base year 2017
-					wantNum(t, q, qt, "base_year", 2017)
-				case q.panel == "各县市月度排名 (日均AQI)":
+					wantNum(t, q, rows["changji/false"], "pm25_ytd", 50)
+					wantNum(t, q, rows["changji/false"], "good_budget", 59)
+					wantNum(t, q, rows["prefecture/true"], "pm25_ytd", 32.5)
+					wantNum(t, q, rows["prefecture/true"], "pm25_2017", 50.1)
+					wantNum(t, q, rows["prefecture/true"], "counties", 2)
+					wantNum(t, q, rows["qitai/true"], "pm25_2017", 35)
+					if _, ok := rows["qitai/true"]["pm25_trajectory"]; ok && rows["qitai/true"]["pm25_trajectory"] != nil {
+						t.Errorf("qitai has no base year, so no trajectory: %v", rows["qitai/true"])
+					}
+				case q.panel == "各县市月度排名（综合指数）":
+					// A month is shown when its start is in the time range (the board's default,
+					// this year, starts on a month's start).
+					vars.start = time.Date(fd.base.Year(), fd.base.Month(), 1, 0, 0, 0, 0, beijing)
 					res := exec(t, q, vars)
-					type agg struct{ sum, n float64 }
-					months := map[string]map[string]*agg{}
-					for county, days := range derivedDaily {
-						for day, v := range days {
-							if v[0] == 0 {
-								continue
-							}
-							m := fd.monthOf(day)
-							if months[m] == nil {
-								months[m] = map[string]*agg{}
-							}
-							if months[m][county] == nil {
-								months[m][county] = &agg{}
-							}
-							months[m][county].sum += v[0]
-							months[m][county].n++
-						}
+					if len(res.rows) != 2 {
+						t.Fatalf("rows %v, want the deducted rows of changji and qitai", res.rows)
 					}
-					n := 0
-					for m, counties := range months {
-						ids := make([]string, 0, len(counties))
-						for c := range counties {
-							ids = append(ids, c)
-						}
-						sort.Slice(ids, func(i, j int) bool {
-							a, b := counties[ids[i]], counties[ids[j]]
-							return a.sum/a.n < b.sum/b.n
-						})
-						for i, c := range ids {
-							n++
-							row := res.byKey("month", "county")[m+"/"+c]
-							wantNum(t, q, row, "rank", float64(i+1))
-							wantNum(t, q, row, "mean", counties[c].sum/counties[c].n)
-							wantNum(t, q, row, "days", counties[c].n)
-						}
+					first, second := res.rows[0], res.rows[1]
+					if first["county"] != "qitai" || second["name"] != "昌吉市" || first["month"] != fd.monthOf(0) || second["primary"] != "PM2.5" {
+						t.Errorf("rows %v", res.rows)
 					}
-					if len(res.rows) != n {
-						t.Errorf("%d rows, want %d: %v", len(res.rows), n, res.rows)
+					wantNum(t, q, first, "rank", 1)
+					wantNum(t, q, second, "rank", 2)
+					wantNum(t, q, second, "composite", 3.77)
+				case q.panel == "采暖季至今":
+					res := exec(t, q, vars)
+					if len(res.rows) != 1 {
+						t.Fatalf("rows %v, want changji's deducted season", res.rows)
+					}
+					r := res.rows[0]
+					for col, want := range map[string]float64{"pm25_ytd": 85, "good_ratio_ytd": 40.8, "valid_days": 98, "incomplete_days": 2, "heavy_days": 5} {
+						wantNum(t, q, r, col, want)
+					}
+					if r["season"] != "heating-2025" || r["name"] != "昌吉市" {
+						t.Errorf("row %v", r)
+					}
+				case q.panel == "其他目标（年初至今）":
+					res := exec(t, q, vars)
+					if len(res.rows) != 1 {
+						t.Fatalf("rows %v, want changji", res.rows)
+					}
+					for col, want := range map[string]float64{"so2_ytd": 10, "so2_limit": 60, "so2_gap": -50, "co_p95_ytd": 0.8, "co_limit": 4, "co_gap": -3.2,
+						"no2_ytd": 30, "no2_base": 28, "no2_gap": 2, "o3_p90_ytd": 120, "o3_base": 110, "o3_gap": 10} {
+						wantNum(t, q, res.rows[0], col, want)
+					}
+				case strings.HasSuffix(q.panel, " PM2.5 年初至今与达标轨迹"):
+					s := exec(t, q, vars).series(t)
+					var want map[string][]float64
+					switch {
+					case strings.HasPrefix(q.panel, "昌吉市"):
+						want = map[string]map[string][]float64{
+							"A": {"年初至今PM2.5": {38, 45}, "达标轨迹": {70, 68}},
+							"B": {"2020年目标 36": {36, 36}},
+							"C": {"2017年水平 67": {67, 67}},
+						}[q.ref]
+					case strings.HasPrefix(q.panel, "全州"):
+						want = map[string]map[string][]float64{
+							"A": {"年初至今PM2.5": {32.5}},
+							"B": {"2020年目标 39.1": {39.1}},
+							"C": {"2017年水平 50.1": {50.1}},
+						}[q.ref]
+					case strings.HasPrefix(q.panel, "奇台县"):
+						want = map[string]map[string][]float64{
+							"A": {"年初至今PM2.5": {20}}, "B": {"2020年目标 35": {35}}, "C": {"2017年水平 35": {35}},
+						}[q.ref]
+					default:
+						want = map[string][]float64{}
+					}
+					if fmt.Sprint(s) != fmt.Sprint(want) {
+						t.Errorf("series %v, want %v", s, want)
+					}
+				case strings.HasSuffix(q.panel, " 优良天数与余量"):
+					s := exec(t, q, vars).series(t)
+					var want map[string][]float64
+					switch {
+					case strings.HasPrefix(q.panel, "昌吉市"):
+						want = map[string][]float64{"优良天数比例 %": {100}, "优良目标 %": {83.5}, "还可承受非优良天数": {60}}
+					case strings.HasPrefix(q.panel, "全州"):
+						want = map[string][]float64{"优良天数比例 %": {100}, "优良目标 %": {84.5}}
+					case strings.HasPrefix(q.panel, "奇台县"):
+						want = map[string][]float64{"优良天数比例 %": {100}, "优良目标 %": {85.5}, "还可承受非优良天数": {52}}
+					default:
+						want = map[string][]float64{}
+					}
+					if fmt.Sprint(s) != fmt.Sprint(want) {
+						t.Errorf("series %v, want %v", s, want)
 					}
 				case q.panel == "各县市PM2.5月均值趋势":
 					res := exec(t, q, vars)

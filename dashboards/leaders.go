@@ -2,6 +2,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/grafana-tools/sdk"
@@ -13,67 +14,53 @@ import (
 // LeadersUID is the uid of the leaders' board.
 const LeadersUID = "lantian-leaders"
 
-// beijingDayOffset aligns Flux's 1d windows (counted from the Unix epoch, UTC) to natural days
-// in Beijing time, which Xinjiang's stations report in: midnight UTC+8 is 16:00 UTC.
-const beijingDayOffset = "16h"
-
-// Leaders is the leaders' board: each county's year-to-date PM2.5 and good-day ratio against
-// the plan's 2020 target and its 2015/2017 baseline with heavy-pollution days (the streaming
-// assessor's county_progress), the monthly ranking of counties by mean daily AQI and the
-// monthly trend (aqi_daily), and the live PM2.5 means from the hourly readings.
+// Leaders is the leaders' board: for the prefecture (自治州7县市平均) and each county with a
+// target, the year to date against the plan's 2020 targets by the assessment stations alone
+// (county_progress of lantian run's streaming assessor): PM2.5 against its on-track trajectory,
+// the good-day ratio with the non-good days the year can still afford, sand-dust deducted and
+// not; the monthly ranking by composite index (county_month, the numbers of `lantian assess
+// --report period --period month`); the plan's other goals; the monthly PM2.5 trend.
 func Leaders(areas []registry.Area, targets []registry.Target) *sdk.Board {
-	names := make(map[string]string, len(areas))
+	names := make(map[string]string, len(areas)+1)
 	for _, a := range areas {
 		names[a.ID] = a.Name
 	}
+	names[schema.CountyPrefecture] = "全州（7县市平均）"
 	g := &grid{}
-	g.row("年度进度 Year to date against the 2020 targets (lantian run)")
-	g.add(countyYTDTable(targets, names), 24, 9)
-	g.add(monthlyRanking(names), 12, 10)
-	g.add(monthlyTrend(names), 12, 10)
-	g.row("PM2.5 目标进度 PM2.5 against the 2020 targets (from hourly readings)")
-	g.add(countyProgressTable(targets, names), 12, 10)
-	g.add(countyProgressBars(targets, names), 12, 10)
-	g.row("各县市日均值 Daily means by county")
-	for _, t := range targets {
-		g.add(countyTrend(t, names[t.Area]), 8, 8)
+	g.row("年度目标进度（考核点位；扣沙与未扣沙）")
+	g.add(goalsTable(targets, names), 24, 10)
+	g.row("月度排名（综合指数，与 lantian assess 月报一致）")
+	g.add(monthlyRanking(names), 14, 10)
+	g.add(monthlyTrend(names), 10, 10)
+	g.row("采暖季（规划重点时段）与其他目标")
+	g.add(heatingTable(targets, names), 24, 8)
+	g.add(otherGoalsTable(targets, names), 24, 8)
+	for _, sec := range goalSections(targets, names) {
+		g.row(sec.title)
+		g.add(trajectoryPanel(sec), 16, 8)
+		g.add(budgetPanel(sec), 8, 8)
 	}
 	return newBoard(LeadersUID, "蓝天 · 领导驾驶舱", []string{"lantian", "leaders"}, "now/y",
-		[]sdk.TemplateVar{bucketVar(), countyVar()}, g)
+		[]sdk.TemplateVar{bucketVar(), countyVar(), deductedVar()}, g)
 }
 
-// countyDaily is the daily mean PM2.5 per county from the valid hourly values of all its
-// stations, over Beijing natural days. (The official assessment, with HJ 663's validity
-// rules, is lantian assess; this is the live view of the same data.)
-func countyDaily(countyPredicate string) string {
-	return fmt.Sprintf(`import "strings"
+// varDeducted selects sand-dust deducted (assessment, ranking) or undeducted figures.
+const varDeducted = "deducted"
 
-%svalid
-  |> map(fn: (r) => ({_time: r._time, _value: r.v, county: r.county}))
-  |> group(columns: ["county"])
-  |> window(every: 1d, offset: %s)
-  |> mean()
-  |> duplicate(column: "_start", as: "_time")
-  |> window(every: inf)`,
-		validRows(and(schema.IsMeasurement(schema.Air), schema.Is(schema.TagPeriod, "1h"), countyPredicate), []string{schema.FieldPM25},
-			[]string{schema.TagStation, schema.TagCounty}, false),
-		beijingDayOffset)
-}
-
-// withTargets generates the Flux that attaches each county's display name and 2020 target:
-// the registry is compiled into the query, so a bureau's own targets flow into the board.
-func withTargets(targets []registry.Target, names map[string]string) string {
-	var name, target strings.Builder
-	for _, t := range targets {
-		n := names[t.Area]
-		if n == "" {
-			n = t.Area
-		}
-		fmt.Fprintf(&name, "if r.county == %q then %q else ", t.Area, n)
-		fmt.Fprintf(&target, "if r.county == %q then %s else ", t.Area, fluxFloat(t.PM25Goal))
+func deductedVar() sdk.TemplateVar {
+	opts := []sdk.Option{
+		{Text: "扣除沙尘（考核口径）", Value: schema.DeductedYes, Selected: true},
+		{Text: "未扣除沙尘", Value: schema.DeductedNo},
 	}
-	return fmt.Sprintf(`  |> map(fn: (r) => ({r with name: %sr.county, target: %s0.0}))`, name.String(), target.String())
+	return sdk.TemplateVar{
+		Name: varDeducted, Type: "custom", Label: "沙尘口径",
+		Query:   "扣除沙尘（考核口径） : " + schema.DeductedYes + ",未扣除沙尘 : " + schema.DeductedNo,
+		Options: opts,
+		Current: sdk.Current{Text: &sdk.StringSliceString{Value: []string{"扣除沙尘（考核口径）"}, Valid: true}, Value: schema.DeductedYes},
+	}
 }
+
+var deductedFilter = fmt.Sprintf(`r.%s == "${%s}"`, schema.TagDeducted, varDeducted)
 
 func fluxFloat(v float64) string {
 	s := fmt.Sprintf("%g", v)
@@ -83,76 +70,47 @@ func fluxFloat(v float64) string {
 	return s
 }
 
-func targetCounties(targets []registry.Target) string {
-	ids := make([]string, len(targets))
-	for i, t := range targets {
-		ids[i] = t.Area
+// goalAreas selects the prefecture row and the counties with a target.
+func goalAreas(targets []registry.Target) string {
+	ids := []string{schema.CountyPrefecture}
+	for _, t := range targets {
+		ids = append(ids, t.Area)
 	}
 	return fmt.Sprintf(`r.%s =~ /^(%s)$/`, schema.TagCounty, strings.Join(ids, "|"))
 }
 
-// countyProgress is one row per county with a target: period mean, target and their ratio.
-func countyProgress(targets []registry.Target, names map[string]string) string {
-	return fmt.Sprintf(`%s
-  |> group(columns: ["county"])
-  |> mean()
-  |> group()
-%s
-  |> map(fn: (r) => ({county: r.county, name: r.name, pm25: r._value, target: r.target, ratio: r._value / r.target}))
-  |> sort(columns: ["county"])`, countyDaily(targetCounties(targets)+" and "+countyFilter), withTargets(targets, names))
+// goalSection is one area's section: a county with a target, or the prefecture row, whose
+// targets and 2017 level are the means of the counties' (as the plan's own row is).
+type goalSection struct {
+	id, name, title   string
+	target, level2017 float64
+	baseYear          int
 }
 
-func countyProgressTable(targets []registry.Target, names map[string]string) *sdk.Panel {
-	ratio := colouredCells([]step{base(colorOK), at(0.9, colorWarn), at(1, colorBad)})
-	ratio["unit"] = "percentunit"
-	ratio["displayName"] = "占目标 of target"
-	return table("各县市PM2.5均值与2020年目标",
-		"Each county's PM2.5 mean over the time range (mean of Beijing-day means of valid hourly values, all stations of the county) against the plan's 2020 target (昌州环发〔2019〕30号). Red: above target.",
-		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
-		[]map[string]any{
-			override("county", map[string]any{"custom.hidden": true}),
-			override("name", map[string]any{"displayName": "区县 county"}),
-			override("pm25", map[string]any{"displayName": "PM2.5 均值 mean", "unit": unitUG}),
-			override("target", map[string]any{"displayName": "2020 目标 target", "unit": unitUG}),
-			override("ratio", ratio),
-		},
-		fluxTarget("A", countyProgress(targets, names)))
-}
-
-func countyProgressBars(targets []registry.Target, names map[string]string) *sdk.Panel {
-	return custom("bargauge", "PM2.5均值占2020年目标比例",
-		"Each county's PM2.5 mean as a share of its 2020 target: at or under 100 % the county is on target.",
-		[]sdk.Target{fluxTarget("A", countyProgress(targets, names))},
-		map[string]any{
-			"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}, "fields": "/^ratio$/", "values": true},
-			"orientation":   "horizontal", "displayMode": "gradient", "showUnfilled": true, "minVizHeight": 10, "minVizWidth": 0,
-		},
-		fieldConfig(map[string]any{"unit": "percentunit", "min": 0, "max": 2, "decimals": 0,
-			"thresholds": mapSteps([]step{base(colorOK), at(0.9, colorWarn), at(1, colorBad)}),
-			"color":      map[string]any{"mode": "thresholds"}, "mappings": []map[string]any{}}))
-}
-
-// countyTrend draws one county's daily means and its running mean against the 2020 target
-// (and, when different, its 2017 level) as dashed threshold lines.
-func countyTrend(t registry.Target, name string) *sdk.Panel {
-	daily := countyDaily(schema.Is(schema.TagCounty, t.Area))
-	a := fmt.Sprintf(`%s
-  |> map(fn: (r) => ({_time: r._time, _value: r._value, _field: "日均值 daily mean"}))
-  |> group(columns: ["_field"])`, daily)
-	b := fmt.Sprintf(`%s
-  |> map(fn: (r) => ({_time: r._time, _value: r._value, n: 1.0}))
-  |> cumulativeSum(columns: ["_value", "n"])
-  |> map(fn: (r) => ({_time: r._time, _value: r._value / r.n, _field: "累计均值 running mean"}))
-  |> group(columns: ["_field"])`, daily)
-	steps := []step{base(colorOK), at(t.PM25Goal, colorBad)}
-	if t.PM25In17 > t.PM25Goal {
-		steps = append(steps, at(t.PM25In17, colorSevere))
+func goalSections(targets []registry.Target, names map[string]string) []goalSection {
+	var out []goalSection
+	var sumT, sum17 float64
+	for _, t := range targets {
+		sumT += t.PM25Goal
+		sum17 += t.PM25In17
 	}
-	desc := fmt.Sprintf("%s (%s): daily mean PM2.5 (Beijing days) and the running mean since the start of the time range. Dashed lines: 2020 target %g µg/m³ (red) and 2017 level %g µg/m³.", name, t.Area, t.PM25Goal, t.PM25In17)
-	p := withThresholdLine(timeseries(fmt.Sprintf("%s PM2.5 (目标 %g)", name, t.PM25Goal), desc, unitUG,
-		fluxTarget("A", a), fluxTarget("B", b)), steps...)
-	p.TimeseriesPanel.Options.Legend = sdk.TimeseriesLegendOptions{Calcs: []string{"lastNotNull"}, DisplayMode: "list", Placement: "bottom"}
-	return p
+	if n := float64(len(targets)); n > 0 {
+		out = append(out, goalSection{id: schema.CountyPrefecture, name: names[schema.CountyPrefecture],
+			title: "全州（7县市平均）目标与轨迹", target: round1(sumT / n), level2017: round1(sum17 / n), baseYear: 2017})
+	}
+	for _, t := range targets {
+		n := names[t.Area]
+		if n == "" {
+			n = t.Area
+		}
+		out = append(out, goalSection{id: t.Area, name: n, title: n + " 目标与轨迹", target: t.PM25Goal, level2017: t.PM25In17, baseYear: t.BaseYear})
+	}
+	return out
+}
+
+func round1(v float64) float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 1, 64), 64)
+	return r
 }
 
 // Boards are all boards, built from the registry's areas and targets.
@@ -170,80 +128,211 @@ func byCounty(col string, values map[string]string, def string) string {
 	return fmt.Sprintf("\n  |> map(fn: (r) => ({r with %s: %s%s}))", col, b.String(), def)
 }
 
-// progressFields are the county_progress fields the year-to-date table shows.
-var progressFields = []string{schema.FieldPM25YTD, schema.FieldPM25Target, schema.FieldPM25Gap,
-	schema.FieldGoodRatioYTD, schema.FieldGoodTarget, schema.FieldGoodGap, schema.FieldValidDays, schema.FieldHeavyDays}
+// goalFields are the county_progress fields of the goals table.
+var goalFields = []string{schema.FieldPM25YTD, schema.FieldPM25Trajectory, schema.FieldPM25TrajGap, schema.FieldPM25Target,
+	schema.FieldPM25Gap, schema.FieldGoodRatioYTD, schema.FieldGoodTarget, schema.FieldGoodGap, schema.FieldGoodBudget,
+	schema.FieldValidDays, schema.FieldIncompleteDays, schema.FieldHeavyDays, schema.FieldPrefectureCounty}
 
-// countyYTD is one row per county: its latest county_progress point in the time range (the
-// standing as of the latest assessed day) with the registry's baseline attached: the base
-// year's PM2.5 and good-day ratio (2015 where the plan has it, else 2017) and the 2017 values.
-func countyYTD(targets []registry.Target, names map[string]string) string {
-	name, baseYear, pm25Base, pm2517, goodBase, good17 := map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}
-	for _, t := range targets {
-		n := names[t.Area]
-		if n == "" {
-			n = t.Area
-		}
-		name[t.Area] = fmt.Sprintf("%q", n)
-		baseYear[t.Area] = fmt.Sprint(t.BaseYear)
-		pm25Base[t.Area], goodBase[t.Area] = fluxFloat(t.PM25In17), fluxFloat(t.GoodIn17)
-		if t.BasePM25 != nil {
-			pm25Base[t.Area] = fluxFloat(*t.BasePM25)
-		}
-		if t.BaseGood != nil {
-			goodBase[t.Area] = fluxFloat(*t.BaseGood)
-		}
-		pm2517[t.Area], good17[t.Area] = fluxFloat(t.PM25In17), fluxFloat(t.GoodIn17)
-	}
+// latestProgress is one row per area and deduction: its latest county_progress point in the
+// time range (the standing as of the latest assessed day) with the fields given.
+func latestProgress(filter string, fields []string) string {
 	return fmt.Sprintf(`%s
   |> filter(fn: (r) => %s)
   |> filter(fn: (r) => %s)
-  |> map(fn: (r) => ({_time: r._time, county: r.county, _field: r._field, _value: float(v: r._value)}))
-  |> group(columns: ["county"])
+  |> map(fn: (r) => ({_time: r._time, county: r.county, deducted: r.deducted, _field: r._field, _value: float(v: r._value)}))
+  |> group(columns: ["county", "deducted"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> sort(columns: ["_time"])
-  |> last(column: "valid_days")
-  |> group()%s%s%s%s%s%s
-  |> sort(columns: ["county"])`, fromBucket(), and(schema.IsMeasurement(schema.CountyProgress), targetCounties(targets), countyFilter),
-		schema.IsAnyField(progressFields...),
-		byCounty("name", name, "r.county"), byCounty("base_year", baseYear, "0"), byCounty("pm25_base", pm25Base, "0.0"),
-		byCounty("pm25_2017", pm2517, "0.0"), byCounty("good_base", goodBase, "0.0"), byCounty("good_2017", good17, "0.0"))
+  |> last(column: "_time")
+  |> group()`, fromBucket(), filter, schema.IsAnyField(fields...))
 }
 
-func countyYTDTable(targets []registry.Target, names map[string]string) *sdk.Panel {
-	gap := func(name string, worse float64, higherIsWorse bool) map[string]any {
+// goalsTable: the prefecture and every county with a target, deducted and not, with the
+// registry's 2017 level and base year attached.
+func goalsTable(targets []registry.Target, names map[string]string) *sdk.Panel {
+	level, baseYear := map[string]string{}, map[string]string{}
+	for _, sec := range goalSections(targets, names) {
+		level[sec.id], baseYear[sec.id] = fluxFloat(sec.level2017), fmt.Sprint(sec.baseYear)
+	}
+	q := latestProgress(and(schema.IsMeasurement(schema.CountyProgress), goalAreas(targets)), goalFields) +
+		fmt.Sprintf("\n  |> map(fn: (r) => ({r with name: %s, scope: if r.deducted == %q then \"扣除沙尘\" else \"未扣除沙尘\"}))",
+			nameOf(schema.TagCounty, names), schema.DeductedYes) +
+		byCounty("pm25_2017", level, "0.0") + byCounty("base_year", baseYear, "0") +
+		fmt.Sprintf("\n  |> map(fn: (r) => ({r with order: if r.county == %q then 0 else 1}))\n  |> sort(columns: [\"order\", \"county\", \"deducted\"], desc: false)", schema.CountyPrefecture)
+	gap := func(name string, higherIsWorse bool) map[string]any {
 		steps := []step{base(colorBad), at(0, colorOK)}
 		if higherIsWorse {
-			steps = []step{base(colorOK), at(worse, colorBad)}
+			steps = []step{base(colorOK), at(0.05, colorBad)}
 		}
 		p := colouredCells(steps)
 		p["displayName"] = name
 		return p
 	}
+	budget := colouredCells([]step{base(colorBad), at(0, colorWarn), at(11, colorOK)})
+	budget["displayName"] = "还可承受非优良天数"
+	budget["decimals"] = 0
 	heavy := colouredCells([]step{base(colorOK), at(1, colorWarn), at(5, colorHeavy)})
-	heavy["displayName"] = "重污染天数 heavy days"
-	return table("各县市年度进度 (PM2.5 与优良天数比例)",
-		"Each county's standing as of the latest assessed day in the time range (measurement county_progress, written by lantian run's streaming assessor under HJ 663): year-to-date PM2.5 mean against the 2020 target and the baseline (base year 2015 where the plan gives it, else 2017; and the 2017 value), good-day ratio against its target (the 2017 ratio where the plan says keep), valid and heavy-pollution days (daily AQI > 200). Gap cells: red when behind the target.",
+	heavy["displayName"] = "重污染天数"
+	heavy["decimals"] = 0
+	hidden := map[string]any{"custom.hidden": true}
+	return table("全州及各县市年度目标进度",
+		"年初至今，仅由考核点位（国控、省控站；微站不计）计算（lantian run 的 county_progress）。"+
+			"每个区县两行：扣除沙尘（考核口径，环办监测〔2016〕120号）与未扣除沙尘。"+
+			"PM2.5 先与达标轨迹比（基准年同期值按2020年目标折算：冬季高、夏季低，年底等于目标），差值为正即偏离轨迹；再与2020年目标比。"+
+			"优良天数比例 = 优良天数 ÷ 有效天数；不完整天单列，不计入比例。“还可承受非优良天数”：余下每天都有效时，今年再出现多少个非优良天仍能达到优良目标，负数表示已无法达到。"+
+			"2017年列为规划基准年（2015年为基准的两市另列基准年）。全州行为7县市平均（规划口径），不计天数。",
 		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
-			override("_time", map[string]any{"displayName": "截至 as of", "unit": "dateTimeAsLocalNoDateIfToday"}),
-			override("county", map[string]any{"custom.hidden": true}),
-			override("name", map[string]any{"displayName": "区县 county"}),
-			override(schema.FieldPM25YTD, map[string]any{"displayName": "PM2.5 累计 YTD", "unit": unitUG}),
-			override(schema.FieldPM25Target, map[string]any{"displayName": "PM2.5 2020 目标", "unit": unitUG}),
-			override(schema.FieldPM25Gap, gap("PM2.5 差距 gap", 0.05, true)),
-			override("pm25_base", map[string]any{"displayName": "PM2.5 基准 base", "unit": unitUG}),
-			override("pm25_2017", map[string]any{"displayName": "PM2.5 2017", "unit": unitUG}),
-			override(schema.FieldGoodRatioYTD, map[string]any{"displayName": "优良 % YTD", "unit": "percent"}),
-			override(schema.FieldGoodTarget, map[string]any{"displayName": "优良 % 目标", "unit": "percent"}),
-			override(schema.FieldGoodGap, gap("优良 差距 gap", 0, false)),
-			override("good_base", map[string]any{"displayName": "优良 % 基准 base", "unit": "percent"}),
-			override("good_2017", map[string]any{"displayName": "优良 % 2017", "unit": "percent"}),
-			override("base_year", map[string]any{"displayName": "基准年 base year", "decimals": 0}),
-			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数 valid days", "decimals": 0}),
+			override("_time", map[string]any{"displayName": "截至", "unit": "dateTimeAsLocalNoDateIfToday"}),
+			override("county", hidden), override("deducted", hidden), override("order", hidden),
+			override("name", map[string]any{"displayName": "区县"}),
+			override("scope", map[string]any{"displayName": "口径"}),
+			override(schema.FieldPM25YTD, map[string]any{"displayName": "PM2.5 年初至今", "unit": unitUG}),
+			override(schema.FieldPM25Trajectory, map[string]any{"displayName": "PM2.5 达标轨迹", "unit": unitUG}),
+			override(schema.FieldPM25TrajGap, gap("与轨迹差", true)),
+			override(schema.FieldPM25Target, map[string]any{"displayName": "PM2.5 2020年目标", "unit": unitUG}),
+			override(schema.FieldPM25Gap, gap("与目标差", true)),
+			override("pm25_2017", map[string]any{"displayName": "PM2.5 2017年", "unit": unitUG}),
+			override("base_year", map[string]any{"displayName": "基准年", "decimals": 0}),
+			override(schema.FieldGoodRatioYTD, map[string]any{"displayName": "优良天数比例 %", "unit": "percent"}),
+			override(schema.FieldGoodTarget, map[string]any{"displayName": "优良目标 %", "unit": "percent"}),
+			override(schema.FieldGoodGap, gap("优良差距", false)),
+			override(schema.FieldGoodBudget, budget),
+			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数", "decimals": 0}),
+			override(schema.FieldIncompleteDays, map[string]any{"displayName": "不完整天数", "decimals": 0}),
 			override(schema.FieldHeavyDays, heavy),
+			override(schema.FieldPrefectureCounty, map[string]any{"displayName": "参与平均县市数", "decimals": 0}),
 		},
-		fluxTarget("A", countyYTD(targets, names)))
+		fluxTarget("A", q))
+}
+
+// heatingTable: each county's heating season to date (county_season, latest point in the time
+// range), by the selected deduction.
+func heatingTable(targets []registry.Target, names map[string]string) *sdk.Panel {
+	fields := []string{schema.FieldPM25YTD, schema.FieldGoodRatioYTD, schema.FieldValidDays, schema.FieldIncompleteDays, schema.FieldHeavyDays}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, county: r.county, season: r.season, _field: r._field, _value: float(v: r._value)}))
+  |> group(columns: ["county", "season"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> sort(columns: ["_time"])
+  |> last(column: "_time")
+  |> group()
+  |> map(fn: (r) => ({r with name: %s}))
+  |> sort(columns: ["season", "county"])`, fromBucket(),
+		and(schema.IsMeasurement(schema.CountySeason), targetCounties(targets), countyFilter, deductedFilter),
+		schema.IsAnyField(fields...), nameOf(schema.TagCounty, names))
+	hidden := map[string]any{"custom.hidden": true}
+	return table("采暖季至今",
+		"规划以采暖季为重点时段：各县市本采暖季开始（assessment.heating_season，默认10月15日至次年4月15日，须按本州供暖期设置）至今的PM2.5均值与优良天数比例（考核点位，按所选沙尘口径）。"+
+			"season 列为采暖季开始的年份。Heating season to date.",
+		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "截至", "unit": "dateTimeAsLocalNoDateIfToday"}),
+			override("county", hidden),
+			override("season", map[string]any{"displayName": "采暖季"}),
+			override("name", map[string]any{"displayName": "区县"}),
+			override(schema.FieldPM25YTD, map[string]any{"displayName": "PM2.5 采暖季均值", "unit": unitUG}),
+			override(schema.FieldGoodRatioYTD, map[string]any{"displayName": "优良天数比例 %", "unit": "percent"}),
+			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数", "decimals": 0}),
+			override(schema.FieldIncompleteDays, map[string]any{"displayName": "不完整天数", "decimals": 0}),
+			override(schema.FieldHeavyDays, map[string]any{"displayName": "重污染天数", "decimals": 0}),
+		},
+		fluxTarget("A", q))
+}
+
+// otherGoalsTable: SO2 and CO against Grade II, NO2 and O3 against the base year (undeducted:
+// deduction removes particulate data only).
+func otherGoalsTable(targets []registry.Target, names map[string]string) *sdk.Panel {
+	fields := []string{schema.FieldSO2YTD, schema.FieldSO2Limit, schema.FieldSO2Gap, schema.FieldCOP95YTD, schema.FieldCOLimit, schema.FieldCOGap,
+		schema.FieldNO2YTD, schema.FieldNO2Base, schema.FieldNO2Gap, schema.FieldO3P90YTD, schema.FieldO3Base, schema.FieldO3Gap}
+	q := latestProgress(and(schema.IsMeasurement(schema.CountyProgress), targetCounties(targets), countyFilter,
+		schema.Is(schema.TagDeducted, schema.DeductedNo)), fields) +
+		fmt.Sprintf("\n  |> map(fn: (r) => ({r with name: %s}))\n  |> sort(columns: [\"county\"])", nameOf(schema.TagCounty, names))
+	hidden := map[string]any{"custom.hidden": true}
+	gap := func(name string, decimals int) map[string]any {
+		p := colouredCells([]step{base(colorOK), at(0.001, colorBad)})
+		p["displayName"], p["decimals"] = name, decimals
+		return p
+	}
+	return table("其他目标（年初至今）",
+		"规划：SO2、CO 年均浓度优于二级标准，遏制 NO2、O3 上升势头。SO2 为年均值，与二级年均限值 60 µg/m³ 比；CO 无年均限值，按 HJ 663 以日均值第95百分位数与日均限值 4 mg/m³ 比；"+
+			"NO2 为年均值、O3 为日最大8小时第90百分位数，与配置的基准年值（assessment.base）比，未配置则空。差值为正（红）即超过二级标准或较基准年上升。",
+		map[string]any{"decimals": 1, "custom": map[string]any{"align": "auto"}},
+		[]map[string]any{
+			override("_time", map[string]any{"displayName": "截至", "unit": "dateTimeAsLocalNoDateIfToday"}),
+			override("county", hidden), override("deducted", hidden),
+			override("name", map[string]any{"displayName": "区县"}),
+			override(schema.FieldSO2YTD, map[string]any{"displayName": "SO2 年初至今", "unit": unitUG}),
+			override(schema.FieldSO2Limit, map[string]any{"displayName": "SO2 二级限值", "unit": unitUG}),
+			override(schema.FieldCOP95YTD, map[string]any{"displayName": "CO 第95百分位", "unit": "mg/m³", "decimals": 2}),
+			override(schema.FieldCOLimit, map[string]any{"displayName": "CO 二级限值", "unit": "mg/m³"}),
+			override(schema.FieldNO2YTD, map[string]any{"displayName": "NO2 年初至今", "unit": unitUG}),
+			override(schema.FieldNO2Base, map[string]any{"displayName": "NO2 基准年", "unit": unitUG}),
+			override(schema.FieldO3P90YTD, map[string]any{"displayName": "O3 第90百分位", "unit": unitUG}),
+			override(schema.FieldO3Base, map[string]any{"displayName": "O3 基准年", "unit": unitUG}),
+			override(schema.FieldSO2Gap, gap("SO2 超限", 1)),
+			override(schema.FieldCOGap, gap("CO 超限", 2)),
+			override(schema.FieldNO2Gap, gap("NO2 较基准年", 1)),
+			override(schema.FieldO3Gap, gap("O3 较基准年", 1)),
+		},
+		fluxTarget("A", q))
+}
+
+func targetCounties(targets []registry.Target) string {
+	ids := make([]string, len(targets))
+	for i, t := range targets {
+		ids[i] = t.Area
+	}
+	return fmt.Sprintf(`r.%s =~ /^(%s)$/`, schema.TagCounty, strings.Join(ids, "|"))
+}
+
+// trajectoryPanel draws an area's year-to-date PM2.5 (as of each assessed day) against its
+// trajectory, with the 2020 target and the 2017 level as labelled lines.
+func trajectoryPanel(sec goalSection) *sdk.Panel {
+	sel := and(schema.IsMeasurement(schema.CountyProgress), schema.Is(schema.TagCounty, sec.id), deductedFilter)
+	a := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value), _field: if r._field == %q then "年初至今PM2.5" else "达标轨迹"}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), sel, schema.IsAnyField(schema.FieldPM25YTD, schema.FieldPM25Trajectory), schema.FieldPM25YTD)
+	b := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, _value: %s, _field: "2020年目标 %g"}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), sel, schema.IsField(schema.FieldPM25YTD), fluxFloat(sec.target), sec.target)
+	c := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> map(fn: (r) => ({_time: r._time, _value: %s, _field: "2017年水平 %g"}))
+  |> group(columns: ["_field"])
+  |> sort(columns: ["_time"])`, fromBucket(), sel, schema.IsField(schema.FieldPM25YTD), fluxFloat(sec.level2017), sec.level2017)
+	desc := fmt.Sprintf("%s：每个评价日的年初至今PM2.5均值（考核点位，按所选沙尘口径），与达标轨迹（基准年同期值按2020年目标折算；未配置基准年则无此线）比较；"+
+		"另两条水平线为2020年目标 %g µg/m³ 与2017年水平 %g µg/m³（规划表所列）。高于轨迹即按此走势全年难以达标。", sec.name, sec.target, sec.level2017)
+	p := timeseries(sec.name+" PM2.5 年初至今与达标轨迹", desc, unitUG, fluxTarget("A", a), fluxTarget("B", b), fluxTarget("C", c))
+	p.TimeseriesPanel.Options.Legend = sdk.TimeseriesLegendOptions{Calcs: []string{"lastNotNull"}, DisplayMode: "list", Placement: "bottom"}
+	return p
+}
+
+// budgetPanel shows an area's latest good-day ratio, its target and (counties) the non-good
+// days the year can still afford.
+func budgetPanel(sec goalSection) *sdk.Panel {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)
+  |> last()
+  |> map(fn: (r) => ({_time: r._time, _value: float(v: r._value),
+      _field: if r._field == %q then "优良天数比例 %%" else if r._field == %q then "优良目标 %%" else "还可承受非优良天数"}))
+  |> group(columns: ["_field"])`, fromBucket(),
+		and(schema.IsMeasurement(schema.CountyProgress), schema.Is(schema.TagCounty, sec.id), deductedFilter),
+		schema.IsAnyField(schema.FieldGoodRatioYTD, schema.FieldGoodTarget, schema.FieldGoodBudget),
+		schema.FieldGoodRatioYTD, schema.FieldGoodTarget)
+	desc := sec.name + "：年初至今优良天数比例（优良天数 ÷ 有效天数）与目标；“还可承受非优良天数”为余下每天均有效时，今年还能出现多少个非优良天而仍达到目标（负数：已无法达到；全州为7县市比例平均，无此项）。"
+	return stat(sec.name+" 优良天数与余量", desc, "none",
+		[]step{base(colorOK)}, nil, fluxTarget("A", q))
 }
 
 // beijingShiftNS moves a Beijing local midnight (16:00 UTC) to 00:00 UTC of the same date, so
@@ -270,40 +359,42 @@ func countyMonths(name string) string {
 		beijingShiftNS, beijingShiftNS)
 }
 
-// monthlyRanking ranks the counties each month by the mean of their published daily AQI
-// (1 = cleanest). The composite index (综合指数) needs percentiles of CO and O3_8h by HJ 663's
-// rule, which Flux's quantile does not reproduce, so the ranking is by mean AQI.
+// monthlyRanking is county_month: the areas ranked each month by composite index
+// (综合指数, 1 = cleanest), written by lantian run with the offline period report's function, so
+// the board and `lantian assess --report period --period month` print the same numbers.
 func monthlyRanking(names map[string]string) *sdk.Panel {
-	q := fmt.Sprintf(`%s
-  |> group(columns: ["month"])
-  |> sort(columns: ["mean", "county"])
-  |> map(fn: (r) => ({r with rank: 1}))
-  |> cumulativeSum(columns: ["rank"])
+	q := fmt.Sprintf(`import "date"
+
+%s
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: (r) => ({r with local: time(v: int(v: r._time) + %s)}))
+  |> map(fn: (r) => ({r with month: string(v: date.year(t: r.local)) + (if date.month(t: r.local) < 10 then "-0" else "-") + string(v: date.month(t: r.local))}))
+  |> drop(columns: ["local", "_start", "_stop", "_measurement", "area"])
   |> group()
-  |> map(fn: (r) => ({month: r.month, rank: r.rank, county: r.county, name: %s, mean: r.mean, days: r.days}))
-  |> sort(columns: ["month", "rank"], desc: false)`, countyMonths(schema.FieldAQI), nameOf(schema.TagCounty, names))
-	return table("各县市月度排名 (日均AQI)",
-		"Counties ranked each month by the mean of their published county daily AQI (aqi_daily, scope=county; natural months in Beijing time), 1 = cleanest. The composite index (综合指数) is not used: it needs HJ 663's percentiles of CO and O3-8h, which Flux does not reproduce.",
+  |> map(fn: (r) => ({r with name: %s}))
+  |> sort(columns: ["month", "rank"], desc: false)`, fromBucket(),
+		and(schema.IsMeasurement(schema.CountyMonth), countyFilter, deductedFilter), beijingShiftNS, nameOf(schema.TagCounty, names))
+	hidden := map[string]any{"custom.hidden": true}
+	return table("各县市月度排名（综合指数）",
+		"每月按综合指数排名（1 = 最好），由考核点位的县市日均值计算（lantian run 写入 county_month），与 lantian assess --report period --period month 的月报数字相同。"+
+			"综合指数 = SO2/60 + NO2/40 + PM10/70 + PM2.5/35 + CO第95百分位/4 + O3日最大8小时第90百分位/160；按所选沙尘口径（考核与排名扣除沙尘）。当月未结束时为月初至今；显示月初落在所选时间范围内的月份。",
 		map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
-			override("month", map[string]any{"displayName": "月份 month"}),
-			override("rank", map[string]any{"displayName": "排名 rank"}),
-			override("county", map[string]any{"custom.hidden": true}),
-			override("name", map[string]any{"displayName": "区县 county"}),
-			override("mean", withUnitDecimals(colouredCells(aqiSteps()), "AQI 均值 mean", "none", 0)),
-			override("days", map[string]any{"displayName": "天数 days", "decimals": 0}),
+			override("_time", hidden), override("county", hidden), override("deducted", hidden),
+			override("month", map[string]any{"displayName": "月份"}),
+			override(schema.FieldRank, map[string]any{"displayName": "排名", "decimals": 0}),
+			override("name", map[string]any{"displayName": "区县"}),
+			override(schema.FieldComposite, map[string]any{"displayName": "综合指数", "decimals": 2}),
+			override(schema.FieldPrimary, map[string]any{"displayName": "首要污染物"}),
+			override(schema.FieldMonthPM25, map[string]any{"displayName": "PM2.5 月均", "unit": unitUG, "decimals": 1}),
+			override(schema.FieldMonthGood, map[string]any{"displayName": "优良天数比例 %", "unit": "percent", "decimals": 1}),
+			override(schema.FieldValidDays, map[string]any{"displayName": "有效天数", "decimals": 0}),
+			override(schema.FieldIncompleteDays, map[string]any{"displayName": "不完整天数", "decimals": 0}),
+			override(schema.FieldGoodDays, hidden), override(schema.FieldDays, hidden),
+			override(schema.FieldMonthTo, map[string]any{"displayName": "截至"}),
 		},
 		fluxTarget("A", q))
-}
-
-func withUnitDecimals(props map[string]any, name, unit string, decimals int) map[string]any {
-	props["displayName"], props["unit"], props["decimals"] = name, unit, decimals
-	return props
-}
-
-// aqiSteps are the AQI level boundaries in the official colours.
-func aqiSteps() []step {
-	return []step{base(colorGood), at(51, colorModerate), at(101, colorLight), at(151, colorMedium), at(201, colorHeavy), at(301, colorSevere)}
 }
 
 // monthlyTrend draws each county's monthly mean of the daily PM2.5 as bars.
@@ -313,7 +404,7 @@ func monthlyTrend(names map[string]string) *sdk.Panel {
   |> group(columns: ["_field"])
   |> sort(columns: ["_time"])`, countyMonths(schema.FieldPM25), nameOf(schema.TagCounty, names))
 	p := timeseries("各县市PM2.5月均值趋势",
-		"Monthly mean of each county's daily PM2.5 (aqi_daily, scope=county, the HJ 663 daily values; natural months in Beijing time), one bar group per month.",
+		"各县市（考核点位）日均PM2.5的月均值（aqi_daily，scope=county，HJ 663 日均值；北京时间自然月，未扣除沙尘），每月一组柱。",
 		unitUG, fluxTarget("A", q))
 	c := &p.TimeseriesPanel.FieldConfig.Defaults.Custom
 	c.DrawStyle = "bars"

@@ -63,6 +63,7 @@ type Service struct {
 	// The derived components; their loops run until the service stops (after the pipeline
 	// has flushed, so they see every stored reading).
 	assessor *stream.Assessor
+	dust     *assessmentAPI  // sand-dust periods and their API (assessment.go)
 	sources  *source.Monitor // nil when source monitoring is off
 	srcx     *sourceExtras   // inspections register and coverage (sources.go, inspections.go)
 	warnPub  *mqtt.Publisher

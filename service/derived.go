@@ -15,9 +15,16 @@ import (
 // from the stored `air` points when the service starts. Its timing (lateness window 48 h,
 // days final 2 h after their end) uses the package defaults until config keys exist for them.
 func (s *Service) derivedObservers() ([]pipeline.Observer, error) {
+	var err error
+	if s.dust, err = s.openDust(); err != nil {
+		return nil, err
+	}
 	assessor, err := stream.New(stream.Options{
 		Location:      s.cfg.Location(),
 		Registry:      &s.cfg.Registry,
+		Bases:         s.cfg.Assessment.Bases(),
+		Heating:       s.cfg.Assessment.HeatingSeason,
+		Dust:          s.dust.store,
 		Sink:          s.writer,
 		Source:        s.query,
 		RetryInterval: s.cfg.Influx.RetryInterval,

@@ -18,6 +18,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /", s.handleConsole)
 	s.warningHTTP(mux)
 	s.sourcesHTTP(mux)
+	s.assessmentHTTP(mux)
 	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
 	})
@@ -48,7 +49,9 @@ func (s *Service) routes() http.Handler {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }

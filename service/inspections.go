@@ -1,15 +1,12 @@
 package service
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"lantian/alert/office"
@@ -24,12 +21,7 @@ const InspectionsFile = "inspections.jsonl"
 // announced inspections and the tokens of its API.
 type sourceExtras struct {
 	inspections *source.InspectionStore
-	tokens      []apiToken
-}
-
-type apiToken struct {
-	name, role string
-	digest     [32]byte
+	tokens      apiTokens
 }
 
 func (x *sourceExtras) close() {
@@ -41,18 +33,15 @@ func (x *sourceExtras) close() {
 // openInspections opens the register and takes the API tokens of the warnings section: the
 // same people (大气办, enforcement) announce inspections and issue warnings.
 func (s *Service) openInspections() error {
-	resolved, err := s.cfg.WarningsConfig().ResolveTokens()
+	tokens, err := s.resolveAPITokens()
 	if err != nil {
-		return err
+		return fmt.Errorf("inspections API: %w", err)
 	}
 	st, err := source.OpenInspections(filepath.Join(s.cfg.DataDir, InspectionsFile))
 	if err != nil {
 		return err
 	}
-	s.srcx = &sourceExtras{inspections: st}
-	for _, t := range resolved {
-		s.srcx.tokens = append(s.srcx.tokens, apiToken{name: t.Name, role: t.Role, digest: sha256.Sum256([]byte(t.Token.Reveal()))})
-	}
+	s.srcx = &sourceExtras{inspections: st, tokens: tokens}
 	return nil
 }
 
@@ -66,23 +55,6 @@ func (s *Service) notices() []source.Notice {
 	return out
 }
 
-// principal authenticates a bearer token in constant time with respect to its value.
-func (x *sourceExtras) principal(r *http.Request) (apiToken, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
-		return apiToken{}, false
-	}
-	d := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	var found apiToken
-	ok = false
-	for _, t := range x.tokens {
-		if subtle.ConstantTimeCompare(d[:], t.digest[:]) == 1 {
-			found, ok = t, true
-		}
-	}
-	return found, ok
-}
-
 // sourcesHTTP adds the source-monitoring API: announced inspections (read with any token,
 // recorded and withdrawn with an emergency token, as warnings are) and the coverage view.
 func (s *Service) sourcesHTTP(mux *http.ServeMux) {
@@ -91,26 +63,17 @@ func (s *Service) sourcesHTTP(mux *http.ServeMux) {
 	}
 	x := s.srcx
 	auth := func(write bool, h func(http.ResponseWriter, *http.Request, apiToken)) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			p, ok := x.principal(r)
-			if !ok {
-				writeAPIError(w, http.StatusUnauthorized, "需要有效令牌 a valid bearer token is required")
-				return
-			}
-			if write && p.role != office.RoleEmergency {
-				writeAPIError(w, http.StatusForbidden, "只有 emergency 角色可以登记检查 only the emergency role may record inspections")
-				return
-			}
-			r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-			h(w, r, p)
-			s.log.Info("inspection API request", "method", r.Method, "path", r.URL.Path, "who", p.name, "role", p.role)
+		var roles []string
+		if write {
+			roles = []string{office.RoleEmergency}
 		}
+		return x.tokens.guard(s, "inspection", 1<<20, roles, "只有 emergency 角色可以登记检查 only the emergency role may record inspections", h)
 	}
 	mux.Handle("GET /api/v1/inspections", auth(false, func(w http.ResponseWriter, _ *http.Request, _ apiToken) {
-		writeAPIJSON(w, http.StatusOK, source.Inspections(x.inspections.Entries()))
+		writeJSON(w, http.StatusOK, source.Inspections(x.inspections.Entries()))
 	}))
 	mux.Handle("GET /api/v1/inspections/audit", auth(false, func(w http.ResponseWriter, _ *http.Request, _ apiToken) {
-		writeAPIJSON(w, http.StatusOK, x.inspections.Entries())
+		writeJSON(w, http.StatusOK, x.inspections.Entries())
 	}))
 	mux.Handle("POST /api/v1/inspections", auth(true, func(w http.ResponseWriter, r *http.Request, p apiToken) {
 		// time is RFC 3339, or a local time without offset in the configured zone.
@@ -146,7 +109,7 @@ func (s *Service) sourcesHTTP(mux *http.ServeMux) {
 			writeAPIError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		writeAPIJSON(w, http.StatusCreated, in)
+		writeJSON(w, http.StatusCreated, in)
 	}))
 	mux.Handle("POST /api/v1/inspections/{id}/withdraw", auth(true, func(w http.ResponseWriter, r *http.Request, p apiToken) {
 		var req struct {
@@ -170,7 +133,7 @@ func (s *Service) sourcesHTTP(mux *http.ServeMux) {
 		case err != nil:
 			writeAPIError(w, http.StatusConflict, err.Error())
 		default:
-			writeAPIJSON(w, http.StatusOK, in)
+			writeJSON(w, http.StatusOK, in)
 		}
 	}))
 	s.coverageHTTP(mux)
@@ -184,16 +147,8 @@ func inspectionActor(r *http.Request, p apiToken) source.InspectionActor {
 	return source.InspectionActor{Who: p.name, Token: p.name, Remote: host}
 }
 
-func writeAPIJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
-}
-
 func writeAPIError(w http.ResponseWriter, code int, msg string) {
-	writeAPIJSON(w, code, map[string]string{"error": http.StatusText(code), "reason": msg})
+	writeJSON(w, code, map[string]string{"error": http.StatusText(code), "reason": msg})
 }
 
 // coverageHTTP adds GET /api/v1/sources/coverage (coverage.go of alert/source).
@@ -202,7 +157,7 @@ func (s *Service) coverageHTTP(mux *http.ServeMux) {
 		return
 	}
 	mux.HandleFunc("GET /api/v1/sources/coverage", func(w http.ResponseWriter, _ *http.Request) {
-		writeAPIJSON(w, http.StatusOK, s.sources.Coverage())
+		writeJSON(w, http.StatusOK, s.sources.Coverage())
 	})
 	mux.HandleFunc("GET /sources/coverage", s.handleCoveragePage)
 }

@@ -224,14 +224,50 @@ func TestStreamBeijingWinterMatchesOffline(t *testing.T) {
 		}
 		return nil
 	})
+	// The county's good-day ratio over valid days equals the offline period report's area row
+	// of 2017 (the year to date of the replay's last day), incomplete days counted apart.
+	var csvIn, period bytes.Buffer
+	if err := assess.WriteCSV(&csvIn, rows, loc); err != nil {
+		t.Fatal(err)
+	}
+	if err := assess.Run(assess.Options{Report: assess.ReportPeriod, Period: assess.PeriodYear, Areas: areas}, &csvIn, &period); err != nil {
+		t.Fatal(err)
+	}
+	precs, err := csv.NewReader(&period).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range precs[0] {
+		col[h] = i
+	}
+	var wantYTD string
+	for _, r := range precs[1:] {
+		if r[col["kind"]] == "area" && r[col["entity"]] == "beijing" && r[col["period"]] == "2017" {
+			wantYTD = fmt.Sprintf("valid %s good %s ratio %s incomplete %s", r[col["valid_days"]], r[col["good_days"]],
+				strings.TrimSuffix(r[col["good_pct"]], ".0"), r[col["incomplete_days"]])
+		}
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		rs := influxRows(t, influx, `SELECT "valid_days","good_days","good_ratio_ytd","incomplete_days" FROM "county_progress" WHERE "county"='beijing' AND "deducted"='false' AND time = '2017-01-30T16:00:00Z'`)
+		if len(rs) != 1 {
+			return fmt.Errorf("no progress as of 2017-01-31: %v", rs)
+		}
+		got := fmt.Sprintf("valid %v good %v ratio %v incomplete %v", rs[0]["valid_days"], rs[0]["good_days"], rs[0]["good_ratio_ytd"], rs[0]["incomplete_days"])
+		if got != wantYTD {
+			return fmt.Errorf("county progress %s, offline %s", got, wantYTD)
+		}
+		return nil
+	})
+	t.Logf("county year to date as of 2017-01-31: %s", wantYTD)
 	if n := influx.Count(t, "aqi_hourly", "published", `"scope"='station'`); n != st.Published {
 		t.Errorf("%d station hourly AQI points, want one per published reading (%d)", n, st.Published)
 	}
 	metrics := scrape(t, run.svc.HTTPAddr)
 	for _, want := range []string{
 		fmt.Sprintf(`lantian_assess_readings_total{outcome="assessed"} %d`, st.Published),
-		`lantian_county_pm25_target{county="beijing"} 56`,
-		`lantian_county_good_ratio_target{county="beijing"} 80`,
+		`lantian_county_pm25_target{county="beijing",deducted="false"} 56`,
+		`lantian_county_good_ratio_target{county="beijing",deducted="false"} 80`,
 		`lantian_aqi_station{county="beijing",station="Dongsi"}`,
 		`lantian_aqi_county{county="beijing"}`,
 	} {

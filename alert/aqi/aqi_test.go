@@ -218,9 +218,10 @@ func TestMissingPollutant(t *testing.T) {
 	if res := Daily(Rules2026, d); !res.Published || res.AQI != 200 || !res.Partial || res.PrimaryString() != "PM2.5" {
 		t.Errorf("partial > 100: %+v", res)
 	}
-	// Real-time report: no AQI without the hour's PM2.5, however high the rest.
+	// Real-time report (2012): no AQI without the hour's PM2.5, however high the rest
+	// (TestHourlyMissingPM25 has both editions).
 	h := hour(t, "pm10=600 so2=10 no2=10 co=1 o3=10")
-	if res := Hourly(Rules2026, h); res.Published {
+	if res := Hourly(Rules2012, h); res.Published {
 		t.Errorf("hourly without PM2.5 published AQI %d", res.AQI)
 	}
 	// 2012 SO2 1h > 800 without a valid 24-h mean: SO2 counts as missing.

@@ -160,7 +160,7 @@ type Result struct {
 	Rules Rules
 	// AQI is the largest IAQI. It is meaningful only when Published.
 	AQI int
-	// Published is false when no AQI may be given: the hour's PM2.5 is missing (real-time
+	// Published is false when no AQI may be given: the hour's PM2.5 is missing (2012 real-time
 	// report), or an indicator is missing and the AQI of the rest is ≤ 100 (HJ 633-2026 §5.3,
 	// applied to both editions), or nothing was valid.
 	Published bool
@@ -191,8 +191,8 @@ type Hour struct {
 // Hourly computes the real-time AQI as the national release (CNEMC) publishes it
 // (docs/assessment.md): the 1-hour values of SO2, NO2, CO, O3, PM10 and PM2.5, with the PM values indexed against
 // the daily PM breakpoints. Both editions do this; for 2012 it is the observed CNEMC practice
-// rather than the letter of HJ 633-2012 (which lists PM 24-h moving means). No AQI is published
-// when the hour's PM2.5 is missing.
+// rather than the letter of HJ 633-2012 (which lists PM 24-h moving means). When the hour's
+// PM2.5 is missing, 2012 publishes no AQI; 2026 publishes the others' AQI when it is above 100.
 func Hourly(r Rules, h Hour) Result {
 	subs := make([]SubIndex, 0, NumPollutants)
 	add := func(ind Indicator, s Sample) {
@@ -214,7 +214,10 @@ func Hourly(r Rules, h Hour) Result {
 	add(NO2_1h, h.Values[NO2])
 	add(CO_1h, h.Values[CO])
 	add(O3_1h, h.Values[O3])
-	return combine(r, subs, h.Values[PM25].Valid)
+	// Without the hour's PM2.5, HJ 633-2026 §5.3 treats it as any missing pollutant: the AQI
+	// of the others is published when it exceeds 100. Under HJ 633-2012 nothing is published,
+	// as the national real-time release did (docs/assessment.md).
+	return combine(r, subs, h.Values[PM25].Valid || r == Rules2026)
 }
 
 // Day holds the daily indicators of one station or area (HJ 663 daily values).
@@ -230,6 +233,13 @@ type Day struct {
 // indicators (the five 24-h means, O3 daily max 8 h labelled O3_8h and O3 daily max 1 h labelled
 // O3_1h); 2026 uses six (O3 daily max 8 h labelled O3).
 func Daily(r Rules, d Day) Result {
+	return DailyExcluding(r, d, [NumPollutants]bool{})
+}
+
+// DailyExcluding is Daily with the pollutants marked in excluded taken out of the assessment
+// (sand-dust deduction): an excluded pollutant without a valid value is neither an index nor a
+// missing indicator, so the AQI of the others is published whatever its value.
+func DailyExcluding(r Rules, d Day, excluded [NumPollutants]bool) Result {
 	subs := make([]SubIndex, 0, NumPollutants+1)
 	o3Replaced := false
 	for _, ind := range [...]Indicator{PM25_24h, PM10_24h, SO2_24h, NO2_24h, CO_24h, O3_8h} {
@@ -245,6 +255,9 @@ func Daily(r Rules, d Day) Result {
 			// daily report carries anyway.
 			sub.Replaced = !sub.Valid && r == Rules2012 && ind == O3_8h
 			o3Replaced = sub.Replaced
+		}
+		if !sub.Valid && excluded[p] {
+			sub.Replaced = true
 		}
 		subs = append(subs, sub)
 	}

@@ -11,6 +11,9 @@ type DayRecord struct {
 	Date   Date
 	Day    Day
 	Result Result
+	// Deducted marks the pollutants whose daily value sand-dust deduction removed (DustDay,
+	// DustAreaDay): Result is then the AQI of the remaining indicators.
+	Deducted [NumPollutants]bool
 }
 
 // The percentile each pollutant is assessed by over a period (HJ 663-2013): SO2 and NO2 98th of
@@ -33,11 +36,14 @@ type Stats struct {
 	From, To Date // inclusive
 	// Days counts the days that have a record.
 	Days int
-	// ValidDays counts the days with a published daily AQI; the good-day and heavy-pollution
-	// ratios use it as their denominator (docs/assessment.md).
+	// ValidDays counts the valid days (ValidDay): the denominator of the good-day and
+	// heavy-pollution ratios (docs/assessment.md "Valid days").
 	ValidDays int
-	GoodDays  int // AQI ≤ 100 (优 + 良)
-	HeavyDays int // AQI > 200 (重度 + 严重污染)
+	GoodDays  int // valid days with AQI ≤ 100 (优 + 良)
+	HeavyDays int // valid days with AQI > 200 (重度 + 严重污染)
+	// IncompleteDays counts the days with a record that are not valid days: shown apart, never
+	// in a ratio. IncompleteOver100 of them published a partial AQI above 100 (HJ 633-2026 §5.3).
+	IncompleteDays, IncompleteOver100 int
 	// N counts the valid daily values of each pollutant (O3: daily maximum 8-h means).
 	N [NumPollutants]int
 	// Mean is the arithmetic mean of the valid daily values.
@@ -63,13 +69,18 @@ func Summarize(from, to Date, days []DayRecord) Stats {
 			continue
 		}
 		s.Days++
-		if d.Result.Published {
+		if ValidDay(d) {
 			s.ValidDays++
 			if d.Result.AQI <= 100 {
 				s.GoodDays++
 			}
 			if d.Result.AQI > 200 {
 				s.HeavyDays++
+			}
+		} else {
+			s.IncompleteDays++
+			if d.Result.Published && d.Result.AQI > 100 {
+				s.IncompleteOver100++
 			}
 		}
 		key := [2]int{d.Date.Year, int(d.Date.Month)}
@@ -92,6 +103,26 @@ func Summarize(from, to Date, days []DayRecord) Stats {
 		s.Complete[p] = complete(from, to, perMonth, p, s.N[p])
 	}
 	return s
+}
+
+// ValidDay reports whether a day counts in the good-day and heavy-pollution ratios: its daily
+// AQI is published and rests on valid daily statistics of every indicator of its edition (the
+// rule of the good-day ratio, 优良天数比例 = good days ÷ valid days). A day whose AQI was
+// published from the remaining indicators (a partial AQI above 100, HJ 633-2026 §5.3) is not a
+// valid day: counting it would let polluted incomplete days into the denominator while clean
+// incomplete days, which publish nothing, stay out. Sand-dust-deducted particulate values
+// (DeductedDay) count as present: deduction removes data from assessment, it does not make a
+// day incomplete.
+func ValidDay(d DayRecord) bool {
+	if !d.Result.Published {
+		return false
+	}
+	for p, v := range d.Day.Values {
+		if !v.Valid && !d.Deducted[p] {
+			return false
+		}
+	}
+	return d.Result.Rules != Rules2012 || d.Day.O3_1h.Valid
 }
 
 func complete(from, to Date, perMonth map[[2]int]*[NumPollutants]int, p Pollutant, total int) bool {

@@ -45,6 +45,9 @@ const (
 	PeriodAll   PeriodBy = "all"   // the whole input, first to last day
 	PeriodYear  PeriodBy = "year"  // calendar years (year to date for the last one)
 	PeriodMonth PeriodBy = "month" // calendar months (the monthly ranking)
+	// PeriodHeating is the heating seasons (Options.Heating): the plan's focus period, the
+	// last one to date.
+	PeriodHeating PeriodBy = "heating"
 )
 
 // Options configure Run. The zero value is usable: daily report, rules by date, start labels,
@@ -63,6 +66,8 @@ type Options struct {
 	Areas map[string]string
 	// Period groups the days of the period report (empty: PeriodAll).
 	Period PeriodBy
+	// Heating is the heating season of PeriodHeating (zero: DefaultHeatingSeason).
+	Heating Season
 	// Limits are the composite-index S_i (nil: aqi.DefaultLimits).
 	Limits *aqi.Limits
 	// InputName names the input in error messages (empty: "input").
@@ -103,9 +108,15 @@ func (o Options) normalized() (Options, error) {
 		o.Period = PeriodAll
 	}
 	switch o.Period {
-	case PeriodAll, PeriodYear, PeriodMonth:
+	case PeriodAll, PeriodYear, PeriodMonth, PeriodHeating:
 	default:
-		return o, fmt.Errorf("unknown period %q (want all, year or month)", o.Period)
+		return o, fmt.Errorf("unknown period %q (want all, year, month or heating)", o.Period)
+	}
+	if o.Heating == (Season{}) {
+		o.Heating = DefaultHeatingSeason()
+	}
+	if err := o.Heating.Validate(); err != nil {
+		return o, fmt.Errorf("heating season: %w", err)
 	}
 	if o.Limits == nil {
 		l := aqi.DefaultLimits()

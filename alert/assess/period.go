@@ -174,7 +174,11 @@ func runPeriod(opts Options, rd *Reader, w *csv.Writer) error {
 	if first.IsZero() {
 		return nil
 	}
-	for _, span := range Spans(opts.Period, first, last) {
+	spans := Spans(opts.Period, first, last)
+	if opts.Period == PeriodHeating {
+		spans = opts.Heating.Spans(first, last)
+	}
+	for _, span := range spans {
 		for _, list := range [][]*Entity{stationList, areaList} {
 			for _, row := range Assess(list, span, *opts.Limits) {
 				if err := w.Write(periodRecord(row)); err != nil {
@@ -219,5 +223,5 @@ func periodRecord(r PeriodRow) []string {
 	}
 	return append(rec, composite, primary, rank,
 		aqi.FormatRat(r.LastYear, compositeDecimals), aqi.FormatRat(r.Change, percentDecimals),
-		strconv.FormatBool(complete))
+		strconv.FormatBool(complete), strconv.Itoa(s.IncompleteDays))
 }

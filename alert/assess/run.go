@@ -32,7 +32,7 @@ var (
 	dailyHeader  = []string{"station", "date", "aqi", "level", "primary", "pm25", "pm10", "so2", "no2", "co", "o3_8h", "o3_1h", "valid"}
 	periodHeader = []string{"kind", "entity", "period", "from", "to", "days", "valid_days", "good_days", "good_pct",
 		"heavy_days", "heavy_pct", "pm25", "pm25_p95", "pm10", "pm10_p95", "so2", "so2_p98", "no2", "no2_p98",
-		"co", "co_p95", "o3_8h", "o3_8h_p90", "composite", "primary", "rank", "composite_last_year", "change_pct", "complete"}
+		"co", "co_p95", "o3_8h", "o3_8h_p90", "composite", "primary", "rank", "composite_last_year", "change_pct", "complete", "incomplete_days"}
 )
 
 // AreaPrefix marks area rows in the daily report, whose first column is otherwise a station.

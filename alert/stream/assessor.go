@@ -28,6 +28,7 @@ import (
 	"lantian/alert/assess"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
+	"lantian/ingest/schema"
 )
 
 // Sink makes a derived point durable; influx.Writer is one. line is line protocol without a
@@ -65,8 +66,19 @@ type Options struct {
 	// MaxQueue bounds readings waiting to be assessed (zero: 1,000,000). Beyond it readings are
 	// dropped and counted; Stored must never block the writer. A restart rebuilds them.
 	MaxQueue int
-	// Registry gives stations' counties and the plan's targets. Required.
+	// Registry gives stations' counties, which of them are assessment stations, and the plan's
+	// targets. Required.
 	Registry *registry.Registry
+	// Bases are the base years' figures per county: monthly PM2.5 for the on-track trajectory
+	// (assess.Trajectory), NO2 and O3 for "no longer rising"; a county without one has none of
+	// these figures.
+	Bases map[string]assess.Base
+	// Dust says which hours of a county lie in a sand-dust period, for the deducted figures;
+	// nil: none (deducted figures equal the others).
+	Dust DustPeriods
+	// Heating is the heating season, whose season-to-date figures (county_season) are kept
+	// beside the year to date (zero: assess.DefaultHeatingSeason).
+	Heating assess.Season
 	// Sink receives derived points; nil computes without writing (tests, dry runs).
 	Sink Sink
 	// Source rebuilds the state on start; nil starts empty.
@@ -79,6 +91,17 @@ type Options struct {
 	// the wall clock (see Watermark) and the year a rebuild starts from.
 	Now func() time.Time
 }
+
+// DustPeriods answers whether the hour starting at t lies in a sand-dust period that affected
+// the county (entered by the monitoring centre or imported from the meteorological service's
+// notices). It must be safe for concurrent use and fast: it is asked once per station-hour.
+type DustPeriods interface {
+	Dusty(county string, t time.Time) bool
+}
+
+// PrefectureID is the county tag and label of the prefecture row (自治州7县市平均) of
+// county_progress and the progress gauges.
+const PrefectureID = schema.CountyPrefecture
 
 // Defaults of Options.
 const (
@@ -99,6 +122,12 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.Location == nil {
 		o.Location = assess.DefaultLocation()
+	}
+	if o.Heating == (assess.Season{}) {
+		o.Heating = assess.DefaultHeatingSeason()
+	}
+	if err := o.Heating.Validate(); err != nil {
+		return o, fmt.Errorf("stream: heating season: %w", err)
 	}
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
@@ -134,8 +163,11 @@ func (o Options) normalized() (Options, error) {
 // hourIn is a stored hourly reading reduced to what the assessment needs.
 type hourIn struct {
 	station, county, area string
-	start                 time.Time
-	values                aqi.HourValues
+	// assessed: the station counts toward its county's assessment (registry.Station.Assessed);
+	// other stations get station results only.
+	assessed bool
+	start    time.Time
+	values   aqi.HourValues
 }
 
 // Assessor implements pipeline.Observer. Stored only queues; Run (or Sync) does the work on
@@ -199,6 +231,9 @@ func (a *Assessor) Stored(acc *reading.Accepted) {
 		return
 	}
 	in := hourIn{station: acc.Station, county: acc.County, area: acc.Area, start: t, values: vals}
+	if st, ok := a.opts.Registry.Station(acc.Station); ok {
+		in.assessed = st.Assessed()
+	}
 	a.qmu.Lock()
 	defer a.qmu.Unlock()
 	if len(a.queue) >= a.opts.MaxQueue {
@@ -235,6 +270,17 @@ func (a *Assessor) Run(ctx context.Context) error {
 				a.opts.Log.Warn("assessment sync", "err", err)
 			}
 		}
+	}
+}
+
+// Reassess makes Run rebuild the state from the Source at its next tick, e.g. after a sand-dust
+// period was entered or withdrawn: every day of the year is recomputed, so the deducted
+// year-to-date figures take it in (docs/assessment.md "Sand-dust deduction").
+func (a *Assessor) Reassess() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.opts.Source != nil {
+		a.built = false
 	}
 }
 
@@ -286,7 +332,7 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 	if a.opts.Source == nil {
 		return nil
 	}
-	from, to := RebuildSpan(a.opts.Now(), a.opts.Location, a.opts.Window)
+	from, to := RebuildSpan(a.opts.Now(), a.opts.Location, a.opts.Window, a.opts.Heating)
 	fresh := newState(&a.opts, a.m)
 	fresh.quiet = true
 	n := 0
@@ -307,7 +353,7 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 			}
 			in := hourIn{station: h.Station, county: h.County, area: h.Area, start: h.Time.In(a.opts.Location), values: vals}
 			if st, ok := a.opts.Registry.Station(h.Station); ok {
-				in.county = st.Area
+				in.county, in.assessed = st.Area, st.Assessed()
 			}
 			fresh.apply(&in, false)
 			n++
@@ -336,11 +382,12 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 }
 
 // RebuildSpan is the span of stored hours a restart reloads: from the start of the current
-// year (for year-to-date progress), or earlier when the lateness window plus one day for the
-// SO2 24-h mean reaches into the previous year, to one hour from now.
-func RebuildSpan(now time.Time, loc *time.Location, window time.Duration) (from, to time.Time) {
+// year (for year-to-date progress) or of the heating season around now when earlier (for the
+// season to date), or earlier still when the lateness window plus one day for the SO2 24-h
+// mean reaches back further, to one hour from now.
+func RebuildSpan(now time.Time, loc *time.Location, window time.Duration, heating assess.Season) (from, to time.Time) {
 	now = now.In(loc)
-	from = time.Date(now.Year(), time.January, 1, 0, 0, 0, 0, loc)
+	from = keepFrom(aqi.DateOf(now), heating).Start(loc)
 	back := aqi.DateOf(now.Add(-window)).AddDays(-1).Start(loc)
 	return minTime(from, back), now.Truncate(time.Hour).Add(time.Hour)
 }

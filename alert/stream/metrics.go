@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"lantian/alert/aqi"
+	"lantian/alert/assess"
 )
 
 type metrics struct {
@@ -17,11 +18,20 @@ type metrics struct {
 	countyAQI, countyLevel, countyHour    *prometheus.GaugeVec
 
 	pm25YTD, pm25Target, goodYTD, goodTarget, validDays, heavyDays *prometheus.GaugeVec
+	incompleteDays, trajectory, budget                             *prometheus.GaugeVec
+	// goal and goalRef are the plan's other goals by figure: so2 (mean, ref the Grade II
+	// annual limit), co_p95 (ref the 24-h limit), no2 (mean) and o3_p90 (ref the base year).
+	goal, goalRef *prometheus.GaugeVec
+	// seasonPM25 and seasonGood are the heating season to date (absent outside the season).
+	seasonPM25, seasonGood *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	station := []string{"station", "county"}
 	county := []string{"county"}
+	// Progress gauges: county is a county id or "prefecture" (the mean of the target counties);
+	// deducted "true" leaves out the particulate data of sand-dust periods.
+	prog := []string{"county", "deducted"}
 	m := &metrics{
 		reg: reg,
 		readings: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lantian_assess_readings_total",
@@ -45,21 +55,36 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		countyHour: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_aqi_county_hour_timestamp_seconds",
 			Help: "Start of the county's latest assessed hour."}, county),
 		pm25YTD: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_ytd",
-			Help: "Year-to-date mean of the county's daily PM2.5 (µg/m³, one decimal)."}, county),
+			Help: "Year-to-date mean of the county's daily PM2.5 (µg/m³, one decimal); county=\"prefecture\" is the mean of the target counties'."}, prog),
 		pm25Target: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_target",
-			Help: "The plan's 2020 PM2.5 target of the county (µg/m³)."}, county),
+			Help: "The plan's 2020 PM2.5 target of the county (µg/m³)."}, prog),
 		goodYTD: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_ratio_ytd",
-			Help: "Year-to-date good-day ratio of the county (% of valid days with AQI ≤ 100)."}, county),
+			Help: "Year-to-date good-day ratio of the county (% of valid days with AQI ≤ 100)."}, prog),
 		goodTarget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_ratio_target",
-			Help: "The plan's 2020 good-day ratio target of the county (%; the 2017 ratio where the plan says keep)."}, county),
+			Help: "The plan's 2020 good-day ratio target of the county (%; the 2017 ratio where the plan says keep)."}, prog),
 		validDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_valid_days_ytd",
-			Help: "Year-to-date days with a published county daily AQI."}, county),
+			Help: "Year-to-date valid days of the county: daily AQI published from valid daily values of every indicator."}, prog),
 		heavyDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heavy_days_ytd",
-			Help: "Year-to-date heavy-pollution days (daily AQI > 200) of the county."}, county),
+			Help: "Year-to-date heavy-pollution days (valid days with daily AQI > 200) of the county."}, prog),
+		incompleteDays: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_incomplete_days_ytd",
+			Help: "Year-to-date days with a record that are not valid days (counted apart from every ratio)."}, prog),
+		trajectory: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_pm25_trajectory",
+			Help: "On-track year-to-date PM2.5 (µg/m³): the base year's same-period mean scaled to the 2020 target; absent without a base profile."}, prog),
+		goal: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_goal_ytd",
+			Help: "Year-to-date figure of the plan's other goals: figure so2 (mean µg/m³), co_p95 (95th percentile of daily means, mg/m³), no2 (mean µg/m³), o3_p90 (90th percentile of daily max 8 h, µg/m³)."}, append(prog, "figure")),
+		goalRef: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_goal_reference",
+			Help: "What lantian_county_goal_ytd is held against: so2 60 and co_p95 4 (Grade II), no2 and o3_p90 the base year's value (configured)."}, append(prog, "figure")),
+		seasonPM25: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heating_pm25",
+			Help: "Mean PM2.5 of the county from the start of the current heating season (µg/m³); absent outside the season."}, prog),
+		seasonGood: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_heating_good_ratio",
+			Help: "Good-day ratio of the county in the current heating season to date (%); absent outside the season."}, prog),
+		budget: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_county_good_day_budget",
+			Help: "Non-good days the rest of the year can afford with the good-day target still met; negative: out of reach."}, prog),
 	}
 	for _, c := range []prometheus.Collector{m.readings, m.points, m.writeErrors, m.watermark,
 		m.stationAQI, m.stationLevel, m.stationHour, m.countyAQI, m.countyLevel, m.countyHour,
-		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays} {
+		m.pm25YTD, m.pm25Target, m.goodYTD, m.goodTarget, m.validDays, m.heavyDays,
+		m.incompleteDays, m.trajectory, m.budget, m.goal, m.goalRef, m.seasonPM25, m.seasonGood} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -93,17 +118,74 @@ func (m *metrics) setCurrent(county bool, countyID, station string, res aqi.Resu
 }
 
 func (m *metrics) setProgress(p Progress) {
+	labels := []string{p.County, "false"}
+	if p.Deducted {
+		labels[1] = "true"
+	}
 	set := func(g *prometheus.GaugeVec, v *float64) {
 		if v == nil {
-			g.DeleteLabelValues(p.County)
+			g.DeleteLabelValues(labels...)
 			return
 		}
-		g.WithLabelValues(p.County).Set(*v)
+		g.WithLabelValues(labels...).Set(*v)
 	}
 	set(m.pm25YTD, p.PM25)
 	set(m.goodYTD, p.GoodRatio)
 	set(m.pm25Target, p.PM25Target)
 	set(m.goodTarget, p.GoodTarget)
-	m.validDays.WithLabelValues(p.County).Set(float64(p.Stats.ValidDays))
-	m.heavyDays.WithLabelValues(p.County).Set(float64(p.Stats.HeavyDays))
+	set(m.trajectory, p.Trajectory)
+	if p.GoodBudget != nil {
+		m.budget.WithLabelValues(labels...).Set(float64(*p.GoodBudget))
+	} else {
+		m.budget.DeleteLabelValues(labels...)
+	}
+	if p.County == PrefectureID {
+		return
+	}
+	so2, co := assess.SO2AnnualLimit, assess.CODailyLimit
+	for _, g := range []struct {
+		figure   string
+		val, ref *float64
+	}{{"so2", p.SO2, &so2}, {"co_p95", p.COP95, &co}, {"no2", p.NO2, p.NO2Base}, {"o3_p90", p.O3P90, p.O3Base}} {
+		l := append(labels[:2:2], g.figure)
+		if g.val != nil {
+			m.goal.WithLabelValues(l...).Set(*g.val)
+		} else {
+			m.goal.DeleteLabelValues(l...)
+		}
+		if g.ref != nil {
+			m.goalRef.WithLabelValues(l...).Set(*g.ref)
+		} else {
+			m.goalRef.DeleteLabelValues(l...)
+		}
+	}
+	m.validDays.WithLabelValues(labels...).Set(float64(p.Stats.ValidDays))
+	m.heavyDays.WithLabelValues(labels...).Set(float64(p.Stats.HeavyDays))
+	m.incompleteDays.WithLabelValues(labels...).Set(float64(p.Stats.IncompleteDays))
+}
+
+func (m *metrics) setSeason(p Progress) {
+	labels := []string{p.County, "false"}
+	if p.Deducted {
+		labels[1] = "true"
+	}
+	for _, g := range []struct {
+		g *prometheus.GaugeVec
+		v *float64
+	}{{m.seasonPM25, p.PM25}, {m.seasonGood, p.GoodRatio}} {
+		if g.v == nil {
+			g.g.DeleteLabelValues(labels...)
+		} else {
+			g.g.WithLabelValues(labels...).Set(*g.v)
+		}
+	}
+}
+
+func (m *metrics) clearSeason(county string, deducted bool) {
+	labels := []string{county, "false"}
+	if deducted {
+		labels[1] = "true"
+	}
+	m.seasonPM25.DeleteLabelValues(labels...)
+	m.seasonGood.DeleteLabelValues(labels...)
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"lantian/alert/aqi"
+	"lantian/alert/assess"
 	"lantian/ingest/schema"
 )
 
@@ -67,13 +68,28 @@ func dailyLine(k dayKey, county, area string, ds *dayState, zone *time.Location)
 	return l.At(k.date.Start(zone))
 }
 
-// progressLine: county_progress,area=…,county=… at the as-of day's start.
+// progressLine: county_progress,area=…,county=…,deducted=false|true at the as-of day's start.
+// The prefecture row has no day counts (its figures are means of the counties'), but the number
+// of counties averaged.
 func progressLine(county, area string, p Progress, zone *time.Location) []byte {
-	l := schema.NewLine(schema.CountyProgress, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, county)
-	l.Int(schema.FieldDays, int64(p.Stats.Days))
-	l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
-	l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
-	l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+	ded := schema.DeductedNo
+	if p.Deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountyProgress, 320).Tag(schema.TagArea, area).Tag(schema.TagCounty, county).
+		Tag(schema.TagDeducted, ded)
+	if county == PrefectureID {
+		l.Int(schema.FieldPrefectureCounty, int64(p.Counties))
+	} else {
+		l.Int(schema.FieldDays, int64(p.Stats.Days))
+		l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
+		l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
+		l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+		l.Int(schema.FieldIncompleteDays, int64(p.Stats.IncompleteDays))
+	}
+	if p.GoodBudget != nil {
+		l.Int(schema.FieldGoodBudget, int64(*p.GoodBudget))
+	}
 	opt := func(k string, v *float64) {
 		if v != nil {
 			l.Float(k, *v)
@@ -85,5 +101,88 @@ func progressLine(county, area string, p Progress, zone *time.Location) []byte {
 	opt(schema.FieldGoodTarget, p.GoodTarget)
 	opt(schema.FieldPM25Gap, p.PM25Gap)
 	opt(schema.FieldGoodGap, p.GoodGap)
+	opt(schema.FieldPM25Trajectory, p.Trajectory)
+	opt(schema.FieldPM25TrajGap, p.TrajectoryGap)
+	if county != PrefectureID {
+		so2, co := assess.SO2AnnualLimit, assess.CODailyLimit
+		opt(schema.FieldSO2YTD, p.SO2)
+		opt(schema.FieldSO2Limit, &so2)
+		opt(schema.FieldCOP95YTD, p.COP95)
+		opt(schema.FieldCOLimit, &co)
+		opt(schema.FieldNO2YTD, p.NO2)
+		opt(schema.FieldNO2Base, p.NO2Base)
+		opt(schema.FieldO3P90YTD, p.O3P90)
+		opt(schema.FieldO3Base, p.O3Base)
+		gap := func(field string, v, ref *float64, decimals int) {
+			if v != nil && ref != nil {
+				opt(field, gapOf(*v, *ref, decimals))
+			}
+		}
+		gap(schema.FieldSO2Gap, p.SO2, &so2, 1)
+		gap(schema.FieldCOGap, p.COP95, &co, 2)
+		gap(schema.FieldNO2Gap, p.NO2, p.NO2Base, 1)
+		gap(schema.FieldO3Gap, p.O3P90, p.O3Base, 1)
+	}
+	return l.At(p.AsOf.Start(zone))
+}
+
+// monthLine: county_month,area=…,county=…,deducted=… at the local start of the month, the
+// figures as the offline period report prints them.
+func monthLine(row assess.PeriodRow, area string, deducted bool, zone *time.Location) []byte {
+	ded := schema.DeductedNo
+	if deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountyMonth, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, row.Entity.Name).
+		Tag(schema.TagDeducted, ded)
+	st := row.Stats
+	l.Int(schema.FieldDays, int64(st.Days))
+	l.Int(schema.FieldValidDays, int64(st.ValidDays))
+	l.Int(schema.FieldGoodDays, int64(st.GoodDays))
+	l.Int(schema.FieldIncompleteDays, int64(st.IncompleteDays))
+	if v := round1(st.Mean[aqi.PM25]); v != nil {
+		l.Float(schema.FieldMonthPM25, *v)
+	}
+	if v := round1(st.GoodRatio()); v != nil {
+		l.Float(schema.FieldMonthGood, *v)
+	}
+	primary := ""
+	if row.HasIx {
+		if v := roundN(row.Index.Total, 2); v != nil {
+			l.Float(schema.FieldComposite, *v)
+		}
+		l.Int(schema.FieldRank, int64(row.Rank))
+		for i, p := range row.Index.Primary {
+			if i > 0 {
+				primary += "+"
+			}
+			primary += p.String()
+		}
+	}
+	l.String(schema.FieldPrimary, primary)
+	l.String(schema.FieldMonthTo, row.Span.To.String())
+	return l.At(row.Span.From.Start(zone))
+}
+
+// seasonLine: county_season,area=…,county=…,deducted=…,season=heating-2025 at the as-of day's
+// start: the heating season to date.
+func seasonLine(county, area, season string, p Progress, zone *time.Location) []byte {
+	ded := schema.DeductedNo
+	if p.Deducted {
+		ded = schema.DeductedYes
+	}
+	l := schema.NewLine(schema.CountySeason, 256).Tag(schema.TagArea, area).Tag(schema.TagCounty, county).
+		Tag(schema.TagDeducted, ded).Tag(schema.TagSeason, season)
+	l.Int(schema.FieldDays, int64(p.Stats.Days))
+	l.Int(schema.FieldValidDays, int64(p.Stats.ValidDays))
+	l.Int(schema.FieldGoodDays, int64(p.Stats.GoodDays))
+	l.Int(schema.FieldHeavyDays, int64(p.Stats.HeavyDays))
+	l.Int(schema.FieldIncompleteDays, int64(p.Stats.IncompleteDays))
+	if p.PM25 != nil {
+		l.Float(schema.FieldPM25YTD, *p.PM25)
+	}
+	if p.GoodRatio != nil {
+		l.Float(schema.FieldGoodRatioYTD, *p.GoodRatio)
+	}
 	return l.At(p.AsOf.Start(zone))
 }

@@ -22,8 +22,9 @@ type Snapshot struct {
 	Watermark time.Time
 	// Stations and Counties hold the days of the years still open to change, in date order.
 	Stations, Counties map[string][]DayResult
-	// Progress is each county's latest year-to-date progress.
-	Progress map[string]Progress
+	// Progress is each county's (and the prefecture's, PrefectureID) latest year-to-date
+	// progress; Deducted the same with sand-dust deduction.
+	Progress, Deducted map[string]Progress
 }
 
 // Snapshot copies the current results. Call Sync first to include queued readings.
@@ -32,7 +33,14 @@ func (a *Assessor) Snapshot() Snapshot {
 	defer a.mu.Unlock()
 	s := a.st
 	out := Snapshot{Watermark: s.watermarkTime(), Stations: map[string][]DayResult{}, Counties: map[string][]DayResult{},
-		Progress: maps.Clone(s.progress)}
+		Progress: map[string]Progress{}, Deducted: map[string]Progress{}}
+	for id, p := range s.progress {
+		if id.deducted {
+			out.Deducted[id.county] = p
+		} else {
+			out.Progress[id.county] = p
+		}
+	}
 	days := func(m map[aqi.Date]*dayState) []DayResult {
 		var r []DayResult
 		for _, d := range slices.SortedFunc(maps.Keys(m), aqi.Date.Compare) {

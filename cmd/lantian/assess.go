@@ -39,9 +39,10 @@ func parseAssessArgs(args []string, stderr io.Writer) (assess.Options, []string,
 	label := fs.String("time-label", "start", "input times stamp the start or the end of their hour")
 	zone := fs.String("zone", "Asia/Shanghai", "time zone of natural days and of times without offset")
 	areas := fs.String("areas", "", "CSV file station,area mapping stations to counties/areas")
-	period := fs.String("period", "all", "period report grouping: all, year or month")
+	cfgFile := fs.String("config", "", "config file whose assessment stations form the areas (instead of --areas) and whose assessment.heating_season --period heating uses")
+	period := fs.String("period", "all", "period report grouping: all, year, month or heating (the heating seasons)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lantian assess --report hourly|daily|period [--rules 2012|2026|auto] [--time-label start|end] [--zone ZONE] [--areas FILE] [--period all|year|month] [FILE]")
+		fmt.Fprintln(stderr, "usage: lantian assess --report hourly|daily|period [--rules 2012|2026|auto] [--time-label start|end] [--zone ZONE] [--areas FILE | --config FILE] [--period all|year|month|heating] [FILE]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -62,6 +63,14 @@ func parseAssessArgs(args []string, stderr io.Writer) (assess.Options, []string,
 	}
 	o.Location = loc
 	o.Period = assess.PeriodBy(*period)
+	if *areas != "" && *cfgFile != "" {
+		return o, nil, errors.New("give --areas or --config, not both")
+	}
+	if *cfgFile != "" {
+		if err := assessFromConfig(&o, *cfgFile); err != nil {
+			return o, nil, err
+		}
+	}
 	if *areas != "" {
 		f, err := os.Open(*areas)
 		if err != nil {

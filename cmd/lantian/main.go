@@ -23,6 +23,7 @@ func commands() map[string]command {
 		"run":        {"run the ingest service (MQTT → InfluxDB, metrics, health)", runCmd},
 		"hj212":      {"HJ 212: decode packets to JSON, serve a gateway for data loggers, send packets", hj212Cmd},
 		"warnings":   {"heavy-pollution warnings: recommend from a forecast CSV; issue|lift|list through lantian run's API", warningsCmd},
+		"dust":       {"sand-dust periods of the assessment: list|add|import|withdraw through lantian run's API", dustCmd},
 		"dashboards": {"Grafana boards as code: export JSON or push to a Grafana", dashboardsCmd},
 		"replay":     {"publish hourly CSV (Lantian or Beijing PRSA format) to MQTT as 1h readings", replayCmd},
 		"sources":    {"pollution sources: report --from --to (CSV of exceedances, emissions, data quality)", sourcesCmd},

@@ -94,5 +94,6 @@ func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		len(cfg.Areas), len(cfg.Stations), len(cfg.Sources), outlets, emergency, len(cfg.Targets))
 	fmt.Fprintf(stdout, "mqtt %s (client id %s, prefix %s), influx %s bucket %s, http %s, data dir %s\n",
 		cfg.MQTT.URL, cfg.MQTT.ClientID, cfg.MQTT.TopicPrefix, cfg.Influx.URL, cfg.Influx.Bucket, cfg.HTTP.Addr, cfg.DataDir)
+	fmt.Fprint(stdout, config.FormatAssessment(cfg.AssessmentByArea()))
 	return printSourcesCheck(stdout, cfg)
 }

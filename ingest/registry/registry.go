@@ -54,6 +54,8 @@ type Station struct {
 	Lon   float64      `yaml:"lon,omitempty"`
 	// MN is the HJ 212 device number of the station's data logger, when it reports HJ 212.
 	MN string `yaml:"mn,omitempty"`
+	// Assess overrides whether the station counts toward its area's assessment (see Assessed).
+	Assess *bool `yaml:"assess,omitempty"`
 }
 
 // Source is a pollution source (an enterprise or plant) with one or more monitored outlets.

@@ -12,8 +12,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"lantian/alert/dust"
 	"lantian/alert/notify"
 	"lantian/alert/source"
+	"lantian/alert/stream"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
@@ -44,6 +46,9 @@ type Config struct {
 	SourceMonitoring source.MonitorConfig `yaml:"source_monitoring"`
 	// Warnings configures the heavy-pollution warning office (warnings.go).
 	Warnings Warnings `yaml:"warnings"`
+	// Assessment and SandDust configure the assessment figures (assessment.go).
+	Assessment stream.Config `yaml:"assessment"`
+	SandDust   dust.Config   `yaml:"sand_dust"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -88,6 +93,7 @@ func Default() Config {
 		},
 	}
 	c.Alertmanager, c.SourceMonitoring = defaultAlerting()
+	c.Assessment = stream.DefaultConfig()
 	return c
 }
 
@@ -151,6 +157,7 @@ func (c *Config) Resolve() error {
 	add(c.Registry.Index())
 	errs = append(errs, c.validateHJ212()...)
 	errs = append(errs, c.validateWarnings()...)
+	errs = append(errs, c.validateAssessment()...)
 	errs = append(errs, c.validateAlerting()...)
 	return errors.Join(errs...)
 }
