@@ -70,6 +70,7 @@ func Settings() []Setting {
 	return []Setting{
 		{Flag: "mqtt-url", Usage: "MQTT broker URL (tcp://, ssl://, ws://)", set: str(func(c *Config) *string { return &c.MQTT.URL })},
 		{Flag: "mqtt-client-id", Usage: "stable MQTT client id of this collector", set: str(func(c *Config) *string { return &c.MQTT.ClientID })},
+		{Flag: "mqtt-shared-group", Usage: "shared subscription group of the ingest instances (docs/scaling.md)", set: str(func(c *Config) *string { return &c.MQTT.SharedGroup })},
 		{Flag: "mqtt-username", Usage: "MQTT user name", set: str(func(c *Config) *string { return &c.MQTT.Username })},
 		{Flag: "mqtt-password", Usage: "MQTT password (prefer LANTIAN_MQTT_PASSWORD or --mqtt-password-file)", Secret: true, set: secret(func(c *Config) *conf.Secret { return &c.MQTT.Password })},
 		{Flag: "mqtt-password-file", Usage: "file holding the MQTT password", set: str(func(c *Config) *string { return &c.MQTT.PasswordFile })},
