@@ -137,6 +137,11 @@ type RunOptions struct {
 	// LeaseTTL is how long a derive standby waits for a holder that stopped renewing but whose
 	// connection the broker still has open (a hung process); a dead one is replaced at once.
 	LeaseTTL time.Duration
+	// TakeoverDelay is how long a derive instance that has just taken the lease waits before
+	// it rebuilds its state from InfluxDB: the readings its predecessor had already seen on
+	// its own session are by then stored by the ingest instances (a write takes at most
+	// influx.flush_interval + influx.timeout). Default: that sum.
+	TakeoverDelay time.Duration
 }
 
 // DefaultLeaseTTL is the lease's default time to live.
@@ -169,7 +174,24 @@ func RunRole(ctx context.Context, cfg config.Config, opts RunOptions, log *slog.
 	log = log.With("role", string(RoleDerive), "instance", opts.InstanceID)
 	held, err := standBy(ctx, cfg, opts, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while standing by.
+			return nil
+		}
 		return err
+	}
+	delay := opts.TakeoverDelay
+	if delay == 0 {
+		delay = cfg.Influx.FlushInterval + cfg.Influx.Timeout
+	}
+	log.Info("derive lease held; letting the ingest instances store what the previous holder saw before rebuilding", "delay", delay)
+	select {
+	case <-time.After(delay):
+	case <-held.Lost():
+		return fmt.Errorf("derive lease lost before taking over (%s)", held.Why())
+	case <-ctx.Done():
+		held.Release()
+		return nil
 	}
 	svc, err := NewRole(cfg, RoleDerive, log)
 	if err != nil {
