@@ -65,6 +65,7 @@ type Held struct {
 	stopped chan struct{}
 	why     string
 	mu      sync.Mutex
+	release sync.Once
 }
 
 // Lost is closed when the lease is lost: the lock's connection ended or another holder
@@ -90,6 +91,10 @@ func (h *Held) lose(why string) {
 // Release gives the lease up: the topic is cleared and the lock disconnected, so a standby
 // takes over at once.
 func (h *Held) Release() {
+	h.release.Do(h.doRelease)
+}
+
+func (h *Held) doRelease() {
 	close(h.stop)
 	<-h.stopped
 	h.lose("released")
