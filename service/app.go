@@ -283,6 +283,7 @@ func (s *Service) collect(ctx context.Context) error {
 	s.collector.Start()
 	<-ctx.Done()
 	s.log.Info("shutting down: stopping MQTT intake and flushing")
+	s.leaveGroup()
 	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout+5*time.Second)
 	defer cancel()
 	if err := s.collector.Stop(stopCtx); err != nil {

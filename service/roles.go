@@ -270,3 +270,16 @@ type stringValue struct {
 
 func (s *stringValue) set(v string) { s.mu.Lock(); s.v = v; s.mu.Unlock() }
 func (s *stringValue) get() string  { s.mu.Lock(); defer s.mu.Unlock(); return s.v }
+
+// leaveGroup hands an ingest instance's turn in the shared group back before it stops
+// (mqtt.Collector.LeaveGroup), so a member that is stopped for good leaves nothing queued.
+func (s *Service) leaveGroup() {
+	if s.role != RoleIngest {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout+10*time.Second)
+	defer cancel()
+	if err := s.collector.LeaveGroup(ctx); err != nil {
+		s.log.Warn("MQTT shared group", "err", err)
+	}
+}
