@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,6 +155,7 @@ func RunRole(ctx context.Context, cfg config.Config, opts RunOptions, log *slog.
 	if opts.Role == "" {
 		opts.Role = RoleAll
 	}
+	cfg = expandHostname(cfg)
 	if opts.Role != RoleDerive {
 		svc, err := NewRole(cfg, opts.Role, log)
 		if err != nil {
@@ -282,4 +284,20 @@ func (s *Service) leaveGroup() {
 	if err := s.collector.LeaveGroup(ctx); err != nil {
 		s.log.Warn("MQTT shared group", "err", err)
 	}
+}
+
+// expandHostname replaces {hostname} in mqtt.client_id and data_dir with the host name, for
+// replicas that share one configuration but must each keep their own broker session and spool
+// (docker compose --scale: a container keeps its host name across restarts).
+func expandHostname(cfg config.Config) config.Config {
+	if !strings.Contains(cfg.MQTT.ClientID+cfg.DataDir, "{hostname}") {
+		return cfg
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	cfg.MQTT.ClientID = strings.ReplaceAll(cfg.MQTT.ClientID, "{hostname}", host)
+	cfg.DataDir = strings.ReplaceAll(cfg.DataDir, "{hostname}", host)
+	return cfg
 }

@@ -82,6 +82,7 @@ func Settings() []Setting {
 		{Flag: "influx-bucket", Usage: "InfluxDB bucket (1.8: db/rp)", set: str(func(c *Config) *string { return &c.Influx.Bucket })},
 		{Flag: "influx-flush-interval", Usage: "longest time a reading waits for its batch", set: duration(func(c *Config) *time.Duration { return &c.Influx.FlushInterval })},
 		{Flag: "http-addr", Usage: "listen address of metrics, health and API", set: str(func(c *Config) *string { return &c.HTTP.Addr })},
+		{Flag: "hj212-listen", Usage: "listen address of the HJ 212 TCP gateway (empty: off)", set: str(func(c *Config) *string { return &c.HJ212.Listen })},
 		{Flag: "data-dir", Usage: "folder for the spool and dead letters", set: str(func(c *Config) *string { return &c.DataDir })},
 		{Flag: "timezone", Usage: "zone of natural days (default Asia/Shanghai)", set: str(func(c *Config) *string { return &c.Timezone })},
 		{Flag: "accept-unknown-stations", Usage: "store readings of stations not in the registry with county \"unknown\"", IsBool: true, set: boolean(func(c *Config) *bool { return &c.Ingest.AcceptUnknownStations })},
