@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/protobuf/proto"
 
 	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
@@ -115,7 +114,8 @@ func (r roleGatherer) Gather() ([]*dto.MetricFamily, error) {
 	mfs, err := r.g.Gather()
 	for _, mf := range mfs {
 		for _, m := range mf.Metric {
-			m.Label = append(m.Label, &dto.LabelPair{Name: proto.String("role"), Value: proto.String(r.role)})
+			name, value := "role", r.role
+			m.Label = append(m.Label, &dto.LabelPair{Name: &name, Value: &value})
 		}
 	}
 	return mfs, err
