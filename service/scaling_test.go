@@ -21,6 +21,7 @@ import (
 	"lantian/alert/assess"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
+	"lantian/internal/devenv/notifytest"
 	"lantian/internal/devenv/testenv"
 )
 
@@ -238,6 +239,9 @@ func winter(t *testing.T, dir string, endDay time.Time) []reading.Reading {
 // and started again after it; the active derive instance is killed with SIGKILL in the middle
 // of the second and the standby takes over. InfluxDB must then hold every reading once per
 // series and time, and the daily AQI of every station and county must equal the reference's.
+// A warning issued on the first derive instance before it dies must be in force on the second,
+// with its audit trail, and Alertmanager must hold its alert once, kept firing by the second.
+// A third ingest instance is stopped for good with SIGTERM mid-stream: it leaves its group.
 func TestScaleOutKillNineLosesNothing(t *testing.T) {
 	beijingWinterRoot := beijingRoot(t)
 	for _, d := range []string{"winter_2015-16", "winter_2016-17"} {
@@ -281,12 +285,24 @@ func TestScaleOutKillNineLosesNothing(t *testing.T) {
 	for _, st := range beijingStations {
 		fmt.Fprintf(&yml, "  - {id: %s, name: %s, area: changji, class: national}\n", st, st)
 	}
+	// The reference reads the registry only; the deployment also sends alerts to a real
+	// Alertmanager and has a token for the warning office's API.
+	refPath := filepath.Join(dir, "reference.yaml")
+	if err := os.WriteFile(refPath, []byte(yml.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	am := notifytest.Start(t)
+	fmt.Fprintf(&yml, "alertmanager: {urls: [%s], resend_interval: 2s}\nwarnings:\n  tokens:\n    - {name: 大气办, role: emergency, token: %s}\n", am.URL, officeToken)
 	if err := os.WriteFile(cfgPath, []byte(yml.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	newProc := func(name, role, clientID, bucket, dataDir string, extra ...string) *proc {
 		p := &proc{name: name, bin: bin, http: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
-		p.args = append([]string{"--config", cfgPath, "--role", role, "--mqtt-url", mosq.URL, "--mqtt-client-id", clientID,
+		conf := cfgPath
+		if role == "all" {
+			conf = refPath
+		}
+		p.args = append([]string{"--config", conf, "--role", role, "--mqtt-url", mosq.URL, "--mqtt-client-id", clientID,
 			"--influx-url", influx.URL, "--influx-bucket", bucket, "--http-addr", p.http,
 			"--data-dir", filepath.Join(dir, dataDir), "--log-level", "info"}, extra...)
 		t.Cleanup(p.stop)
@@ -405,6 +421,16 @@ func TestScaleOutKillNineLosesNothing(t *testing.T) {
 		}
 		return nil
 	})
+	// A warning issued on the active derive instance: its store, audit trail and alert must
+	// survive the takeover, and Alertmanager must hold it once.
+	warningID := issueWarning(t, deriveA.http)
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if n := len(warningAlerts(t, am.URL, time.Time{})); n != 1 {
+			return fmt.Errorf("%d HeavyPollutionWarning alerts in Alertmanager", n)
+		}
+		return nil
+	})
+
 	tailDone := publish("replay-tail", tail, 3)
 	before := pm25(first) + pm25(bulk)
 	testenv.Eventually(t, 5*time.Minute, func() error {
@@ -432,6 +458,22 @@ func TestScaleOutKillNineLosesNothing(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("ingest-3 did not stop within a minute of SIGTERM")
 	}
+	// The new active instance has the warning with its audit trail, and keeps its alert firing:
+	// Alertmanager holds one HeavyPollutionWarning, updated by derive-b after derive-a died.
+	w := getWarning(t, deriveB.http, warningID)
+	if w.Warning.Status != "in_force" || len(w.Audit) != 1 || w.Audit[0].Action != "issue" {
+		t.Errorf("warning %s after the takeover: %+v", warningID, w)
+	}
+	testenv.Eventually(t, 30*time.Second, func() error {
+		if n := len(warningAlerts(t, am.URL, killedAt)); n != 1 {
+			return fmt.Errorf("%d HeavyPollutionWarning alerts updated since the takeover, want 1", n)
+		}
+		if n := len(warningAlerts(t, am.URL, time.Time{})); n != 1 {
+			return fmt.Errorf("%d HeavyPollutionWarning alerts in Alertmanager, want 1", n)
+		}
+		return nil
+	})
+	t.Logf("warning %s, its audit trail and its one Alertmanager alert survived the takeover", warningID)
 	if !strings.Contains(ingest[2].out.String(), "left the shared subscription group") {
 		t.Errorf("ingest-3 did not leave its group before stopping:\n%s", ingest[2].out.String())
 	}
@@ -512,4 +554,90 @@ func inflight(metrics string) int {
 		}
 	}
 	return -1
+}
+
+const officeToken = "scale-out-test-token-0123456789"
+
+// issueWarning issues an orange warning for changji through the office API of addr.
+func issueWarning(t *testing.T, addr string) string {
+	t.Helper()
+	body := `{"level":"orange","areas":["changji"],"reason":"扩容测试：重污染天气","who":"王主任"}`
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/warnings", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+officeToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("issue warning: %s %s", resp.Status, b)
+	}
+	var out struct {
+		Warning struct {
+			ID string `json:"id"`
+		} `json:"warning"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || out.Warning.ID == "" {
+		t.Fatalf("issue warning: %v %s", err, b)
+	}
+	return out.Warning.ID
+}
+
+type warningWithAudit struct {
+	Warning struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	} `json:"warning"`
+	Audit []struct {
+		Action string `json:"action"`
+	} `json:"audit"`
+}
+
+func getWarning(t *testing.T, addr, id string) warningWithAudit {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/api/v1/warnings/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+officeToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var w warningWithAudit
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &w) != nil {
+		t.Fatalf("get warning %s: %s %s", id, resp.Status, b)
+	}
+	return w
+}
+
+// warningAlerts are the active HeavyPollutionWarning alerts in Alertmanager updated after since.
+func warningAlerts(t *testing.T, amURL string, since time.Time) []map[string]string {
+	t.Helper()
+	resp, err := http.Get(amURL + "/api/v2/alerts?active=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var alerts []struct {
+		Labels    map[string]string `json:"labels"`
+		UpdatedAt time.Time         `json:"updatedAt"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, a := range alerts {
+		if a.Labels["alertname"] == "HeavyPollutionWarning" && a.UpdatedAt.After(since) {
+			out = append(out, a.Labels)
+		}
+	}
+	return out
 }
