@@ -189,3 +189,38 @@ func TestReleaseHandsOverAtOnce(t *testing.T) {
 		t.Fatal("the standby did not take over within 2s of a clean release")
 	}
 }
+
+// TestBrokerRestartLeavesOneHolder: a broker restart drops the holder's lock connection; the
+// holder steps down, and the standby takes the lease once the claim the broker kept (retained,
+// persisted) is no longer renewed.
+func TestBrokerRestartLeavesOneHolder(t *testing.T) {
+	mosq := testenv.StartMosquitto(t)
+	ctx := testenv.WithTimeout(t, 2*time.Minute)
+	a, err := lease.Acquire(ctx, config(mosq.URL, "a"), quiet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waiting atomic.Bool
+	bch := acquireAsync(ctx, config(mosq.URL, "b"), func(string) { waiting.Store(true) })
+	testenv.Eventually(t, 20*time.Second, func() error {
+		if !waiting.Load() {
+			return testenv.ErrNotYet
+		}
+		return nil
+	})
+	mosq.Restart()
+	select {
+	case <-a.Lost():
+	case <-time.After(20 * time.Second):
+		t.Fatal("the holder kept the role through a broker restart")
+	}
+	select {
+	case r := <-bch:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		defer r.h.Release()
+	case <-time.After(60 * time.Second):
+		t.Fatal("no instance took the lease after the broker restart")
+	}
+}
