@@ -58,6 +58,9 @@ func (r Role) check(cfg config.Config) error {
 	if r == RoleAll && cfg.MQTT.SharedGroup != "" {
 		return fmt.Errorf("mqtt.shared_group %q is set but the role is all: an instance that computes the derived figures must see every reading; run --role ingest instances in the group and one --role derive (docs/scaling.md)", cfg.MQTT.SharedGroup)
 	}
+	if r == RoleDerive && strings.Contains(cfg.MQTT.ClientID, "{hostname}") {
+		return fmt.Errorf("mqtt.client_id %q: derive instances must share one client id, so that the one taking over continues the session with what its predecessor had not acknowledged (docs/scaling.md)", cfg.MQTT.ClientID)
+	}
 	if r == RoleIngest && cfg.MQTT.SharedGroup == "" {
 		return errors.New("--role ingest needs mqtt.shared_group (or --mqtt-shared-group): without it every ingest instance would take every reading")
 	}
@@ -155,6 +158,9 @@ func RunRole(ctx context.Context, cfg config.Config, opts RunOptions, log *slog.
 	if opts.Role == "" {
 		opts.Role = RoleAll
 	}
+	if err := opts.Role.check(cfg); err != nil {
+		return err
+	}
 	cfg = expandHostname(cfg)
 	if opts.Role != RoleDerive {
 		svc, err := NewRole(cfg, opts.Role, log)
@@ -162,9 +168,6 @@ func RunRole(ctx context.Context, cfg config.Config, opts RunOptions, log *slog.
 			return err
 		}
 		return svc.Run(ctx)
-	}
-	if err := opts.Role.check(cfg); err != nil {
-		return err
 	}
 	if opts.InstanceID == "" {
 		host, _ := os.Hostname()
