@@ -55,6 +55,8 @@ type Service struct {
 	listener        net.Listener
 	gateway         *hj212.Server
 	gatewayListener net.Listener
+	// forwarder puts the gateway's readings on the broker (--role ingest only).
+	forwarder *mqtt.Forwarder
 	// HJ212Addr is the address of the HJ 212 gateway, empty when it is off.
 	HJ212Addr string
 	// alerts is the one Alertmanager client every component notifies through (nil without
@@ -164,7 +166,7 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 		s.gateway, err = hj212.NewServer(hj212.ServerConfig{
 			MaxConns: cfg.HJ212.MaxConnections, MaxPacket: int(cfg.HJ212.MaxPacketBytes),
 			IdleTimeout: cfg.HJ212.IdleTimeout, Location: cfg.Location(), Registry: devices,
-			Sink: gatewaySink{p: s.Pipeline}, Logger: log.With("component", "hj212"), Metrics: s.Registry,
+			Sink: s.gatewaySink(), Logger: log.With("component", "hj212"), Metrics: s.Registry,
 		})
 		if err != nil {
 			s.closeStores()
@@ -225,6 +227,7 @@ func (s *Service) runGroup() *runGroup {
 	if s.cfg.Influx.CreateBucket {
 		g.add("bucket creation", func(ctx context.Context) error { s.ensureBucket(ctx); return nil })
 	}
+	s.addForwarder(g)
 	if s.gateway != nil {
 		g.add("hj212 gateway", func(ctx context.Context) error {
 			if err := s.gateway.Serve(ctx, s.gatewayListener); err != nil {

@@ -18,7 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 
+	"lantian/ingest/hj212"
+	"lantian/ingest/jsonreading"
 	"lantian/ingest/mqtt"
+	"lantian/ingest/reading"
 	"lantian/ingest/pipeline"
 	"lantian/service/config"
 	"lantian/service/lease"
@@ -303,4 +306,57 @@ func expandHostname(cfg config.Config) config.Config {
 	cfg.MQTT.ClientID = strings.ReplaceAll(cfg.MQTT.ClientID, "{hostname}", host)
 	cfg.DataDir = strings.ReplaceAll(cfg.DataDir, "{hostname}", host)
 	return cfg
+}
+
+// gatewaySink is where the HJ 212 gateway puts the readings of TCP loggers. With --role all
+// they go into the pipeline (and its observers) directly. An ingest instance puts them on the
+// broker instead, as data-contract JSON on <prefix>/air/… and <prefix>/source/…, and answers
+// the logger once the broker has acknowledged them: the shared group stores them like any
+// MQTT reading, and the derive instance, which sees only the broker, sees them too.
+func (s *Service) gatewaySink() hj212.Sink {
+	direct := gatewaySink{p: s.Pipeline}
+	if s.role != RoleIngest {
+		return direct
+	}
+	fwd, err := mqtt.NewForwarder(s.cfg.MQTT, s.cfg.MQTT.ClientID+"-gateway", s.log.With("component", "hj212"))
+	if err != nil {
+		// SessionOptions failed for the collector already if the settings were wrong.
+		s.log.Error("HJ 212 forwarder; storing gateway readings directly", "err", err)
+		return direct
+	}
+	s.forwarder = fwd
+	return forwardSink{gatewaySink: direct, fwd: fwd, prefix: s.cfg.MQTT.TopicPrefix}
+}
+
+// addForwarder runs the gateway's forwarder session; registered before the gateway, it stops
+// after it.
+func (s *Service) addForwarder(g *runGroup) {
+	if s.forwarder == nil {
+		return
+	}
+	g.add("hj212 forwarder", func(ctx context.Context) error {
+		s.forwarder.Start()
+		<-ctx.Done()
+		s.forwarder.Stop()
+		return nil
+	})
+}
+
+type forwardSink struct {
+	gatewaySink
+	fwd    *mqtt.Forwarder
+	prefix string
+}
+
+func (f forwardSink) Store(ctx context.Context, rs []reading.Reading) error {
+	for i := range rs {
+		topic, payload, err := jsonreading.Encode(f.prefix, &rs[i])
+		if err != nil {
+			return fmt.Errorf("%w: %w", hj212.ErrRefused, &reading.Rejection{Reason: reading.ReasonBadValue, Err: err})
+		}
+		if err := f.fwd.Publish(ctx, topic, payload); err != nil {
+			return err
+		}
+	}
+	return nil
 }
