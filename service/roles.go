@@ -21,8 +21,8 @@ import (
 	"lantian/ingest/hj212"
 	"lantian/ingest/jsonreading"
 	"lantian/ingest/mqtt"
-	"lantian/ingest/reading"
 	"lantian/ingest/pipeline"
+	"lantian/ingest/reading"
 	"lantian/service/config"
 	"lantian/service/lease"
 )
