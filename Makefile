@@ -52,6 +52,8 @@ test: tools check
 	$(GO) test -race -timeout 25m -count=1 -skip '$(PAHO_RECONNECT_TESTS)' $(RACE_PKGS)
 	$(GO) test -timeout 10m -count=1 -run '$(PAHO_RECONNECT_TESTS)' -v ./ingest/sim/
 	$(GO) test -timeout 25m -count=1 $$($(GO) list ./... | grep -v -e '/ingest/' -e '/service' -e '/cmd/')
+	# The Kubernetes manifests, offline: strict decoding with the API's Go types (own module).
+	cd deploy/k8s/validate && $(GO) test -count=1 ./...
 
 # Short fuzzing of every decoder of outside input (longer: make fuzz FUZZTIME=10m). The seed
 # corpora also run as plain tests in `make test`.

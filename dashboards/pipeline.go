@@ -76,5 +76,6 @@ func Pipeline() *sdk.Board {
 		promTarget("A", `sum(rate(lantian_spool_appended_batches_total{`+job+`}[$__rate_interval]))`, "appended"),
 		promTarget("B", `sum(rate(lantian_spool_drained_batches_total{`+job+`}[$__rate_interval]))`, "drained"),
 		promTarget("C", `sum(rate(lantian_spool_append_errors_total{`+job+`}[$__rate_interval]))`, "append errors")), 8, 8)
+	scaleOutRow(g)
 	return newBoard(PipelineUID, "蓝天 · 数据管道健康", []string{"lantian", "pipeline"}, "now-6h", []sdk.TemplateVar{}, g)
 }

@@ -37,6 +37,7 @@ import (
 // Service is a running ingest service.
 type Service struct {
 	cfg          config.Config
+	role         Role
 	log          *slog.Logger
 	Registry     *prometheus.Registry
 	Pipeline     *pipeline.Pipeline
@@ -54,6 +55,8 @@ type Service struct {
 	listener        net.Listener
 	gateway         *hj212.Server
 	gatewayListener net.Listener
+	// forwarder puts the gateway's readings on the broker (--role ingest only).
+	forwarder *mqtt.Forwarder
 	// HJ212Addr is the address of the HJ 212 gateway, empty when it is off.
 	HJ212Addr string
 	// alerts is the one Alertmanager client every component notifies through (nil without
@@ -71,9 +74,19 @@ type Service struct {
 	HTTPAddr string
 }
 
-// New opens the local stores and builds every component; nothing runs until Run.
+// New opens the local stores and builds every component of the one-process service
+// (--role all); nothing runs until Run.
 func New(cfg config.Config, log *slog.Logger) (*Service, error) {
-	s := &Service{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
+	return NewRole(cfg, RoleAll, log)
+}
+
+// NewRole builds the components of one role (docs/scaling.md): RoleAll everything, RoleIngest
+// the intake and raw writes, RoleDerive the derived figures, consoles and alerts.
+func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
+	if err := role.check(cfg); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, role: role, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	s.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool"), int64(cfg.Spool.MaxBytes))
@@ -102,25 +115,29 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		}
 		s.notifier = s.alerts
 	}
-	observers, err := s.derivedObservers()
-	if err != nil {
-		s.closeStores()
-		return nil, err
+	var observers []pipeline.Observer
+	var routes map[string]pipeline.Route
+	if role.derives() {
+		observers, err = s.derivedObservers()
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		sourceObs, err := s.sourceObservers()
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		observers = append(observers, sourceObs...)
+		routes, err = s.warningRoutes()
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
+		observers = append(observers, s.board)
 	}
-	sourceObs, err := s.sourceObservers()
-	if err != nil {
-		s.closeStores()
-		return nil, err
-	}
-	observers = append(observers, sourceObs...)
-	routes, err := s.warningRoutes()
-	if err != nil {
-		s.closeStores()
-		return nil, err
-	}
-	s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
-	observers = append(observers, s.board)
-	s.Pipeline = pipeline.New(pipeline.Config{
+	s.Pipeline = pipeline.New(s.rolePipeline(pipeline.Config{
 		Observers:       observers,
 		Routes:          routes,
 		TopicPrefix:     cfg.MQTT.TopicPrefix,
@@ -135,23 +152,23 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		DeadLetters: s.dead,
 		HJ212: &hj212.PayloadDecoder{Registry: devices, Location: cfg.Location(),
 			MaxPacket: int(cfg.HJ212.MaxPacketBytes)},
-		Metrics: pipeline.NewMetrics(s.Registry),
+		Metrics: pipeline.NewMetrics(s.pipelineRegisterer()),
 		Log:     log.With("component", "pipeline"),
-	})
+	}))
 	families := make([]string, 0, len(routes))
 	for f := range routes {
 		families = append(families, f)
 	}
-	s.collector, err = mqtt.New(cfg.MQTT, mqtt.Filters(cfg.MQTT.TopicPrefix, families...), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
+	s.collector, err = mqtt.New(role.mqttConfig(cfg.MQTT), mqtt.Filters(cfg.MQTT.TopicPrefix, families...), s.Pipeline.HandleMessage, s.Registry, log.With("component", "mqtt"))
 	if err != nil {
 		s.closeStores()
 		return nil, err
 	}
-	if cfg.HJ212.Listen != "" {
+	if cfg.HJ212.Listen != "" && role.ingests() {
 		s.gateway, err = hj212.NewServer(hj212.ServerConfig{
 			MaxConns: cfg.HJ212.MaxConnections, MaxPacket: int(cfg.HJ212.MaxPacketBytes),
 			IdleTimeout: cfg.HJ212.IdleTimeout, Location: cfg.Location(), Registry: devices,
-			Sink: gatewaySink{p: s.Pipeline}, Logger: log.With("component", "hj212"), Metrics: s.Registry,
+			Sink: s.gatewaySink(), Logger: log.With("component", "hj212"), Metrics: s.Registry,
 		})
 		if err != nil {
 			s.closeStores()
@@ -187,7 +204,7 @@ func (s *Service) closeStores() {
 func (s *Service) Run(ctx context.Context) error {
 	defer s.closeStores()
 	g := s.runGroup()
-	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
+	s.log.Info("lantian running", "role", string(s.role), "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
 		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
 	err := g.run(ctx)
 	s.log.Info("stopped", "spooled_batches", s.spool.Len())
@@ -207,10 +224,13 @@ func (s *Service) runGroup() *runGroup {
 	if s.alerts != nil {
 		g.add("alertmanager client", s.alerts.Run)
 	}
-	g.add("derived components", s.runDerived)
+	if s.role.derives() {
+		g.add("derived components", s.runDerived)
+	}
 	if s.cfg.Influx.CreateBucket {
 		g.add("bucket creation", func(ctx context.Context) error { s.ensureBucket(ctx); return nil })
 	}
+	s.addForwarder(g)
 	if s.gateway != nil {
 		g.add("hj212 gateway", func(ctx context.Context) error {
 			if err := s.gateway.Serve(ctx, s.gatewayListener); err != nil {
@@ -269,6 +289,7 @@ func (s *Service) collect(ctx context.Context) error {
 	s.collector.Start()
 	<-ctx.Done()
 	s.log.Info("shutting down: stopping MQTT intake and flushing")
+	s.leaveGroup()
 	stopCtx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout+5*time.Second)
 	defer cancel()
 	if err := s.collector.Stop(stopCtx); err != nil {

@@ -11,20 +11,23 @@ import (
 
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{
 		Registry: s.Registry,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
 	}))
-	mux.HandleFunc("GET /", s.handleConsole)
-	s.warningHTTP(mux)
-	s.sourcesHTTP(mux)
-	s.assessmentHTTP(mux)
-	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
-	})
-	mux.HandleFunc("GET /api/v1/outlets", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, s.board.Snapshot("source"))
-	})
+	// The consoles live where every reading is seen: not on an ingest instance (docs/scaling.md).
+	if s.board != nil {
+		mux.HandleFunc("GET /", s.handleConsole)
+		s.warningHTTP(mux)
+		s.sourcesHTTP(mux)
+		s.assessmentHTTP(mux)
+		mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
+		})
+		mux.HandleFunc("GET /api/v1/outlets", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, s.board.Snapshot("source"))
+		})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})

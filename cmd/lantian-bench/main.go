@@ -193,10 +193,14 @@ func run(ctx context.Context, opt options) error {
 		}
 		rep.live = append(rep.live, liveSet{rate: rate, results: rs})
 	}
+	scale := b.scaleOut(ctx) // scaleout.go
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	rep.finished = time.Now()
 	rep.loadEnd = loadAvg()
 
-	md := rep.markdown()
+	md := rep.markdown() + scaleOutMarkdown(scale, rep.machine.Cores)
 	if opt.out == "" {
 		_, err := io.WriteString(os.Stdout, md)
 		return err

@@ -16,9 +16,12 @@ import (
 const defaultConfigPath = "deploy/lantian.yaml"
 
 // loadConfig parses the common flags and returns the resolved configuration.
-func loadConfig(name string, args []string, stderr io.Writer) (config.Config, *flag.FlagSet, string, error) {
+func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config.Config, *flag.FlagSet, string, error) {
 	fs := flag.NewFlagSet("lantian "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	for _, add := range extra {
+		add(fs)
+	}
 	path := fs.String("config", "", "config file (env LANTIAN_CONFIG; default "+defaultConfigPath+" when present, else built-in defaults)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	overrides := config.RegisterFlags(fs)
@@ -59,19 +62,21 @@ func loadConfig(name string, args []string, stderr io.Writer) (config.Config, *f
 }
 
 func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
-	cfg, _, level, err := loadConfig("run", args, stderr)
+	var rf runFlags
+	cfg, _, level, err := loadConfig("run", args, stderr, rf.register)
 	if err != nil {
 		return err
+	}
+	opts, err := rf.options()
+	if err != nil {
+		fmt.Fprintf(stderr, "lantian run: %v\n", err)
+		return errUsage
 	}
 	log, err := newLogger(stderr, level)
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(cfg, log)
-	if err != nil {
-		return err
-	}
-	return svc.Run(ctx)
+	return service.RunRole(ctx, cfg, opts, log)
 }
 
 func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -67,7 +67,7 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 		m:       newMetrics(reg),
 	}
 	for _, f := range filters {
-		c.filters[f] = 1
+		c.filters[cfg.Subscription(f)] = 1
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	opts, err := SessionOptions(cfg, cfg.ClientID)
@@ -150,7 +150,7 @@ func tlsConfig(t TLS) (*tls.Config, error) {
 
 // Start begins connecting; it returns at once and the session keeps retrying in the background.
 func (c *Collector) Start() {
-	c.log.Info("connecting to MQTT broker", "broker", c.cfg.URL, "client_id", c.cfg.ClientID)
+	c.log.Info("connecting to MQTT broker", "broker", c.cfg.URL, "client_id", c.cfg.ClientID, "shared_group", c.cfg.SharedGroup)
 	c.client.Connect()
 }
 

@@ -21,6 +21,11 @@ type Config struct {
 	// PasswordFile is read into Password by the config loader.
 	PasswordFile string `yaml:"password_file"`
 	TopicPrefix  string `yaml:"topic_prefix"`
+	// SharedGroup, when set, subscribes through the broker's shared subscription
+	// $share/<group>/<filter>: the ingest instances of one group split the stream between
+	// them, each message going to one of them (docs/scaling.md). Empty: an ordinary
+	// subscription that receives every message.
+	SharedGroup string `yaml:"shared_group"`
 	// Workers bounds the goroutines that decode and validate messages.
 	Workers int `yaml:"workers"`
 	// MaxPayloadBytes rejects larger messages before decoding them.
@@ -69,6 +74,9 @@ func (c Config) Validate() error {
 	if c.TopicPrefix == "" || strings.ContainsAny(c.TopicPrefix, "#+") {
 		errs = append(errs, fmt.Errorf("mqtt.topic_prefix %q must be non-empty and free of wildcards", c.TopicPrefix))
 	}
+	if strings.ContainsAny(c.SharedGroup, "/+#") {
+		errs = append(errs, fmt.Errorf("mqtt.shared_group %q must not contain /, + or #", c.SharedGroup))
+	}
 	if c.Workers < 1 || c.Workers > 1024 {
 		errs = append(errs, fmt.Errorf("mqtt.workers %d must be between 1 and 1024", c.Workers))
 	}
@@ -85,4 +93,12 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("mqtt.tls: cert_file and key_file must be given together"))
 	}
 	return errors.Join(errs...)
+}
+
+// Subscription is the filter as subscribed: through the shared group when one is set.
+func (c Config) Subscription(filter string) string {
+	if c.SharedGroup == "" {
+		return filter
+	}
+	return "$share/" + c.SharedGroup + "/" + filter
 }

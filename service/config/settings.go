@@ -70,6 +70,7 @@ func Settings() []Setting {
 	return []Setting{
 		{Flag: "mqtt-url", Usage: "MQTT broker URL (tcp://, ssl://, ws://)", set: str(func(c *Config) *string { return &c.MQTT.URL })},
 		{Flag: "mqtt-client-id", Usage: "stable MQTT client id of this collector", set: str(func(c *Config) *string { return &c.MQTT.ClientID })},
+		{Flag: "mqtt-shared-group", Usage: "shared subscription group of the ingest instances (docs/scaling.md)", set: str(func(c *Config) *string { return &c.MQTT.SharedGroup })},
 		{Flag: "mqtt-username", Usage: "MQTT user name", set: str(func(c *Config) *string { return &c.MQTT.Username })},
 		{Flag: "mqtt-password", Usage: "MQTT password (prefer LANTIAN_MQTT_PASSWORD or --mqtt-password-file)", Secret: true, set: secret(func(c *Config) *conf.Secret { return &c.MQTT.Password })},
 		{Flag: "mqtt-password-file", Usage: "file holding the MQTT password", set: str(func(c *Config) *string { return &c.MQTT.PasswordFile })},
@@ -81,6 +82,7 @@ func Settings() []Setting {
 		{Flag: "influx-bucket", Usage: "InfluxDB bucket (1.8: db/rp)", set: str(func(c *Config) *string { return &c.Influx.Bucket })},
 		{Flag: "influx-flush-interval", Usage: "longest time a reading waits for its batch", set: duration(func(c *Config) *time.Duration { return &c.Influx.FlushInterval })},
 		{Flag: "http-addr", Usage: "listen address of metrics, health and API", set: str(func(c *Config) *string { return &c.HTTP.Addr })},
+		{Flag: "hj212-listen", Usage: "listen address of the HJ 212 TCP gateway (empty: off)", set: str(func(c *Config) *string { return &c.HJ212.Listen })},
 		{Flag: "data-dir", Usage: "folder for the spool and dead letters", set: str(func(c *Config) *string { return &c.DataDir })},
 		{Flag: "timezone", Usage: "zone of natural days (default Asia/Shanghai)", set: str(func(c *Config) *string { return &c.Timezone })},
 		{Flag: "accept-unknown-stations", Usage: "store readings of stations not in the registry with county \"unknown\"", IsBool: true, set: boolean(func(c *Config) *bool { return &c.Ingest.AcceptUnknownStations })},
