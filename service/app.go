@@ -146,11 +146,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	if cfg.HJ212.Listen != "" {
-		s.gateway, err = hj212.NewServer(hj212.ServerConfig{
-			MaxConns: cfg.HJ212.MaxConnections, MaxPacket: int(cfg.HJ212.MaxPacketBytes),
-			IdleTimeout: cfg.HJ212.IdleTimeout, Location: cfg.Location(), Registry: devices,
-			Sink: gatewaySink{p: s.Pipeline}, Logger: log.With("component", "hj212"), Metrics: s.Registry,
-		})
+		s.gateway, err = hj212.NewServer(s.gatewayConfig(devices))
 		if err != nil {
 			s.closeStores()
 			return nil, fmt.Errorf("hj212 gateway: %w", err)

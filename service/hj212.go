@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"lantian/ingest/hj212"
+	"lantian/ingest/lograte"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/reading"
 	"lantian/service/config"
@@ -28,12 +29,24 @@ func hj212Devices(cfg *config.Config) hj212.StaticRegistry {
 			}
 		}
 	}
-	for _, d := range cfg.HJ212.Devices {
+	for _, d := range cfg.HJ212.AllDevices() {
 		dev := devs[d.MN]
 		dev.Password, dev.FlowUnit, dev.PressureUnit = d.Password.Reveal(), d.FlowUnit, d.PressureUnit
+		dev.NoPassword = d.NoPassword
 		devs[d.MN] = dev
 	}
 	return devs
+}
+
+// gatewayConfig is the gateway's configuration from the hj212 section.
+func (s *Service) gatewayConfig(devices hj212.Registry) hj212.ServerConfig {
+	c := s.cfg.HJ212
+	return hj212.ServerConfig{
+		MaxConns: c.MaxConnections, MaxConnsPerIP: c.MaxConnectionsPerIP, MaxBadFrames: c.MaxBadFrames,
+		MaxPacket: int(c.MaxPacketBytes), IdleTimeout: c.IdleTimeout, Location: s.cfg.Location(),
+		Registry: devices, Sink: gatewaySink{p: s.Pipeline}, Logger: s.log.With("component", "hj212"),
+		Metrics: s.Registry, LogLimiter: lograte.New(s.log.With("component", "hj212"), 0),
+	}
 }
 
 // gatewaySink connects the HJ 212 gateway to the pipeline: the gateway replies 9014 only

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"lantian/ingest/conf"
 	"lantian/service"
 	"lantian/service/config"
 )
@@ -15,19 +16,20 @@ import (
 // `lantian run` in a checkout picks up the sample registry.
 const defaultConfigPath = "deploy/lantian.yaml"
 
-// loadConfig parses the common flags and returns the resolved configuration.
-func loadConfig(name string, args []string, stderr io.Writer) (config.Config, *flag.FlagSet, string, error) {
+// loadConfig parses the common flags and returns the resolved configuration and where it came
+// from (the file, or the built-in defaults).
+func loadConfig(name string, args []string, stderr io.Writer) (config.Config, string, string, error) {
 	fs := flag.NewFlagSet("lantian "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "config file (env LANTIAN_CONFIG; default "+defaultConfigPath+" when present, else built-in defaults)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	overrides := config.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, nil, "", errUsage
+		return config.Config{}, "", "", errUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lantian %s: unexpected arguments %q\n", name, fs.Args())
-		return config.Config{}, nil, "", errUsage
+		return config.Config{}, "", "", errUsage
 	}
 	file := *path
 	if file == "" {
@@ -42,24 +44,21 @@ func loadConfig(name string, args []string, stderr io.Writer) (config.Config, *f
 	if file != "" {
 		var err error
 		if cfg, err = config.Load(file); err != nil {
-			return cfg, nil, "", err
+			return cfg, "", "", err
 		}
 	}
+	src := configSource(file)
 	if err := overrides.Apply(&cfg); err != nil {
-		return cfg, nil, "", err
+		return cfg, "", "", err
 	}
 	if err := cfg.Resolve(); err != nil {
-		src := file
-		if src == "" {
-			src = "built-in defaults"
-		}
-		return cfg, nil, "", fmt.Errorf("invalid configuration (%s):\n%w", src, err)
+		return cfg, "", "", fmt.Errorf("invalid configuration (%s):\n%w", src, err)
 	}
-	return cfg, fs, *logLevel, nil
+	return cfg, src, *logLevel, nil
 }
 
 func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
-	cfg, _, level, err := loadConfig("run", args, stderr)
+	cfg, src, level, err := loadConfig("run", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -67,6 +66,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log.Info("configuration loaded", "source", src)
 	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
@@ -79,10 +79,11 @@ func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: lantian config check [--config FILE] [flags]")
 		return errUsage
 	}
-	cfg, _, _, err := loadConfig("config check", args[1:], stderr)
+	cfg, src, _, err := loadConfig("config check", args[1:], stderr)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "config source: %s\n", src)
 	outlets, emergency := 0, 0
 	for _, s := range cfg.Sources {
 		outlets += len(s.Outlets)
@@ -93,6 +94,7 @@ func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "config OK: %d areas, %d stations, %d sources (%d outlets, %d on the emergency list), %d targets\n",
 		len(cfg.Areas), len(cfg.Stations), len(cfg.Sources), outlets, emergency, len(cfg.Targets))
 	fmt.Fprintf(stdout, "mqtt %s (client id %s, prefix %s), influx %s bucket %s, http %s, data dir %s\n",
-		cfg.MQTT.URL, cfg.MQTT.ClientID, cfg.MQTT.TopicPrefix, cfg.Influx.URL, cfg.Influx.Bucket, cfg.HTTP.Addr, cfg.DataDir)
+		conf.RedactURL(cfg.MQTT.URL), cfg.MQTT.ClientID, cfg.MQTT.TopicPrefix, conf.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.HTTP.Addr, cfg.DataDir)
+	printCredentialCheck(stdout, &cfg)
 	return nil
 }

@@ -135,6 +135,7 @@ func (c *Config) Resolve() error {
 	if err := conf.ReadSecretFile(&c.Influx.Token, c.Influx.TokenFile); err != nil {
 		errs = append(errs, fmt.Errorf("influx.token_file: %w", err))
 	}
+	add(c.HJ212.ReadFiles())
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is empty: set it to a writable folder for the spool and dead letters"))
 	}
