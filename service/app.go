@@ -74,7 +74,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
-	s.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool"), int64(cfg.Spool.MaxBytes))
+	s.spool, err = spool.OpenWith(filepath.Join(cfg.DataDir, "spool"), spool.Options{MaxBytes: int64(cfg.Spool.MaxBytes), Logger: log.With("component", "spool"), Metrics: s.Registry})
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
