@@ -23,6 +23,7 @@ import (
 	"lantian/alert/office"
 	"lantian/alert/source"
 	"lantian/alert/stream"
+	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
@@ -67,6 +68,7 @@ type Service struct {
 	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
+	health   health
 }
 
 // New opens the local stores and builds every component; nothing runs until Run.
@@ -83,6 +85,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		s.spool.Close()
 		return nil, fmt.Errorf("open dead letters: %w", err)
 	}
+	s.dead.Redact = hj212.MaskPassword
 	opts := influxdb2.DefaultOptions().
 		SetHTTPRequestTimeout(uint(cfg.Influx.Timeout / time.Second)).
 		SetUseGZip(cfg.Influx.GZip)
@@ -180,8 +183,8 @@ func (s *Service) closeStores() {
 func (s *Service) Run(ctx context.Context) error {
 	defer s.closeStores()
 	g := s.runGroup()
-	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
-		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
+	s.log.Info("lantian ingest running", "http", "http://"+s.HTTPAddr, "mqtt", conf.RedactURL(s.cfg.MQTT.URL),
+		"influx", conf.RedactURL(s.cfg.Influx.URL), "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
 	err := g.run(ctx)
 	s.log.Info("stopped", "spooled_batches", s.spool.Len())
 	return err

@@ -26,22 +26,9 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, why := s.Ready()
-		status := http.StatusOK
-		if !ok {
-			status = http.StatusServiceUnavailable
-		}
-		influxOK, influxErr := s.writer.Healthy()
-		writeJSON(w, status, map[string]any{
-			"ready":          ok,
-			"problems":       why,
-			"mqtt_connected": s.collector.Connected(),
-			"influx_ok":      influxOK,
-			"influx_error":   influxErr,
-			"spool_batches":  s.spool.Len(),
-			"spool_bytes":    s.spool.Bytes(),
-		})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		status, body := s.readiness(r.Context())
+		writeJSON(w, status, body)
 	})
 	return mux
 }

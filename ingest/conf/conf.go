@@ -78,23 +78,15 @@ func ParseByteSize(s string) (ByteSize, error) {
 }
 
 // RedactURL returns u with the password of its user info replaced, for logs, metric labels
-// and printed configs: "tcp://lantian:[redacted]@broker:1883". A URL that does not parse is
+// and printed configs: "tcp://lantian:xxxxx@broker:1883". A URL that does not parse is
 // replaced whole when it holds an '@' (it may hold a password), else returned as it is.
 func RedactURL(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		if strings.Contains(u, "@") {
-			return "[redacted url]"
+			return "[unparsable url]"
 		}
 		return u
 	}
-	if p.User == nil {
-		return u
-	}
-	if _, has := p.User.Password(); has {
-		p.User = url.UserPassword(p.User.Username(), "[redacted]")
-		// url.String escapes the brackets; the plain form reads better.
-		return strings.Replace(p.String(), "%5Bredacted%5D", "[redacted]", 1)
-	}
-	return u
+	return p.Redacted()
 }

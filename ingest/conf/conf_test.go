@@ -23,11 +23,11 @@ func TestByteSizes(t *testing.T) {
 
 func TestRedactURLHidesPasswordsOnly(t *testing.T) {
 	for in, want := range map[string]string{
-		"tcp://lantian:s3cret@broker:1883":         "tcp://lantian:[redacted]@broker:1883",
-		"http://admin:p%40ss@am:9093/alertmanager": "http://admin:[redacted]@am:9093/alertmanager",
+		"tcp://lantian:s3cret@broker:1883":         "tcp://lantian:xxxxx@broker:1883",
+		"http://admin:p%40ss@am:9093/alertmanager": "http://admin:xxxxx@am:9093/alertmanager",
 		"tcp://broker:1883":                        "tcp://broker:1883",
 		"http://token@am:9093":                     "http://token@am:9093",
-		"::not a url:pw@x":                         "[redacted url]",
+		"::not a url:pw@x":                         "[unparsable url]",
 	} {
 		got := RedactURL(in)
 		if got != want {
