@@ -120,7 +120,12 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
-	observers = append(observers, s.board)
+	guard, err := s.historyGuard()
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	observers = append(observers, s.board, guard)
 	s.Pipeline = pipeline.New(pipeline.Config{
 		Observers:       observers,
 		Routes:          routes,
@@ -132,6 +137,7 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 			MaxFuture:     cfg.Ingest.MaxFuture,
 			MaxAge:        cfg.Ingest.MaxAge,
 		},
+		History:     guard,
 		Sink:        s.writer,
 		DeadLetters: s.dead,
 		HJ212: &hj212.PayloadDecoder{Registry: devices, Location: cfg.Location(),

@@ -155,7 +155,7 @@ sources:
 		t.Fatalf("publisher: %v", tok.Error())
 	}
 	defer pub.Disconnect(100)
-	if tok := pub.Publish("lantian/hj212/UNKNOWN0000000000000001", 1, false, hjPacket(t, "HJSECRET1", "UNKNOWN0000000000000001", hour, "a34004-Avg=1")); !tok.WaitTimeout(10*time.Second) {
+	if tok := pub.Publish("lantian/hj212/UNKNOWN0000000000000001", 1, false, hjPacket(t, "HJSECRET1", "UNKNOWN0000000000000001", hour, "a34004-Avg=1")); !tok.WaitTimeout(10 * time.Second) {
 		t.Fatal("publish timed out")
 	}
 	deadPath := filepath.Join(dir, "data", "deadletters", "deadletters.jsonl")

@@ -242,3 +242,39 @@ func (r *Reader) CountyDailyAQI(ctx context.Context, county string, from, to tim
 	}
 	return out, nil
 }
+
+// StoredValues returns what is stored for a reading's series (measurement, station or
+// source/outlet, period) at its time: the values and flags of the reading's fields, and
+// whether any of them is stored. The append-only check of package history asks it for
+// readings its cache cannot vouch for.
+func (r *Reader) StoredValues(ctx context.Context, a *reading.Accepted) ([]reading.Value, bool, error) {
+	fields := make([]string, 0, len(a.Values))
+	for _, v := range a.Values {
+		fields = append(fields, v.Name)
+	}
+	series := schema.IsMeasurement(schema.Air) + " and " + schema.Is(schema.TagStation, a.Station)
+	if a.Kind == reading.Source {
+		series = schema.IsMeasurement(schema.Emission) + " and " + schema.Is(schema.TagSource, a.Source) + " and " +
+			schema.Is(schema.TagOutlet, a.Outlet)
+	}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s)
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		fmt.Sprintf("from(bucket: %s)\n  |> range(start: %s, stop: %s)", strconv.Quote(r.bucket),
+			a.Time.UTC().Format(time.RFC3339Nano), a.Time.Add(time.Nanosecond).UTC().Format(time.RFC3339Nano)), series, schema.Is(schema.TagPeriod, string(a.Period)),
+		schema.IsAnyField(withFlags(fields)...))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("flux query of the stored %s %s %s: %w", a.ID(), a.Period, a.Time.Format(time.RFC3339), err)
+	}
+	defer res.Close()
+	var out []reading.Value
+	for res.Next() {
+		out = append(out, values(res.Record(), fields)...)
+	}
+	if err := res.Err(); err != nil {
+		return nil, false, fmt.Errorf("read flux result: %w", err)
+	}
+	return out, len(out) > 0, nil
+}

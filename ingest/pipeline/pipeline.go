@@ -35,6 +35,12 @@ type DeadLetters interface {
 	Put(origin, topic string, payload []byte, reason string, cause error) error
 }
 
+// HistoryCheck checks a valid reading against stored history. A *reading.Rejection refuses
+// it; any other error leaves the message unacknowledged, to be delivered again.
+type HistoryCheck interface {
+	Check(ctx context.Context, a *reading.Accepted) error
+}
+
 // Observer is told about every reading once it is durable, in no particular order across
 // stations. It must not block: derived figures (AQI, exceedances) are computed from it.
 type Observer interface {
@@ -59,6 +65,7 @@ type Config struct {
 	TopicPrefix     string
 	MaxPayloadBytes int
 	Checker         *validate.Checker
+	History         HistoryCheck // checked after Checker when set (append-only history)
 	Sink            Sink
 	DeadLetters     DeadLetters
 	// HJ212 decodes the lantian/hj212/<MN> family; nil refuses that family's messages.
@@ -214,6 +221,9 @@ func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(er
 	accepted := make([]reading.Accepted, 0, len(rs))
 	for _, r := range rs {
 		a, err := p.cfg.Checker.Check(r)
+		if err == nil && p.cfg.History != nil {
+			err = p.cfg.History.Check(ctx, &a)
+		}
 		if err != nil {
 			done(err)
 			return

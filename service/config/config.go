@@ -16,6 +16,7 @@ import (
 	"lantian/alert/source"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
+	"lantian/ingest/history"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
 	"lantian/ingest/mqtt"
@@ -38,6 +39,8 @@ type Config struct {
 	DeadLetter deadletter.Config `yaml:"dead_letter"`
 	HTTP       HTTP              `yaml:"http"`
 	HJ212      hj212.Config      `yaml:"hj212"`
+	// History keeps stored readings append-only (ingest/history).
+	History history.Config `yaml:"history"`
 	// Alertmanager feeds the one Alertmanager client of the service.
 	Alertmanager notify.Config `yaml:"alertmanager"`
 	// SourceMonitoring configures pollution-source monitoring in `lantian run` (docs/sources.md).
@@ -81,6 +84,7 @@ func Default() Config {
 		DeadLetter: deadletter.DefaultConfig(),
 		HTTP:       HTTP{Addr: "127.0.0.1:8080"},
 		HJ212:      hj212.DefaultConfig(),
+		History:    history.DefaultConfig(),
 		Warnings:   defaultWarnings(),
 		Registry: registry.Registry{
 			Areas:   registry.DefaultAreas(),
@@ -146,6 +150,7 @@ func (c *Config) Resolve() error {
 	}
 	add(c.Spool.Validate())
 	add(c.DeadLetter.Validate())
+	add(c.History.Validate())
 	if c.HTTP.Addr == "" {
 		errs = append(errs, errors.New("http.addr is empty (use e.g. 127.0.0.1:8080)"))
 	}

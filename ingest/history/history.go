@@ -1,0 +1,312 @@
+// Package history keeps stored monitoring data append-only: a reading for a station-hour (or
+// an outlet's time) that already holds a different stored value is refused as a conflict, with
+// both values, instead of silently overwriting it in InfluxDB (where a point with the same
+// series and time replaces the old one). A redelivered identical reading stays idempotent, and
+// a split HJ 212 message whose parts carry different fields of the same time is not a conflict:
+// only fields present in both are compared. Corrections go through an explicit, audited path
+// (Corrections).
+//
+// Cost: live readings are checked against a bounded in-memory cache of what this process
+// stored, so the hot path never queries InfluxDB. Only a reading the cache cannot vouch for —
+// stamped before the cache's horizon (before the process started, older than the cache keeps,
+// or evicted when the cache was full) — is looked up in InfluxDB, one query per such reading.
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"lantian/ingest/lograte"
+	"lantian/ingest/reading"
+)
+
+// Reason codes of the refusals, the dead letters' "reason".
+const (
+	ReasonConflict = "conflict"
+	ReasonLate     = "too_late"
+)
+
+// Lookup reads what the store holds for a reading's series and time: the values (with their
+// flags) and whether anything is stored.
+type Lookup interface {
+	StoredValues(ctx context.Context, a *reading.Accepted) ([]reading.Value, bool, error)
+}
+
+// Config is the `history` section of the configuration.
+type Config struct {
+	// AppendOnly refuses readings that would change a stored value (default true).
+	AppendOnly bool `yaml:"append_only"`
+	// Recent is how far back the cache keeps what was stored (default 26h): hourly data
+	// arriving up to a day late is checked without a query.
+	Recent time.Duration `yaml:"recent"`
+	// CacheEntries bounds the cache (default 300000 series-times, about 50 MB).
+	CacheEntries int `yaml:"cache_entries"`
+	// LateWindow refuses readings stamped more than this before now as too_late (0: no limit
+	// beyond ingest.max_age). Set it shorter than max_age to keep old history from being
+	// filled in by devices; replays of history then need a wider window.
+	LateWindow time.Duration `yaml:"late_window"`
+}
+
+// DefaultConfig is append-only with a day's cache and no window of its own for late data.
+func DefaultConfig() Config {
+	return Config{AppendOnly: true, Recent: 26 * time.Hour, CacheEntries: 300000}
+}
+
+// Validate reports the section's problems.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Recent < time.Hour {
+		errs = append(errs, errors.New("history.recent must be at least 1h"))
+	}
+	if c.CacheEntries < 1000 {
+		errs = append(errs, errors.New("history.cache_entries must be at least 1000"))
+	}
+	if c.LateWindow < 0 {
+		errs = append(errs, errors.New("history.late_window must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+type key struct {
+	kind   reading.Kind
+	id     string
+	period reading.Period
+	t      int64
+}
+
+func keyOf(a *reading.Accepted) key {
+	return key{kind: a.Kind, id: a.ID(), period: a.Period, t: a.Time.UnixNano()}
+}
+
+// sig is a field's name hash (high half) and value hash (low half): 8 bytes a field instead
+// of the values themselves.
+type sig uint64
+
+func sigOf(v reading.Value) sig {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(v.Name))
+	name := h.Sum32()
+	h.Reset()
+	var b [10]byte
+	bits := math.Float64bits(v.Value)
+	if v.NoValue {
+		bits = 0
+	}
+	for i := range 8 {
+		b[i] = byte(bits >> (8 * i))
+	}
+	b[8] = byte(v.Flag)
+	if v.NoValue {
+		b[9] = 1
+	}
+	_, _ = h.Write(b[:])
+	return sig(uint64(name)<<32 | uint64(h.Sum32()))
+}
+
+func sigs(vs []reading.Value) []sig {
+	out := make([]sig, len(vs))
+	for i, v := range vs {
+		out[i] = sigOf(v)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// differs reports whether a field present in both has another value.
+func differs(old, new []sig) bool {
+	for _, n := range new {
+		for _, o := range old {
+			if o>>32 == n>>32 && o != n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Guard checks readings before they are written and learns what was stored. Safe for
+// concurrent use.
+type Guard struct {
+	cfg    Config
+	lookup Lookup
+	now    func() time.Time
+	log    *slog.Logger
+	limit  *lograte.Limiter
+
+	mu      sync.Mutex
+	cache   map[key][]sig
+	order   []key // insertion order, for eviction
+	head    int
+	horizon time.Time // readings stamped before it may be stored without being in the cache
+
+	conflicts, lateRefused, lookups, lookupErrors prometheus.Counter
+}
+
+// New builds a guard. Readings stamped before start+maxFuture may have been stored by an
+// earlier process, so they are looked up; reg may be nil.
+func New(cfg Config, lookup Lookup, maxFuture time.Duration, reg prometheus.Registerer, log *slog.Logger) (*Guard, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &Guard{cfg: cfg, lookup: lookup, now: time.Now, cache: map[key][]sig{}, log: log, limit: lograte.New(log, 0)}
+	g.horizon = g.now().Add(maxFuture)
+	c := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "lantian", Subsystem: "history", Name: name, Help: help})
+	}
+	g.conflicts = c("conflicts_total", "Readings refused because the stored value of their station-hour (outlet-time) differs.")
+	g.lateRefused = c("late_refused_total", "Readings refused as older than history.late_window.")
+	g.lookups = c("lookups_total", "Readings checked against InfluxDB because the cache could not vouch for them (late data).")
+	g.lookupErrors = c("lookup_errors_total", "Lookups that failed; the reading was left for redelivery.")
+	if reg != nil {
+		entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "lantian", Subsystem: "history", Name: "cache_entries",
+			Help: "Series-times in the append-only check's cache."}, func() float64 { g.mu.Lock(); defer g.mu.Unlock(); return float64(len(g.cache)) })
+		for _, col := range []prometheus.Collector{g.conflicts, g.lateRefused, g.lookups, g.lookupErrors, entries} {
+			if err := reg.Register(col); err != nil {
+				return nil, fmt.Errorf("history: register metrics: %w", err)
+			}
+		}
+	}
+	return g, nil
+}
+
+// Check refuses a reading that would rewrite stored history (*reading.Rejection, reason
+// conflict or too_late). Any other error means the check could not be made (InfluxDB
+// unreachable for a late reading): the reading must be retried later, not stored.
+func (g *Guard) Check(ctx context.Context, a *reading.Accepted) error {
+	now := g.now()
+	if g.cfg.LateWindow > 0 && a.Time.Before(now.Add(-g.cfg.LateWindow)) {
+		g.lateRefused.Inc()
+		return &reading.Rejection{Reason: ReasonLate, Err: fmt.Errorf("%s %s %s is older than history.late_window %s",
+			a.ID(), a.Period, a.Time.Format(time.RFC3339), g.cfg.LateWindow)}
+	}
+	if !g.cfg.AppendOnly {
+		return nil
+	}
+	k := keyOf(a)
+	in := sigs(a.Values)
+	g.mu.Lock()
+	old, cached := g.cache[k]
+	vouched := cached || !a.Time.Before(g.horizon)
+	g.mu.Unlock()
+	if cached && !differs(old, in) {
+		return nil
+	}
+	if vouched && !cached {
+		return nil // stamped after the horizon and not stored by this process: new
+	}
+	// A conflict seen in the cache, or a reading the cache cannot vouch for: ask the store,
+	// which also gives the stored values for the refusal.
+	g.lookups.Inc()
+	stored, found, err := g.lookup.StoredValues(ctx, a)
+	if err != nil {
+		g.lookupErrors.Inc()
+		g.limit.Warn(nil, "lookup", "cannot check a late reading against stored history; left for redelivery", "id", a.ID(), "err", err)
+		return fmt.Errorf("history check of %s %s %s: %w", a.ID(), a.Period, a.Time.Format(time.RFC3339), err)
+	}
+	if !found {
+		if cached {
+			// Accepted by this process but not (yet) in InfluxDB (spooled): trust the cache.
+			return g.conflict(a, nil)
+		}
+		return nil
+	}
+	if !differs(sigs(stored), in) {
+		return nil
+	}
+	return g.conflict(a, stored)
+}
+
+func (g *Guard) conflict(a *reading.Accepted, stored []reading.Value) error {
+	g.conflicts.Inc()
+	g.limit.Warn(nil, "conflict", "reading would rewrite stored history; refused", "id", a.ID(), "period", a.Period, "time", a.Time)
+	was := "a different value accepted earlier (still in the spool)"
+	if stored != nil {
+		was = describe(stored, a.Values)
+	}
+	return &reading.Rejection{Reason: ReasonConflict, Err: fmt.Errorf(
+		"%s %s %s already stored: stored %s, received %s; history is append-only (correct it with `lantian history correct`)",
+		a.ID(), a.Period, a.Time.Format(time.RFC3339), was, describe(a.Values, a.Values))}
+}
+
+// describe lists the values of vs that are named in like: "pm25=20 (N), pm10=41 (N)".
+func describe(vs, like []reading.Value) string {
+	var parts []string
+	for _, v := range vs {
+		if !slices.ContainsFunc(like, func(l reading.Value) bool { return l.Name == v.Name }) {
+			continue
+		}
+		val := fmt.Sprint(v.Value)
+		if v.NoValue {
+			val = "none"
+		}
+		if v.Flag != reading.FlagNone {
+			val += " (" + v.Flag.String() + ")"
+		}
+		parts = append(parts, v.Name+"="+val)
+	}
+	if len(parts) == 0 {
+		return "no common field"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Stored learns a durable reading (pipeline.Observer): its fields join those already known
+// for its series and time.
+func (g *Guard) Stored(a *reading.Accepted) {
+	if !g.cfg.AppendOnly {
+		return
+	}
+	k := keyOf(a)
+	in := sigs(a.Values)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	old, ok := g.cache[k]
+	if ok {
+		for _, s := range in {
+			if !slices.ContainsFunc(old, func(o sig) bool { return o>>32 == s>>32 }) {
+				old = append(old, s)
+			}
+		}
+		slices.Sort(old)
+		g.cache[k] = old
+		return
+	}
+	g.cache[k] = in
+	g.order = append(g.order, k)
+	g.evict()
+}
+
+// evict drops entries beyond the bound or older than Recent, oldest inserted first, and moves
+// the horizon past them so that such readings are looked up instead.
+func (g *Guard) evict() {
+	old := g.now().Add(-g.cfg.Recent)
+	for g.head < len(g.order) {
+		k := g.order[g.head]
+		t := time.Unix(0, k.t)
+		if len(g.cache) <= g.cfg.CacheEntries && !t.Before(old) {
+			break
+		}
+		delete(g.cache, k)
+		g.head++
+		if !t.Before(g.horizon) {
+			g.horizon = t.Add(time.Nanosecond)
+		}
+	}
+	if !old.Before(g.horizon) {
+		g.horizon = old
+	}
+	if g.head > len(g.order)/2 && g.head > 1024 {
+		g.order = append(g.order[:0:0], g.order[g.head:]...)
+		g.head = 0
+	}
+}

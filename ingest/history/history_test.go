@@ -1,0 +1,158 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lantian/ingest/reading"
+)
+
+// fakeStore is the InfluxDB side for unit tests: what was stored, and how often it was asked.
+type fakeStore struct {
+	mu      sync.Mutex
+	stored  map[key][]reading.Value
+	lookups int
+	err     error
+}
+
+func (f *fakeStore) StoredValues(_ context.Context, a *reading.Accepted) ([]reading.Value, bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lookups++
+	if f.err != nil {
+		return nil, false, f.err
+	}
+	v, ok := f.stored[keyOf(a)]
+	return v, ok, nil
+}
+
+func (f *fakeStore) put(a *reading.Accepted) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stored[keyOf(a)] = append(f.stored[keyOf(a)], a.Values...)
+}
+
+func hour(station string, t time.Time, vals ...reading.Value) *reading.Accepted {
+	return &reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Station: station, Time: t, Period: reading.Hour, Values: vals}}
+}
+
+func pm25(v float64) reading.Value {
+	return reading.Value{Name: "pm25", Value: v, Flag: reading.FlagNormal}
+}
+func pm10(v float64) reading.Value {
+	return reading.Value{Name: "pm10", Value: v, Flag: reading.FlagNormal}
+}
+
+// store checks a reading and, when accepted, stores it as the pipeline would.
+func store(t *testing.T, g *Guard, f *fakeStore, a *reading.Accepted) error {
+	t.Helper()
+	if err := g.Check(context.Background(), a); err != nil {
+		return err
+	}
+	f.put(a)
+	g.Stored(a)
+	return nil
+}
+
+func reason(err error) string {
+	var rej *reading.Rejection
+	if errors.As(err, &rej) {
+		return rej.Reason
+	}
+	if err != nil {
+		return "error"
+	}
+	return ""
+}
+
+func TestLiveReadingsAreCheckedWithoutQueries(t *testing.T) {
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	g, err := New(DefaultConfig(), f, 10*time.Minute, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	g.now = func() time.Time { return now.Add(2 * time.Hour) }
+	h := now.Add(time.Hour).Truncate(time.Hour)
+	if err := store(t, g, f, hour("cj-01", h, pm25(20))); err != nil {
+		t.Fatal(err)
+	}
+	if err := store(t, g, f, hour("cj-01", h, pm25(20))); err != nil {
+		t.Errorf("identical redelivery refused: %v", err)
+	}
+	if err := store(t, g, f, hour("cj-01", h, pm10(41))); err != nil {
+		t.Errorf("another field of the same hour (split message) refused: %v", err)
+	}
+	err = store(t, g, f, hour("cj-01", h, pm25(250)))
+	if reason(err) != ReasonConflict {
+		t.Fatalf("rewrite 20 → 250: %v, want a conflict", err)
+	}
+	for _, want := range []string{"stored pm25=20 (N)", "received pm25=250 (N)"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("conflict %q lacks %q", err, want)
+		}
+	}
+	if f.lookups != 1 {
+		t.Errorf("%d InfluxDB lookups for live readings, want 1 (only to describe the conflict)", f.lookups)
+	}
+}
+
+func TestLateReadingsAreLookedUp(t *testing.T) {
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	old := time.Now().Add(-30 * 24 * time.Hour).Truncate(time.Hour)
+	f.put(hour("cj-01", old, pm25(20))) // stored by an earlier process
+	g, err := New(DefaultConfig(), f, 10*time.Minute, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store(t, g, f, hour("cj-01", old, pm25(20))); err != nil {
+		t.Errorf("identical late redelivery refused: %v", err)
+	}
+	if err := store(t, g, f, hour("cj-01", old, pm25(250))); reason(err) != ReasonConflict {
+		t.Errorf("late rewrite 20 → 250: %v, want a conflict", err)
+	}
+	if err := store(t, g, f, hour("cj-01", old.Add(time.Hour), pm25(30))); err != nil {
+		t.Errorf("late reading of an empty hour refused: %v", err)
+	}
+	f.err = errors.New("connection refused")
+	if err := store(t, g, f, hour("cj-01", old.Add(2*time.Hour), pm25(30))); reason(err) != "error" {
+		t.Errorf("late reading with InfluxDB down: %v, want a transient error (no refusal, no store)", err)
+	}
+}
+
+func TestLateWindowRefusesOldData(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.LateWindow = 7 * 24 * time.Hour
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	g, _ := New(cfg, f, 0, nil, nil)
+	if err := store(t, g, f, hour("cj-01", time.Now().Add(-8*24*time.Hour), pm25(20))); reason(err) != ReasonLate {
+		t.Errorf("8 days late with a 7-day window: %v", err)
+	}
+}
+
+func TestEvictionMakesReadingsLookedUpNotAccepted(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.CacheEntries = 1000
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	g, _ := New(cfg, f, 0, nil, nil)
+	start := time.Now().Add(time.Minute).Truncate(time.Second)
+	g.now = func() time.Time { return start.Add(time.Hour) }
+	for i := range 1500 {
+		if err := store(t, g, f, hour("cj-01", start.Add(time.Duration(i)*time.Second), pm25(float64(i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(g.cache) > 1000 {
+		t.Errorf("cache holds %d entries, bound 1000", len(g.cache))
+	}
+	// The first reading was evicted: a rewrite of it must still be caught (by a lookup).
+	if err := store(t, g, f, hour("cj-01", start, pm25(999))); reason(err) != ReasonConflict {
+		t.Errorf("rewrite of an evicted reading: %v, want a conflict", err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
