@@ -293,3 +293,36 @@ func TestGatewayLimitsKeepRealLoggersServed(t *testing.T) {
 		}
 	})
 }
+
+func TestEmptyTopicLevelsAndUnsafeIDsAreRefused(t *testing.T) {
+	influx := testenv.StartInflux(t)
+	mosq := testenv.StartMosquitto(t)
+	cfg := testConfig(t, mosq.URL, influx.URL, "lantian-test-ids")
+	cfg.Ingest.AcceptUnknownStations = true
+	startService(t, cfg)
+	pub := newPublisher(t, mosq.URL, "pub-ids")
+	ts := time.Now().Add(-time.Hour).Truncate(time.Hour).Format(time.RFC3339)
+	payload := func(station string) []byte {
+		return fmt.Appendf(nil, `{"station":%q,"time":%q,"period":"1h","pm25":33}`, station, ts)
+	}
+	pub.publish("lantian/air/", payload("cj-01"))                        // empty last level: no topic check
+	pub.publish("lantian/air/$(id)<b>", payload("$(id)<b>"))             // unknown station with markup
+	pub.publish("lantian/air/${x}", payload("${x}"))                     // template syntax
+	pub.publish("lantian/air/new-station_01", payload("new-station_01")) // a safe unknown id is still accepted
+	testenv.Eventually(t, 20*time.Second, func() error {
+		var reasons []string
+		for _, e := range readDeadLetters(t, filepath.Join(cfg.DataDir, "deadletters", deadletter.FileName)) {
+			reasons = append(reasons, e.Reason+" "+e.Topic)
+		}
+		if len(reasons) != 3 {
+			return fmt.Errorf("dead letters %q, want 3", reasons)
+		}
+		if n := influx.Count(t, "air", "pm25", ""); n != 1 {
+			return fmt.Errorf("%d readings stored, want only new-station_01's", n)
+		}
+		return nil
+	})
+	if n := influx.Count(t, "air", "pm25", `"station"='cj-01'`); n != 0 {
+		t.Errorf("the reading on the empty topic level was stored")
+	}
+}

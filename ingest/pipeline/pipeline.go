@@ -159,7 +159,10 @@ func (p *Pipeline) route(topic string, payload []byte) (r Route, key string, err
 	}
 	if rest, ok := strings.CutPrefix(topic, p.prefix); ok {
 		if family, key, ok := strings.Cut(rest, "/"); ok {
-			if r, ok := p.routes[family]; ok {
+			if r, ok := p.routes[family]; ok && emptyLevel(key) {
+				m.messages.WithLabelValues("unknown").Inc()
+				return Route{}, "", &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q has an empty level", topic)}
+			} else if ok {
 				m.messages.WithLabelValues(family).Inc()
 				return r, key, nil
 			}
@@ -167,6 +170,12 @@ func (p *Pipeline) route(topic string, payload []byte) (r Route, key string, err
 	}
 	m.messages.WithLabelValues("unknown").Inc()
 	return Route{}, "", &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+}
+
+// emptyLevel reports whether a topic's key has an empty level ("", "a//b", "a/"): an empty
+// station level would skip the check that the payload's station is the topic's.
+func emptyLevel(key string) bool {
+	return key == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.Contains(key, "//")
 }
 
 // decodeAir decodes <prefix>/air/<station>.
