@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -69,6 +68,9 @@ type Service struct {
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
 	health   health
+	// MetricsAddr is the address of the separate metrics and health listener, if any.
+	MetricsAddr     string
+	metricsListener net.Listener
 }
 
 // New opens the local stores and builds every component; nothing runs until Run.
@@ -173,6 +175,14 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
 	s.HTTPAddr = s.listener.Addr().String()
+	if cfg.HTTP.MetricsAddr != "" {
+		if s.metricsListener, err = net.Listen("tcp", cfg.HTTP.MetricsAddr); err != nil {
+			s.listener.Close()
+			s.closeStores()
+			return nil, fmt.Errorf("listen on http.metrics_addr %s: %w", cfg.HTTP.MetricsAddr, err)
+		}
+		s.MetricsAddr = s.metricsListener.Addr().String()
+	}
 	return s, nil
 }
 
@@ -205,6 +215,9 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) runGroup() *runGroup {
 	g := &runGroup{}
 	g.add("http server", s.serveHTTP)
+	if s.metricsListener != nil {
+		g.add("metrics server", s.serveMetrics)
+	}
 	g.add("influx writer", s.writer.Run)
 	if s.alerts != nil {
 		g.add("alertmanager client", s.alerts.Run)
@@ -227,7 +240,7 @@ func (s *Service) runGroup() *runGroup {
 
 // serveHTTP serves until ctx is cancelled, then lets requests in progress finish.
 func (s *Service) serveHTTP(ctx context.Context) error {
-	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.httpServer(s.routes())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(s.listener) }()
 	select {

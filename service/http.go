@@ -11,10 +11,9 @@ import (
 
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{
-		Registry: s.Registry,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}))
+	if s.cfg.HTTP.MetricsAddr == "" {
+		s.opsRoutes(mux)
+	}
 	mux.HandleFunc("GET /", s.handleConsole)
 	s.warningHTTP(mux)
 	mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
@@ -23,6 +22,16 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/outlets", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, s.board.Snapshot("source"))
 	})
+	return mux
+}
+
+// opsRoutes are the endpoints of monitoring: metrics, liveness and readiness. They go on
+// http.metrics_addr when it is set, else on http.addr.
+func (s *Service) opsRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{
+		Registry: s.Registry,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
@@ -30,7 +39,6 @@ func (s *Service) routes() http.Handler {
 		status, body := s.readiness(r.Context())
 		writeJSON(w, status, body)
 	})
-	return mux
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

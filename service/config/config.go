@@ -65,6 +65,15 @@ type Ingest struct {
 // HTTP configures the metrics, health and API server.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// MetricsAddr, when set, serves /metrics, /healthz and /readyz on a listener of their own
+	// (e.g. an internal interface for Prometheus) and no longer on addr.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// SecureCookies marks the console's session cookie Secure: set it when users reach the
+	// service through HTTPS (a TLS-terminating proxy), so the browser never sends it in clear.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// TrustedProxies are the addresses (IPs or CIDRs) of reverse proxies whose
+	// X-Forwarded-Proto: https marks a request as HTTPS (cookies then Secure).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the built-in configuration: local services, the plan's areas and targets and
@@ -153,6 +162,11 @@ func (c *Config) Resolve() error {
 	add(c.History.Validate())
 	if c.HTTP.Addr == "" {
 		errs = append(errs, errors.New("http.addr is empty (use e.g. 127.0.0.1:8080)"))
+	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("http.trusted_proxies[%d]: %w", i, err))
+		}
 	}
 	add(c.Registry.Index())
 	errs = append(errs, c.validateHJ212()...)
