@@ -98,3 +98,10 @@ func TestRefusingBrokerIsLoggedWithTheReason(t *testing.T) {
 		t.Errorf("readyz with the broker refusing: %d %v", status, body)
 	}
 }
+
+func newTestLogger(w *logBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func svcConnected(svc *service.Service) bool {
+	ok, why := svc.Ready()
+	return ok || !strings.Contains(strings.Join(why, " "), "MQTT")
+}
