@@ -6,10 +6,13 @@
 // only fields present in both are compared. Corrections go through an explicit, audited path
 // (Corrections).
 //
-// Cost: live readings are checked against a bounded in-memory cache of what this process
-// stored, so the hot path never queries InfluxDB. Only a reading the cache cannot vouch for —
-// stamped before the cache's horizon (before the process started, older than the cache keeps,
-// or evicted when the cache was full) — is looked up in InfluxDB, one query per such reading.
+// Cost: readings are checked against a bounded in-memory cache of what was stored, so the hot
+// path never queries InfluxDB. At start the cache is filled with one query for the stored
+// readings of the last history.recent (Preload), so that the backlog a broker delivers after a
+// restart is checked without a query each. Only a reading the cache cannot vouch for —
+// stamped before the cache's horizon (older than history.recent, evicted when the cache was
+// full, or before the process started when the preload failed) — is looked up in InfluxDB,
+// one query per such reading.
 package history
 
 import (
@@ -40,6 +43,11 @@ const (
 // flags) and whether anything is stored.
 type Lookup interface {
 	StoredValues(ctx context.Context, a *reading.Accepted) ([]reading.Value, bool, error)
+}
+
+// Scanner streams the readings stored in [from, to), for Preload.
+type Scanner interface {
+	StoredSince(ctx context.Context, from, to time.Time, fn func(*reading.Accepted) error) error
 }
 
 // Config is the `history` section of the configuration.
@@ -148,6 +156,7 @@ type Guard struct {
 	order   []key // insertion order, for eviction
 	head    int
 	horizon time.Time // readings stamped before it may be stored without being in the cache
+	future  time.Duration
 
 	conflicts, lateRefused, lookups, lookupErrors prometheus.Counter
 }
@@ -160,6 +169,7 @@ func New(cfg Config, lookup Lookup, maxFuture time.Duration, reg prometheus.Regi
 	}
 	g := &Guard{cfg: cfg, lookup: lookup, now: time.Now, cache: map[key][]sig{}, log: log, limit: lograte.New(log, 0)}
 	g.horizon = g.now().Add(maxFuture)
+	g.future = maxFuture
 	c := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "lantian", Subsystem: "history", Name: name, Help: help})
 	}
@@ -177,6 +187,55 @@ func New(cfg Config, lookup Lookup, maxFuture time.Duration, reg prometheus.Regi
 		}
 	}
 	return g, nil
+}
+
+// Preload fills the cache with the readings stored in the last history.recent, so that only
+// older readings need a query each. On error the cache is left as it was (readings since
+// the process started are vouched for; older ones are looked up one by one).
+func (g *Guard) Preload(ctx context.Context, sc Scanner) (int, error) {
+	if !g.cfg.AppendOnly {
+		return 0, nil
+	}
+	now := g.now()
+	from, to := now.Add(-g.cfg.Recent), now.Add(g.future+time.Minute)
+	type entry struct {
+		k key
+		s []sig
+	}
+	var got []entry
+	err := sc.StoredSince(ctx, from, to, func(a *reading.Accepted) error {
+		got = append(got, entry{keyOf(a), sigs(a.Values)})
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, e := range got {
+		if old, ok := g.cache[e.k]; ok {
+			g.cache[e.k] = merge(old, e.s)
+			continue
+		}
+		g.cache[e.k] = e.s
+		g.order = append(g.order, e.k)
+	}
+	// Everything stored since from is now known (or was stored by this process).
+	if from.Before(g.horizon) {
+		g.horizon = from
+	}
+	g.evict()
+	return len(got), nil
+}
+
+func merge(old, in []sig) []sig {
+	for _, s := range in {
+		if !slices.ContainsFunc(old, func(o sig) bool { return o>>32 == s>>32 }) {
+			old = append(old, s)
+		}
+	}
+	slices.Sort(old)
+	return old
 }
 
 // Check refuses a reading that would rewrite stored history (*reading.Rejection, reason
@@ -270,15 +329,8 @@ func (g *Guard) Stored(a *reading.Accepted) {
 	in := sigs(a.Values)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	old, ok := g.cache[k]
-	if ok {
-		for _, s := range in {
-			if !slices.ContainsFunc(old, func(o sig) bool { return o>>32 == s>>32 }) {
-				old = append(old, s)
-			}
-		}
-		slices.Sort(old)
-		g.cache[k] = old
+	if old, ok := g.cache[k]; ok {
+		g.cache[k] = merge(old, in)
 		return
 	}
 	g.cache[k] = in

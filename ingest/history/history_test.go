@@ -156,3 +156,48 @@ func TestEvictionMakesReadingsLookedUpNotAccepted(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// scanStore serves Preload from the fake store.
+func (f *fakeStore) StoredSince(_ context.Context, from, to time.Time, fn func(*reading.Accepted) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, v := range f.stored {
+		t := time.Unix(0, k.t)
+		if t.Before(from) || !t.Before(to) {
+			continue
+		}
+		if err := fn(&reading.Accepted{Reading: reading.Reading{Kind: k.kind, Station: k.id, Period: k.period, Time: t, Values: v}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestPreloadChecksARestartBacklogWithoutQueries(t *testing.T) {
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	now := time.Now()
+	for i := range 100 {
+		f.put(hour("cj-01", now.Add(-time.Duration(i)*time.Minute).Truncate(time.Minute), pm25(float64(i))))
+	}
+	g, _ := New(DefaultConfig(), f, 10*time.Minute, nil, nil)
+	if n, err := g.Preload(context.Background(), f); err != nil || n != 100 {
+		t.Fatalf("preload: %d, %v", n, err)
+	}
+	f.lookups = 0
+	// The backlog after a restart: the same readings again and new minutes in between.
+	for i := range 100 {
+		ts := now.Add(-time.Duration(i) * time.Minute).Truncate(time.Minute)
+		if err := store(t, g, f, hour("cj-01", ts, pm25(float64(i)))); err != nil {
+			t.Fatalf("redelivered reading refused: %v", err)
+		}
+		if err := store(t, g, f, hour("cj-01", ts.Add(30*time.Second), pm25(1))); err != nil {
+			t.Fatalf("new reading refused: %v", err)
+		}
+	}
+	if f.lookups != 0 {
+		t.Errorf("%d lookups for a backlog inside the preloaded window, want 0", f.lookups)
+	}
+	if err := store(t, g, f, hour("cj-01", now.Add(-5*time.Minute).Truncate(time.Minute), pm25(250))); reason(err) != ReasonConflict {
+		t.Errorf("rewrite of a preloaded reading: %v", err)
+	}
+}

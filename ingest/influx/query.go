@@ -278,3 +278,57 @@ func (r *Reader) StoredValues(ctx context.Context, a *reading.Accepted) ([]readi
 	}
 	return out, len(out) > 0, nil
 }
+
+// StoredSince streams every stored raw reading (measurements air and emission) stamped in
+// [from, to), with all its fields and flags, series by series: the append-only check fills
+// its cache with it at start, so that readings of the recent past need no query each.
+func (r *Reader) StoredSince(ctx context.Context, from, to time.Time, fn func(*reading.Accepted) error) error {
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s or %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), schema.IsMeasurement(schema.Air), schema.IsMeasurement(schema.Emission))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("flux query of the readings stored since %s: %w", from.Format(time.RFC3339), err)
+	}
+	defer res.Close()
+	for res.Next() {
+		rec := res.Record()
+		a := &reading.Accepted{Reading: reading.Reading{Time: rec.Time()}}
+		if rec.Measurement() == schema.Emission {
+			a.Kind = reading.Source
+			a.Source, _ = rec.ValueByKey(schema.TagSource).(string)
+			a.Outlet, _ = rec.ValueByKey(schema.TagOutlet).(string)
+		} else {
+			a.Kind = reading.Air
+			a.Station, _ = rec.ValueByKey(schema.TagStation).(string)
+		}
+		period, _ := rec.ValueByKey(schema.TagPeriod).(string)
+		p, err := reading.ParsePeriod(period)
+		if err != nil {
+			continue
+		}
+		a.Period = p
+		var fields []string
+		for k, v := range rec.Values() {
+			if _, isFloat := v.(float64); isFloat && !strings.HasPrefix(k, "_") {
+				fields = append(fields, k)
+			} else if base, ok := strings.CutSuffix(k, schema.FlagSuffix); ok && v != nil {
+				if _, has := rec.Values()[base]; !has {
+					fields = append(fields, base)
+				}
+			}
+		}
+		a.Values = values(rec, fields)
+		if len(a.Values) == 0 {
+			continue
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("read flux result: %w", err)
+	}
+	return nil
+}
