@@ -26,6 +26,7 @@ import (
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
+	"lantian/ingest/lograte"
 	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/spool"
@@ -71,6 +72,8 @@ type Service struct {
 	// MetricsAddr is the address of the separate metrics and health listener, if any.
 	MetricsAddr     string
 	metricsListener net.Listener
+	// badInputLog rate-limits warnings about bad input; the pipeline and the gateway share it.
+	badInputLog *lograte.Limiter
 }
 
 // New opens the local stores and builds every component; nothing runs until Run.
@@ -144,8 +147,9 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		DeadLetters: s.dead,
 		HJ212: &hj212.PayloadDecoder{Registry: devices, Location: cfg.Location(),
 			MaxPacket: int(cfg.HJ212.MaxPacketBytes)},
-		Metrics: pipeline.NewMetrics(s.Registry),
-		Log:     log.With("component", "pipeline"),
+		Metrics:    pipeline.NewMetrics(s.Registry),
+		Log:        log.With("component", "pipeline"),
+		LogLimiter: s.logLimit(),
 	})
 	families := make([]string, 0, len(routes))
 	for f := range routes {

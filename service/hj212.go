@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"lantian/ingest/hj212"
 	"lantian/ingest/lograte"
@@ -45,8 +46,17 @@ func (s *Service) gatewayConfig(devices hj212.Registry) hj212.ServerConfig {
 		MaxConns: c.MaxConnections, MaxConnsPerIP: c.MaxConnectionsPerIP, MaxBadFrames: c.MaxBadFrames,
 		MaxPacket: int(c.MaxPacketBytes), IdleTimeout: c.IdleTimeout, Location: s.cfg.Location(),
 		Registry: devices, Sink: gatewaySink{p: s.Pipeline}, Logger: s.log.With("component", "hj212"),
-		Metrics: s.Registry, LogLimiter: lograte.New(s.log.With("component", "hj212"), 0),
+		Metrics: s.Registry, LogLimiter: s.logLimit(),
 	}
+}
+
+// logLimit is the one limiter of warnings about bad input, shared by the MQTT pipeline and
+// the HJ 212 gateway.
+func (s *Service) logLimit() *lograte.Limiter {
+	if s.badInputLog == nil {
+		s.badInputLog = lograte.New(s.log, 10*time.Second)
+	}
+	return s.badInputLog
 }
 
 // gatewaySink connects the HJ 212 gateway to the pipeline: the gateway replies 9014 only

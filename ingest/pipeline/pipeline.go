@@ -15,6 +15,7 @@ import (
 
 	"lantian/ingest/influx"
 	"lantian/ingest/jsonreading"
+	"lantian/ingest/lograte"
 	"lantian/ingest/reading"
 	"lantian/ingest/validate"
 )
@@ -74,6 +75,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Observers see each reading after it is durable.
 	Observers []Observer
+	// LogLimiter rate-limits the warnings about refused input; the service shares one with
+	// the HJ 212 gateway. nil makes one of its own.
+	LogLimiter *lograte.Limiter
 	// Routes add families to the routing table beside the readings' air, source and hj212:
 	// "forecast" takes <prefix>/forecast/<key>.
 	Routes map[string]Route
@@ -86,16 +90,19 @@ type Pipeline struct {
 	// routes is the routing table: topic family → its route. The family is also the message
 	// counter's label.
 	routes map[string]Route
-	logs   *logLimiter
+	logs   *lograte.Limiter
 }
 
 // New builds a pipeline. It panics when Config.Routes names a reading family or has an entry
 // without exactly one of Decode and Handle, which are programming errors.
 func New(cfg Config) *Pipeline {
+	if cfg.LogLimiter == nil {
+		cfg.LogLimiter = lograte.New(cfg.Log, 10*time.Second)
+	}
 	p := &Pipeline{
 		cfg:    cfg,
 		prefix: cfg.TopicPrefix + "/",
-		logs:   newLogLimiter(cfg.Log, 10*time.Second),
+		logs:   cfg.LogLimiter,
 	}
 	p.routes = map[string]Route{
 		"air":    {Decode: decodeAir},
@@ -285,7 +292,7 @@ func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
 func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
-	p.logs.warn(reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
+	p.logs.Warn(p.cfg.Log, reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
 	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
 		// Not acknowledged: the broker keeps it and redelivers once the disk is writable.
 		p.cfg.Log.Error("cannot keep dead letter; message left unacknowledged", "err", derr, "topic", topic)
@@ -298,37 +305,6 @@ func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack f
 func (p *Pipeline) Refuse(origin, topic string, payload []byte, err error) error {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
-	p.logs.warn(reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
+	p.logs.Warn(p.cfg.Log, reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
 	return p.cfg.DeadLetters.Put(origin, topic, payload, reason, err)
-}
-
-// logLimiter writes at most one line per key and interval, saying how many were suppressed,
-// so that a flood of garbage cannot flood the log.
-type logLimiter struct {
-	log      *slog.Logger
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-	dropped  map[string]int
-}
-
-func newLogLimiter(log *slog.Logger, interval time.Duration) *logLimiter {
-	return &logLimiter{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
-}
-
-func (l *logLimiter) warn(key, msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if now.Sub(l.last[key]) < l.interval {
-		l.dropped[key]++
-		l.mu.Unlock()
-		return
-	}
-	suppressed := l.dropped[key]
-	l.last[key], l.dropped[key] = now, 0
-	l.mu.Unlock()
-	if suppressed > 0 {
-		args = append(args, "suppressed_since_last", suppressed)
-	}
-	l.log.Warn(msg, args...)
 }
