@@ -77,3 +77,15 @@ func TestHistoryCorrectionIsAuditedAndApplied(t *testing.T) {
 		t.Errorf("audit record %+v: want who, when (+08:00), old 250, new 20 and why", c)
 	}
 }
+
+func TestHJ212DecodeFailsWhenNothingDecodes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "junk.txt")
+	if err := os.WriteFile(p, []byte("not a packet\n##0010ST=22;CN=2011\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := realMain(t.Context(), []string{"hj212", "decode", p}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "0 decoded") {
+		t.Errorf("decode of junk: exit %d, stderr %q; want 1 and a summary", code, errOut.String())
+	}
+}
