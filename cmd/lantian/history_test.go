@@ -89,3 +89,13 @@ func TestHJ212DecodeFailsWhenNothingDecodes(t *testing.T) {
 		t.Errorf("decode of junk: exit %d, stderr %q; want 1 and a summary", code, errOut.String())
 	}
 }
+
+func TestConfigCheckListsDevicesWithoutPassword(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := realMain(t.Context(), []string{"config", "check", "--config", "../../deploy/lantian.yaml"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "no password") || !strings.Contains(out.String(), "652302201800000000000002 (station fk-01)") {
+		t.Errorf("config check does not list the MNs without credentials:\n%s", out.String())
+	}
+}

@@ -117,6 +117,9 @@ sources:
 	if !strings.Contains(out.String(), "config source: "+cfgFile) || !strings.Contains(out.String(), "tcp://lantian:xxxxx@") {
 		t.Errorf("config check does not name its source or the redacted broker:\n%s", out.String())
 	}
+	if !strings.Contains(out.String(), "hj212 devices: 1 with an MN, 0 without credentials") {
+		t.Errorf("config check does not report the devices' credentials:\n%s", out.String())
+	}
 	printed.Write(out.Bytes())
 	printed.Write(errOut.Bytes())
 
