@@ -352,11 +352,6 @@ func writeSync(path string, data []byte) error {
 	return f.Close()
 }
 
-func isEnd(f *os.File, off int64) bool {
-	st, err := f.Stat()
-	return err == nil && st.Size() == off
-}
-
 // Append stores a record durably (written and fsync'd) at the end of the spool.
 func (s *Spool) Append(rec []byte) error {
 	s.mu.Lock()
