@@ -9,10 +9,11 @@
 // Cost: readings are checked against a bounded in-memory cache of what was stored, so the hot
 // path never queries InfluxDB. At start the cache is filled with one query for the stored
 // readings of the last history.recent (Preload), so that the backlog a broker delivers after a
-// restart is checked without a query each. Only a reading the cache cannot vouch for —
-// stamped before the cache's horizon (older than history.recent, evicted when the cache was
-// full, or before the process started when the preload failed) — is looked up in InfluxDB,
-// one query per such reading.
+// restart is checked without a query each. A reading the cache cannot vouch for — stamped
+// before the cache's horizon (older than history.recent, evicted when the cache was full, or
+// before the process started when the preload failed) — loads the day of its station or
+// outlet with one query into a second, bounded cache of such days, so that a logger
+// uploading three days after an outage costs three queries, not one per reading.
 package history
 
 import (
@@ -45,9 +46,38 @@ type Lookup interface {
 	StoredValues(ctx context.Context, a *reading.Accepted) ([]reading.Value, bool, error)
 }
 
-// Scanner streams the readings stored in [from, to), for Preload.
+// Scanner streams the readings stored in [from, to), of one series when only is not nil.
 type Scanner interface {
-	StoredSince(ctx context.Context, from, to time.Time, fn func(*reading.Accepted) error) error
+	StoredSince(ctx context.Context, from, to time.Time, only *reading.Reading, fn func(*reading.Accepted) error) error
+}
+
+// Store is what the guard reads: single values (to describe a conflict) and spans.
+type Store interface {
+	Lookup
+	Scanner
+}
+
+// maxDays bounds the days of single series held for late data.
+const maxDays = 512
+
+// dayKey is one series' day (UTC) of late data.
+type dayKey struct {
+	kind reading.Kind
+	id   string
+	day  int64
+}
+
+type pointKey struct {
+	period reading.Period
+	t      int64
+}
+
+// day is a loaded (or loading) day of one series.
+type day struct {
+	ready chan struct{}
+	err   error
+	vals  map[pointKey][]sig
+	used  time.Time
 }
 
 // Config is the `history` section of the configuration.
@@ -146,7 +176,7 @@ func differs(old, new []sig) bool {
 // concurrent use.
 type Guard struct {
 	cfg    Config
-	lookup Lookup
+	lookup Store
 	now    func() time.Time
 	log    *slog.Logger
 	limit  *lograte.Limiter
@@ -157,17 +187,18 @@ type Guard struct {
 	head    int
 	horizon time.Time // readings stamped before it may be stored without being in the cache
 	future  time.Duration
+	days    map[dayKey]*day
 
 	conflicts, lateRefused, lookups, lookupErrors prometheus.Counter
 }
 
 // New builds a guard. Readings stamped before start+maxFuture may have been stored by an
 // earlier process, so they are looked up; reg may be nil.
-func New(cfg Config, lookup Lookup, maxFuture time.Duration, reg prometheus.Registerer, log *slog.Logger) (*Guard, error) {
+func New(cfg Config, lookup Store, maxFuture time.Duration, reg prometheus.Registerer, log *slog.Logger) (*Guard, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Guard{cfg: cfg, lookup: lookup, now: time.Now, cache: map[key][]sig{}, log: log, limit: lograte.New(log, 0)}
+	g := &Guard{cfg: cfg, lookup: lookup, now: time.Now, cache: map[key][]sig{}, days: map[dayKey]*day{}, log: log, limit: lograte.New(log, 0)}
 	g.horizon = g.now().Add(maxFuture)
 	g.future = maxFuture
 	c := func(name, help string) prometheus.Counter {
@@ -175,7 +206,7 @@ func New(cfg Config, lookup Lookup, maxFuture time.Duration, reg prometheus.Regi
 	}
 	g.conflicts = c("conflicts_total", "Readings refused because the stored value of their station-hour (outlet-time) differs.")
 	g.lateRefused = c("late_refused_total", "Readings refused as older than history.late_window.")
-	g.lookups = c("lookups_total", "Readings checked against InfluxDB because the cache could not vouch for them (late data).")
+	g.lookups = c("lookups_total", "Queries to InfluxDB for late data (a day of one series) or to describe a conflict.")
 	g.lookupErrors = c("lookup_errors_total", "Lookups that failed; the reading was left for redelivery.")
 	if reg != nil {
 		entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "lantian", Subsystem: "history", Name: "cache_entries",
@@ -203,7 +234,7 @@ func (g *Guard) Preload(ctx context.Context, sc Scanner) (int, error) {
 		s []sig
 	}
 	var got []entry
-	err := sc.StoredSince(ctx, from, to, func(a *reading.Accepted) error {
+	err := sc.StoredSince(ctx, from, to, nil, func(a *reading.Accepted) error {
 		got = append(got, entry{keyOf(a), sigs(a.Values)})
 		return nil
 	})
@@ -263,26 +294,97 @@ func (g *Guard) Check(ctx context.Context, a *reading.Accepted) error {
 	if vouched && !cached {
 		return nil // stamped after the horizon and not stored by this process: new
 	}
-	// A conflict seen in the cache, or a reading the cache cannot vouch for: ask the store,
-	// which also gives the stored values for the refusal.
-	g.lookups.Inc()
-	stored, found, err := g.lookup.StoredValues(ctx, a)
+	if cached {
+		// A conflict seen in the cache: ask the store for the values to show (or find the
+		// value accepted earlier still in the spool).
+		return g.describeConflict(ctx, a)
+	}
+	// Late data: check it against its series' day, loaded with one query.
+	d, err := g.loadDay(ctx, a)
 	if err != nil {
 		g.lookupErrors.Inc()
 		g.limit.Warn(nil, "lookup", "cannot check a late reading against stored history; left for redelivery", "id", a.ID(), "err", err)
 		return fmt.Errorf("history check of %s %s %s: %w", a.ID(), a.Period, a.Time.Format(time.RFC3339), err)
 	}
-	if !found {
-		if cached {
-			// Accepted by this process but not (yet) in InfluxDB (spooled): trust the cache.
-			return g.conflict(a, nil)
-		}
+	g.mu.Lock()
+	old, found := d.vals[pointKey{a.Period, a.Time.UnixNano()}]
+	g.mu.Unlock()
+	if !found || !differs(old, in) {
 		return nil
 	}
-	if !differs(sigs(stored), in) {
-		return nil
+	return g.describeConflict(ctx, a)
+}
+
+func (g *Guard) describeConflict(ctx context.Context, a *reading.Accepted) error {
+	g.lookups.Inc()
+	stored, found, err := g.lookup.StoredValues(ctx, a)
+	if err != nil || !found {
+		return g.conflict(a, nil)
 	}
 	return g.conflict(a, stored)
+}
+
+func dayOf(a *reading.Accepted) dayKey {
+	return dayKey{kind: a.Kind, id: a.ID(), day: a.Time.UTC().Truncate(24 * time.Hour).Unix()}
+}
+
+// loadDay returns the stored readings of a's series on a's day, querying them once; other
+// checks of the same day wait for that query.
+func (g *Guard) loadDay(ctx context.Context, a *reading.Accepted) (*day, error) {
+	k := dayOf(a)
+	g.mu.Lock()
+	d, ok := g.days[k]
+	if ok && d.err != nil {
+		select {
+		case <-d.ready:
+			delete(g.days, k) // failed earlier: try again
+			ok = false
+		default:
+		}
+	}
+	if !ok {
+		if len(g.days) >= maxDays {
+			var oldest dayKey
+			var ot time.Time
+			for dk, dd := range g.days {
+				select {
+				case <-dd.ready:
+				default:
+					continue
+				}
+				if ot.IsZero() || dd.used.Before(ot) {
+					oldest, ot = dk, dd.used
+				}
+			}
+			delete(g.days, oldest)
+		}
+		d = &day{ready: make(chan struct{}), vals: map[pointKey][]sig{}}
+		g.days[k] = d
+		g.mu.Unlock()
+		g.lookups.Inc()
+		from := time.Unix(k.day, 0)
+		only := a.Reading
+		err := g.lookup.StoredSince(ctx, from, from.Add(24*time.Hour), &only, func(s *reading.Accepted) error {
+			pk := pointKey{s.Period, s.Time.UnixNano()}
+			g.mu.Lock()
+			d.vals[pk] = merge(d.vals[pk], sigs(s.Values))
+			g.mu.Unlock()
+			return nil
+		})
+		g.mu.Lock()
+		d.err, d.used = err, g.now()
+		g.mu.Unlock()
+		close(d.ready)
+		return d, err
+	}
+	d.used = g.now()
+	g.mu.Unlock()
+	select {
+	case <-d.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return d, d.err
 }
 
 func (g *Guard) conflict(a *reading.Accepted, stored []reading.Value) error {
@@ -329,6 +431,11 @@ func (g *Guard) Stored(a *reading.Accepted) {
 	in := sigs(a.Values)
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if d, ok := g.days[dayOf(a)]; ok && a.Time.Before(g.horizon) {
+		pk := pointKey{a.Period, k.t}
+		d.vals[pk] = merge(d.vals[pk], in)
+		return
+	}
 	if old, ok := g.cache[k]; ok {
 		g.cache[k] = merge(old, in)
 		return

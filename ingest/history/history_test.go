@@ -119,7 +119,7 @@ func TestLateReadingsAreLookedUp(t *testing.T) {
 		t.Errorf("late reading of an empty hour refused: %v", err)
 	}
 	f.err = errors.New("connection refused")
-	if err := store(t, g, f, hour("cj-01", old.Add(2*time.Hour), pm25(30))); reason(err) != "error" {
+	if err := store(t, g, f, hour("cj-01", old.Add(48*time.Hour), pm25(30))); reason(err) != "error" {
 		t.Errorf("late reading with InfluxDB down: %v, want a transient error (no refusal, no store)", err)
 	}
 }
@@ -158,12 +158,16 @@ func TestEvictionMakesReadingsLookedUpNotAccepted(t *testing.T) {
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 // scanStore serves Preload from the fake store.
-func (f *fakeStore) StoredSince(_ context.Context, from, to time.Time, fn func(*reading.Accepted) error) error {
+func (f *fakeStore) StoredSince(_ context.Context, from, to time.Time, only *reading.Reading, fn func(*reading.Accepted) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.lookups++
+	if f.err != nil {
+		return f.err
+	}
 	for k, v := range f.stored {
 		t := time.Unix(0, k.t)
-		if t.Before(from) || !t.Before(to) {
+		if t.Before(from) || !t.Before(to) || only != nil && only.Station != k.id {
 			continue
 		}
 		if err := fn(&reading.Accepted{Reading: reading.Reading{Kind: k.kind, Station: k.id, Period: k.period, Time: t, Values: v}}); err != nil {
@@ -199,5 +203,33 @@ func TestPreloadChecksARestartBacklogWithoutQueries(t *testing.T) {
 	}
 	if err := store(t, g, f, hour("cj-01", now.Add(-5*time.Minute).Truncate(time.Minute), pm25(250))); reason(err) != ReasonConflict {
 		t.Errorf("rewrite of a preloaded reading: %v", err)
+	}
+}
+
+func TestALateUploadCostsOneQueryPerSeriesDay(t *testing.T) {
+	f := &fakeStore{stored: map[key][]reading.Value{}}
+	day0 := time.Now().Add(-5 * 24 * time.Hour).UTC().Truncate(24 * time.Hour)
+	f.put(hour("cj-01", day0.Add(3*time.Hour), pm25(20)))
+	g, _ := New(DefaultConfig(), f, 10*time.Minute, nil, nil)
+	f.lookups = 0
+	// A logger uploads three days of hours after an outage.
+	for h := range 72 {
+		ts := day0.Add(time.Duration(h) * time.Hour)
+		v := float64(h)
+		if h == 3 {
+			v = 20
+		}
+		if err := store(t, g, f, hour("cj-01", ts, pm25(v))); err != nil {
+			t.Fatalf("hour %d: %v", h, err)
+		}
+	}
+	if f.lookups != 3 {
+		t.Errorf("%d queries for three days of one station, want 3", f.lookups)
+	}
+	if err := store(t, g, f, hour("cj-01", day0.Add(3*time.Hour), pm25(250))); reason(err) != ReasonConflict {
+		t.Errorf("late rewrite: %v", err)
+	}
+	if err := store(t, g, f, hour("cj-01", day0.Add(5*time.Hour), pm25(99))); reason(err) != ReasonConflict {
+		t.Errorf("rewrite of a late reading this process stored: %v", err)
 	}
 }

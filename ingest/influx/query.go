@@ -280,13 +280,22 @@ func (r *Reader) StoredValues(ctx context.Context, a *reading.Accepted) ([]readi
 }
 
 // StoredSince streams every stored raw reading (measurements air and emission) stamped in
-// [from, to), with all its fields and flags, series by series: the append-only check fills
-// its cache with it at start, so that readings of the recent past need no query each.
-func (r *Reader) StoredSince(ctx context.Context, from, to time.Time, fn func(*reading.Accepted) error) error {
+// [from, to), with all its fields and flags, series by series; only, when not nil, limits it
+// to that reading's station or outlet. The append-only check fills its cache with it: at
+// start for the recent past, and a day of one series at a time for late data.
+func (r *Reader) StoredSince(ctx context.Context, from, to time.Time, only *reading.Reading, fn func(*reading.Accepted) error) error {
+	series := schema.IsMeasurement(schema.Air) + " or " + schema.IsMeasurement(schema.Emission)
+	switch {
+	case only != nil && only.Kind == reading.Source:
+		series = schema.IsMeasurement(schema.Emission) + " and " + schema.Is(schema.TagSource, only.Source) + " and " +
+			schema.Is(schema.TagOutlet, only.Outlet)
+	case only != nil:
+		series = schema.IsMeasurement(schema.Air) + " and " + schema.Is(schema.TagStation, only.Station)
+	}
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => %s or %s)
+  |> filter(fn: (r) => %s)
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
-		r.fluxRange(from, to), schema.IsMeasurement(schema.Air), schema.IsMeasurement(schema.Emission))
+		r.fluxRange(from, to), series)
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
 		return fmt.Errorf("flux query of the readings stored since %s: %w", from.Format(time.RFC3339), err)
