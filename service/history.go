@@ -15,7 +15,7 @@ func (s *Service) historyGuard() (*history.Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*s.cfg.Influx.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.Influx.Timeout)
 	defer cancel()
 	start := time.Now()
 	n, err := g.Preload(ctx, s.query)
