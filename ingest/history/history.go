@@ -11,9 +11,12 @@
 // readings of the last history.recent (Preload), so that the backlog a broker delivers after a
 // restart is checked without a query each. A reading the cache cannot vouch for — stamped
 // before the cache's horizon (older than history.recent, evicted when the cache was full, or
-// before the process started when the preload failed) — loads the day of its station or
-// outlet with one query into a second, bounded cache of such days, so that a logger
-// uploading three days after an outage costs three queries, not one per reading.
+// before the process started when the preload failed) — loads the week of its station or
+// outlet with one query into a second, bounded cache of such weeks, so that a logger
+// uploading three days after an outage costs one or two queries, not one per reading, and a
+// replay of a season of hourly data about one query per station and week. When InfluxDB
+// cannot be asked, such a reading is accepted unchecked, counted and logged: ingest during an
+// InfluxDB outage goes on into the spool rather than stalling.
 package history
 
 import (
@@ -57,10 +60,14 @@ type Store interface {
 	Scanner
 }
 
-// maxDays bounds the days of single series held for late data.
-const maxDays = 512
+// maxDays bounds the weeks of single series held for late data (a week of real-time data of
+// one station is about 20000 points, 2 MB).
+const maxDays = 64
 
-// dayKey is one series' day (UTC) of late data.
+// window is the span of late data loaded with one query.
+const window = 7 * 24 * time.Hour
+
+// dayKey is one series' week (UTC) of late data.
 type dayKey struct {
 	kind reading.Kind
 	id   string
@@ -207,7 +214,7 @@ func New(cfg Config, lookup Store, maxFuture time.Duration, reg prometheus.Regis
 	g.conflicts = c("conflicts_total", "Readings refused because the stored value of their station-hour (outlet-time) differs.")
 	g.lateRefused = c("late_refused_total", "Readings refused as older than history.late_window.")
 	g.lookups = c("lookups_total", "Queries to InfluxDB for late data (a day of one series) or to describe a conflict.")
-	g.lookupErrors = c("lookup_errors_total", "Lookups that failed; the reading was left for redelivery.")
+	g.lookupErrors = c("unchecked_total", "Late readings accepted without the check because InfluxDB could not be asked.")
 	if reg != nil {
 		entries := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "lantian", Subsystem: "history", Name: "cache_entries",
 			Help: "Series-times in the append-only check's cache."}, func() float64 { g.mu.Lock(); defer g.mu.Unlock(); return float64(len(g.cache)) })
@@ -270,8 +277,8 @@ func merge(old, in []sig) []sig {
 }
 
 // Check refuses a reading that would rewrite stored history (*reading.Rejection, reason
-// conflict or too_late). Any other error means the check could not be made (InfluxDB
-// unreachable for a late reading): the reading must be retried later, not stored.
+// conflict or too_late). A late reading that cannot be checked (InfluxDB unreachable) is
+// accepted, counted and logged.
 func (g *Guard) Check(ctx context.Context, a *reading.Accepted) error {
 	now := g.now()
 	if g.cfg.LateWindow > 0 && a.Time.Before(now.Add(-g.cfg.LateWindow)) {
@@ -303,8 +310,9 @@ func (g *Guard) Check(ctx context.Context, a *reading.Accepted) error {
 	d, err := g.loadDay(ctx, a)
 	if err != nil {
 		g.lookupErrors.Inc()
-		g.limit.Warn(nil, "lookup", "cannot check a late reading against stored history; left for redelivery", "id", a.ID(), "err", err)
-		return fmt.Errorf("history check of %s %s %s: %w", a.ID(), a.Period, a.Time.Format(time.RFC3339), err)
+		g.limit.Warn(nil, "lookup", "cannot check a late reading against stored history (InfluxDB unavailable); accepted unchecked",
+			"id", a.ID(), "time", a.Time, "err", err)
+		return nil
 	}
 	g.mu.Lock()
 	old, found := d.vals[pointKey{a.Period, a.Time.UnixNano()}]
@@ -325,7 +333,7 @@ func (g *Guard) describeConflict(ctx context.Context, a *reading.Accepted) error
 }
 
 func dayOf(a *reading.Accepted) dayKey {
-	return dayKey{kind: a.Kind, id: a.ID(), day: a.Time.UTC().Truncate(24 * time.Hour).Unix()}
+	return dayKey{kind: a.Kind, id: a.ID(), day: a.Time.UTC().Truncate(window).Unix()}
 }
 
 // loadDay returns the stored readings of a's series on a's day, querying them once; other
@@ -364,7 +372,7 @@ func (g *Guard) loadDay(ctx context.Context, a *reading.Accepted) (*day, error) 
 		g.lookups.Inc()
 		from := time.Unix(k.day, 0)
 		only := a.Reading
-		err := g.lookup.StoredSince(ctx, from, from.Add(24*time.Hour), &only, func(s *reading.Accepted) error {
+		err := g.lookup.StoredSince(ctx, from, from.Add(window), &only, func(s *reading.Accepted) error {
 			pk := pointKey{s.Period, s.Time.UnixNano()}
 			g.mu.Lock()
 			d.vals[pk] = merge(d.vals[pk], sigs(s.Values))

@@ -35,9 +35,11 @@ type Config struct {
 	DevicesFile string         `yaml:"devices_file"`
 	Devices     []DeviceConfig `yaml:"devices"`
 
-	// all is Devices and the entries of DevicesFile with every password_file read, as set by
-	// ReadFiles (configs are resolved more than once, so it is rebuilt each time).
-	all []DeviceConfig
+	// fromFile are the entries of DevicesFile and secrets the passwords read from
+	// password_file, both set by ReadFiles (configs are resolved more than once, and Devices
+	// may be changed in between, so AllDevices combines them when asked).
+	fromFile []DeviceConfig
+	secrets  map[string]conf.Secret
 }
 
 // DeviceConfig holds what the standard leaves to each installation.
@@ -65,7 +67,7 @@ func DefaultConfig() Config {
 // Call it before Validate.
 func (c *Config) ReadFiles() error {
 	var errs []error
-	c.all = slices.Clone(c.Devices)
+	c.fromFile, c.secrets = nil, map[string]conf.Secret{}
 	if c.DevicesFile != "" {
 		data, err := os.ReadFile(c.DevicesFile)
 		if err != nil {
@@ -77,11 +79,12 @@ func (c *Config) ReadFiles() error {
 			if err := dec.Decode(&more); err != nil && !errors.Is(err, io.EOF) {
 				errs = append(errs, fmt.Errorf("hj212.devices_file %s: %w", c.DevicesFile, err))
 			}
-			c.all = append(c.all, more...)
+			c.fromFile = more
 		}
 	}
-	for i := range c.all {
-		d := &c.all[i]
+	all := append(slices.Clone(c.Devices), c.fromFile...)
+	for i := range all {
+		d := &all[i]
 		if d.PasswordFile == "" {
 			continue
 		}
@@ -93,6 +96,8 @@ func (c *Config) ReadFiles() error {
 			errs = append(errs, fmt.Errorf("hj212.devices[%d] (mn %q): password_file: %w", i, d.MN, err))
 		} else if d.Password == "" {
 			errs = append(errs, fmt.Errorf("hj212.devices[%d] (mn %q): password_file %s is empty", i, d.MN, d.PasswordFile))
+		} else {
+			c.secrets[d.PasswordFile] = d.Password
 		}
 	}
 	return errors.Join(errs...)
@@ -101,10 +106,14 @@ func (c *Config) ReadFiles() error {
 // AllDevices is devices and the entries of devices_file, passwords read from their files;
 // valid after ReadFiles (before, it is Devices).
 func (c Config) AllDevices() []DeviceConfig {
-	if c.all == nil {
-		return c.Devices
+	all := append(slices.Clone(c.Devices), c.fromFile...)
+	for i := range all {
+		if all[i].Password == "" && all[i].PasswordFile != "" {
+			// A file not read by ReadFiles leaves the device without a password: refused.
+			all[i].Password = c.secrets[all[i].PasswordFile]
+		}
 	}
-	return c.all
+	return all
 }
 
 // WithoutCredentials lists the MNs among mns that have neither a password nor no_password:
