@@ -78,8 +78,8 @@ func TestLiveReadingsAreCheckedWithoutQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	g.now = func() time.Time { return now.Add(2 * time.Hour) }
-	h := now.Add(time.Hour).Truncate(time.Hour)
+	g.now = func() time.Time { return now.Add(4 * time.Hour) }
+	h := now.Add(3 * time.Hour).Truncate(time.Hour) // after the horizon (start + max_future)
 	if err := store(t, g, f, hour("cj-01", h, pm25(20))); err != nil {
 		t.Fatal(err)
 	}
