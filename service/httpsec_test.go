@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lantian/internal/devenv/testenv"
+	"lantian/service"
 )
 
 // login posts the emergency token to the console and returns the Set-Cookie header.
@@ -117,5 +118,18 @@ func TestSecureCookiesSwitch(t *testing.T) {
 	setWarningTokens(t, run.svc)
 	if c := login(t, run.svc.HTTPAddr, nil); !strings.Contains(c, "; Secure") {
 		t.Errorf("http.secure_cookies: cookie %q is not Secure", c)
+	}
+}
+
+func TestEveryHTTPServerTimeoutIsSet(t *testing.T) {
+	srv := service.HTTPServerOf(http.NotFoundHandler())
+	for name, d := range map[string]time.Duration{"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout} {
+		if d <= 0 || d > 2*time.Minute {
+			t.Errorf("%s = %v: a slow or idle client could hold a connection for ever", name, d)
+		}
+	}
+	if srv.MaxHeaderBytes <= 0 || srv.MaxHeaderBytes > 1<<20 {
+		t.Errorf("MaxHeaderBytes = %d", srv.MaxHeaderBytes)
 	}
 }
