@@ -1,6 +1,7 @@
 #!/bin/sh
-# Creates the secrets docker-compose needs, once: random values in deploy/secrets/ and the
-# Mosquitto password file with the "lantian" account. Existing files are kept.
+# Creates the secrets docker-compose needs, once: random values in deploy/secrets/, the
+# broker's TLS certificates (deploy/make-tls.sh) and the Mosquitto password file with the
+# "lantian" account. Existing files are kept.
 set -eu
 cd "$(dirname "$0")"
 # The directory is private to the owner; the files are world-readable so that the containers'
@@ -22,3 +23,5 @@ if [ ! -s mosquitto/passwords ]; then
     sh -c 'mosquitto_passwd -b /m/passwords lantian "$(cat /s/mqtt_password)" && chmod 644 /m/passwords'
   echo "created deploy/mosquitto/passwords with the account lantian"
 fi
+# The broker serves devices on 8883 with TLS only; 1883 stays on the compose network.
+./make-tls.sh secrets/tls

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"sync"
 	"time"
@@ -23,9 +22,11 @@ import (
 	"lantian/alert/office"
 	"lantian/alert/source"
 	"lantian/alert/stream"
+	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
+	"lantian/ingest/lograte"
 	"lantian/ingest/mqtt"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/spool"
@@ -72,6 +73,12 @@ type Service struct {
 	warnPub  *mqtt.Publisher
 	// HTTPAddr is the address the HTTP server listens on (useful with port 0).
 	HTTPAddr string
+	health   health
+	// MetricsAddr is the address of the separate metrics and health listener, if any.
+	MetricsAddr     string
+	metricsListener net.Listener
+	// badInputLog rate-limits warnings about bad input; the pipeline and the gateway share it.
+	badInputLog *lograte.Limiter
 }
 
 // New opens the local stores and builds every component of the one-process service
@@ -89,7 +96,7 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 	s := &Service{cfg: cfg, role: role, log: log, Registry: prometheus.NewRegistry()}
 	s.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
-	s.spool, err = spool.Open(filepath.Join(cfg.DataDir, "spool"), int64(cfg.Spool.MaxBytes))
+	s.spool, err = spool.OpenWith(filepath.Join(cfg.DataDir, "spool"), spool.Options{MaxBytes: int64(cfg.Spool.MaxBytes), Logger: log.With("component", "spool"), Metrics: s.Registry})
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
@@ -98,6 +105,7 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 		s.spool.Close()
 		return nil, fmt.Errorf("open dead letters: %w", err)
 	}
+	s.dead.Redact = hj212.MaskPassword
 	opts := influxdb2.DefaultOptions().
 		SetHTTPRequestTimeout(uint(cfg.Influx.Timeout / time.Second)).
 		SetUseGZip(cfg.Influx.GZip)
@@ -137,6 +145,17 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 		s.board = status.NewBoard(&cfg.Registry, cfg.Ingest.SilentAfter)
 		observers = append(observers, s.board)
 	}
+	// The append-only check guards raw writes, so it lives where they happen.
+	var history pipeline.HistoryCheck
+	if role.ingests() {
+		guard, err := s.historyGuard()
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		history = guard
+		observers = append(observers, guard)
+	}
 	s.Pipeline = pipeline.New(s.rolePipeline(pipeline.Config{
 		Observers:       observers,
 		Routes:          routes,
@@ -148,12 +167,14 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 			MaxFuture:     cfg.Ingest.MaxFuture,
 			MaxAge:        cfg.Ingest.MaxAge,
 		},
+		History:     history,
 		Sink:        s.writer,
 		DeadLetters: s.dead,
 		HJ212: &hj212.PayloadDecoder{Registry: devices, Location: cfg.Location(),
 			MaxPacket: int(cfg.HJ212.MaxPacketBytes)},
-		Metrics: pipeline.NewMetrics(s.pipelineRegisterer()),
-		Log:     log.With("component", "pipeline"),
+		Metrics:    pipeline.NewMetrics(s.pipelineRegisterer()),
+		Log:        log.With("component", "pipeline"),
+		LogLimiter: s.logLimit(),
 	}))
 	families := make([]string, 0, len(routes))
 	for f := range routes {
@@ -165,11 +186,7 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	if cfg.HJ212.Listen != "" && role.ingests() {
-		s.gateway, err = hj212.NewServer(hj212.ServerConfig{
-			MaxConns: cfg.HJ212.MaxConnections, MaxPacket: int(cfg.HJ212.MaxPacketBytes),
-			IdleTimeout: cfg.HJ212.IdleTimeout, Location: cfg.Location(), Registry: devices,
-			Sink: s.gatewaySink(), Logger: log.With("component", "hj212"), Metrics: s.Registry,
-		})
+		s.gateway, err = hj212.NewServer(s.gatewayConfig(devices))
 		if err != nil {
 			s.closeStores()
 			return nil, fmt.Errorf("hj212 gateway: %w", err)
@@ -187,6 +204,14 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 		return nil, fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
 	s.HTTPAddr = s.listener.Addr().String()
+	if cfg.HTTP.MetricsAddr != "" {
+		if s.metricsListener, err = net.Listen("tcp", cfg.HTTP.MetricsAddr); err != nil {
+			s.listener.Close()
+			s.closeStores()
+			return nil, fmt.Errorf("listen on http.metrics_addr %s: %w", cfg.HTTP.MetricsAddr, err)
+		}
+		s.MetricsAddr = s.metricsListener.Addr().String()
+	}
 	return s, nil
 }
 
@@ -204,8 +229,8 @@ func (s *Service) closeStores() {
 func (s *Service) Run(ctx context.Context) error {
 	defer s.closeStores()
 	g := s.runGroup()
-	s.log.Info("lantian running", "role", string(s.role), "http", "http://"+s.HTTPAddr, "mqtt", s.cfg.MQTT.URL,
-		"influx", s.cfg.Influx.URL, "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
+	s.log.Info("lantian running", "role", string(s.role), "http", "http://"+s.HTTPAddr, "mqtt", conf.RedactURL(s.cfg.MQTT.URL),
+		"influx", conf.RedactURL(s.cfg.Influx.URL), "bucket", s.cfg.Influx.Bucket, "data_dir", s.cfg.DataDir)
 	err := g.run(ctx)
 	s.log.Info("stopped", "spooled_batches", s.spool.Len())
 	return err
@@ -220,6 +245,9 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) runGroup() *runGroup {
 	g := &runGroup{}
 	g.add("http server", s.serveHTTP)
+	if s.metricsListener != nil {
+		g.add("metrics server", s.serveMetrics)
+	}
 	g.add("influx writer", s.writer.Run)
 	if s.alerts != nil {
 		g.add("alertmanager client", s.alerts.Run)
@@ -245,7 +273,7 @@ func (s *Service) runGroup() *runGroup {
 
 // serveHTTP serves until ctx is cancelled, then lets requests in progress finish.
 func (s *Service) serveHTTP(ctx context.Context) error {
-	srv := &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	srv := s.httpServer(s.routes())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(s.listener) }()
 	select {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"lantian/ingest/hj212"
+	"lantian/ingest/lograte"
 	"lantian/ingest/pipeline"
 	"lantian/ingest/reading"
 	"lantian/service/config"
@@ -28,12 +30,33 @@ func hj212Devices(cfg *config.Config) hj212.StaticRegistry {
 			}
 		}
 	}
-	for _, d := range cfg.HJ212.Devices {
+	for _, d := range cfg.HJ212.AllDevices() {
 		dev := devs[d.MN]
 		dev.Password, dev.FlowUnit, dev.PressureUnit = d.Password.Reveal(), d.FlowUnit, d.PressureUnit
+		dev.NoPassword = d.NoPassword
 		devs[d.MN] = dev
 	}
 	return devs
+}
+
+// gatewayConfig is the gateway's configuration from the hj212 section.
+func (s *Service) gatewayConfig(devices hj212.Registry) hj212.ServerConfig {
+	c := s.cfg.HJ212
+	return hj212.ServerConfig{
+		MaxConns: c.MaxConnections, MaxConnsPerIP: c.MaxConnectionsPerIP, MaxBadFrames: c.MaxBadFrames,
+		MaxPacket: int(c.MaxPacketBytes), IdleTimeout: c.IdleTimeout, Location: s.cfg.Location(),
+		Registry: devices, Sink: s.gatewaySink(), Logger: s.log.With("component", "hj212"),
+		Metrics: s.Registry, LogLimiter: s.logLimit(),
+	}
+}
+
+// logLimit is the one limiter of warnings about bad input, shared by the MQTT pipeline and
+// the HJ 212 gateway.
+func (s *Service) logLimit() *lograte.Limiter {
+	if s.badInputLog == nil {
+		s.badInputLog = lograte.New(s.log, 10*time.Second)
+	}
+	return s.badInputLog
 }
 
 // gatewaySink connects the HJ 212 gateway to the pipeline: the gateway replies 9014 only

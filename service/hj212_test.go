@@ -25,7 +25,7 @@ func hj212Config(t *testing.T, mqttURL, influxURL, clientID string) config.Confi
 	cfg.Stations[0].MN = airMN
 	cfg.Sources[0].Outlets[0].MN = cemsMN
 	cfg.HJ212.Listen = "127.0.0.1:0"
-	cfg.HJ212.Devices = []hj212.DeviceConfig{{MN: cemsMN, Password: "cems-pw", FlowUnit: "m3/s"}}
+	cfg.HJ212.Devices = []hj212.DeviceConfig{{MN: cemsMN, Password: "cems-pw", FlowUnit: "m3/s"}, {MN: airMN, Password: "123456"}}
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,9 @@ import (
 
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{
-		Registry: s.Registry,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
-	}))
+	if s.cfg.HTTP.MetricsAddr == "" {
+		s.opsRoutes(mux)
+	}
 	// The consoles live where every reading is seen: not on an ingest instance (docs/scaling.md).
 	if s.board != nil {
 		mux.HandleFunc("GET /", s.handleConsole)
@@ -28,27 +27,23 @@ func (s *Service) routes() http.Handler {
 			writeJSON(w, http.StatusOK, s.board.Snapshot("source"))
 		})
 	}
+	return mux
+}
+
+// opsRoutes are the endpoints of monitoring: metrics, liveness and readiness. They go on
+// http.metrics_addr when it is set, else on http.addr.
+func (s *Service) opsRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{
+		Registry: s.Registry,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelError),
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		ok, why := s.Ready()
-		status := http.StatusOK
-		if !ok {
-			status = http.StatusServiceUnavailable
-		}
-		influxOK, influxErr := s.writer.Healthy()
-		writeJSON(w, status, map[string]any{
-			"ready":          ok,
-			"problems":       why,
-			"mqtt_connected": s.collector.Connected(),
-			"influx_ok":      influxOK,
-			"influx_error":   influxErr,
-			"spool_batches":  s.spool.Len(),
-			"spool_bytes":    s.spool.Bytes(),
-		})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		status, body := s.readiness(r.Context())
+		writeJSON(w, status, body)
 	})
-	return mux
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

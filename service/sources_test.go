@@ -14,6 +14,7 @@ import (
 
 	"lantian/alert/notify"
 	"lantian/alert/source"
+	"lantian/ingest/hj212"
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/sim"
@@ -60,7 +61,7 @@ func sourcesTestConfig(t *testing.T, mqttURL, influxURL, amURL string, clock *te
 			Outlets: []registry.Outlet{{ID: "DA001", StackHeightM: 70, ReferenceO2Pct: 3.5, Limits: map[string]float64{"dust": 20, "so2": 50, "nox": 150}}}},
 	}
 	cfg.HJ212.Listen = "127.0.0.1:0"
-	cfg.HJ212.Devices = nil
+	cfg.HJ212.Devices = []hj212.DeviceConfig{{MN: excMN, Password: "123456"}, {MN: cleanMN, Password: "123456"}}
 	// Set in full here rather than taken from config.Default(), so the test does not depend
 	// on where the defaults are wired.
 	cfg.Alertmanager = notify.Config{URLs: []string{amURL}, Timeout: 5 * time.Second, ResendInterval: 500 * time.Millisecond,

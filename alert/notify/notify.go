@@ -18,6 +18,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -101,6 +102,13 @@ type Config struct {
 	// oldest queued alert is dropped and counted: firing alerts come back with the next
 	// re-send anyway.
 	QueueSize int `yaml:"queue_size"`
+	// BasicAuth authenticates to every instance with HTTP basic auth (the password from a
+	// file, never inline). A password in a URL's user info works too, but a file keeps it out
+	// of the config; either way it never appears in logs, labels or printed configs.
+	BasicAuth BasicAuth `yaml:"basic_auth"`
+	// BearerTokenFile holds a token sent as "Authorization: Bearer …", read again for every
+	// request so that a rotated token is picked up.
+	BearerTokenFile string `yaml:"bearer_token_file"`
 	// GeneratorURL is put in the generatorURL of every alert that has none (e.g. Lantian's
 	// console or a Grafana dashboard), so that a notification links back; empty leaves it out.
 	GeneratorURL string `yaml:"generator_url"`
@@ -111,6 +119,25 @@ type Config struct {
 	Component string `yaml:"-"`
 	// HTTPClient is used for the requests (default: a client of its own).
 	HTTPClient *http.Client `yaml:"-"`
+}
+
+// BasicAuth is HTTP basic authentication with the password in a file.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Redact returns u with any password in its user info replaced, for logs, metric labels and
+// errors.
+func Redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		if strings.Contains(u, "@") {
+			return "[unparsable url]"
+		}
+		return u
+	}
+	return p.Redacted()
 }
 
 // DefaultConfig is the section's defaults: no Alertmanager, and the client's defaults for
@@ -147,6 +174,20 @@ func (c Config) Validate() error {
 	if c.GeneratorURL != "" {
 		if err := CheckURL(c.GeneratorURL); err != nil {
 			bad("alertmanager.generator_url: %w", err)
+		}
+	}
+	if (c.BasicAuth.Username == "") != (c.BasicAuth.PasswordFile == "") {
+		bad("alertmanager.basic_auth needs both username and password_file")
+	}
+	if c.BasicAuth.Username != "" && c.BearerTokenFile != "" {
+		bad("alertmanager: give basic_auth or bearer_token_file, not both")
+	}
+	for key, f := range map[string]string{"basic_auth.password_file": c.BasicAuth.PasswordFile, "bearer_token_file": c.BearerTokenFile} {
+		if f == "" {
+			continue
+		}
+		if _, err := readSecret(f); err != nil {
+			bad("alertmanager.%s: %w", key, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -187,9 +228,11 @@ func (c Config) withDefaults() (Config, error) {
 // CheckURL reports whether u can serve as an Alertmanager base URL.
 func CheckURL(u string) error {
 	p, err := url.Parse(u)
+	u = Redact(u)
 	switch {
 	case err != nil:
-		return fmt.Errorf("alertmanager url %q: %w", u, err)
+		// url.Parse's error quotes the whole URL, password included.
+		return fmt.Errorf("alertmanager url %q: does not parse", u)
 	case p.Scheme != "http" && p.Scheme != "https":
 		return fmt.Errorf("alertmanager url %q: scheme must be http or https", u)
 	case p.Host == "":
@@ -245,7 +288,7 @@ func New(cfg Config, reg prometheus.Registerer, log *slog.Logger) (*Client, erro
 	c.m = &metrics{
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lantian_alertmanager_alerts_sent_total", ConstLabels: labels,
-			Help: "Alerts accepted by an Alertmanager instance (re-sends included).",
+			Help: "Alerts accepted by an Alertmanager instance (re-sends included); url without its password.",
 		}, []string{"url"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lantian_alertmanager_errors_total", ConstLabels: labels,
@@ -450,7 +493,7 @@ func (c *Client) send(ctx context.Context, alerts []Alert, attempts int) {
 					mu.Unlock()
 				default:
 					c.m.dropped.WithLabelValues("undeliverable").Add(float64(len(batch)))
-					c.log.Warn("alerts not delivered to Alertmanager", "url", base, "alerts", len(batch), "err", err)
+					c.log.Warn("alerts not delivered to Alertmanager", "url", Redact(base), "alerts", len(batch), "err", err)
 				}
 			}
 		}()
@@ -487,10 +530,10 @@ func (c *Client) post(ctx context.Context, base string, batch []Alert, attempts 
 	for i := 1; ; i++ {
 		err = c.postOnce(ctx, base, body)
 		if err == nil {
-			c.m.sent.WithLabelValues(base).Add(float64(len(batch)))
+			c.m.sent.WithLabelValues(Redact(base)).Add(float64(len(batch)))
 			return nil
 		}
-		c.m.errors.WithLabelValues(base).Inc()
+		c.m.errors.WithLabelValues(Redact(base)).Inc()
 		if errors.Is(err, errPermanent) || i >= attempts || ctx.Err() != nil {
 			return fmt.Errorf("after %d attempt(s): %w", i, err)
 		}
@@ -511,9 +554,13 @@ func (c *Client) postOnce(ctx context.Context, base string, body []byte) error {
 		return fmt.Errorf("%w: %w", errPermanent, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if err := c.authorize(req); err != nil {
+		return err
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("post to %s: %w", endpoint(base), err)
+		// net/http's error names the URL without its password.
+		return fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -523,11 +570,45 @@ func (c *Client) postOnce(ctx context.Context, base string, body []byte) error {
 	case resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnprocessableEntity:
 		return fmt.Errorf("%w: %s: %s", errPermanent, resp.Status, bytes.TrimSpace(msg))
 	}
-	return fmt.Errorf("post to %s: %s: %s", endpoint(base), resp.Status, bytes.TrimSpace(msg))
+	return fmt.Errorf("post to %s: %s: %s", Redact(endpoint(base)), resp.Status, bytes.TrimSpace(msg))
+}
+
+// authorize sets the configured credentials; the files are read for every request so that
+// rotated secrets are picked up without a restart.
+func (c *Client) authorize(req *http.Request) error {
+	switch {
+	case c.cfg.BasicAuth.Username != "":
+		pw, err := readSecret(c.cfg.BasicAuth.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("alertmanager basic_auth.password_file: %w", err)
+		}
+		req.SetBasicAuth(c.cfg.BasicAuth.Username, pw)
+	case c.cfg.BearerTokenFile != "":
+		tok, err := readSecret(c.cfg.BearerTokenFile)
+		if err != nil {
+			return fmt.Errorf("alertmanager bearer_token_file: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return nil
+}
+
+func readSecret(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return v, nil
 }
 
 // SentCounter is the counter of alerts accepted by the instance at url (as configured).
-func (c *Client) SentCounter(url string) prometheus.Counter { return c.m.sent.WithLabelValues(url) }
+func (c *Client) SentCounter(url string) prometheus.Counter {
+	return c.m.sent.WithLabelValues(Redact(url))
+}
 
 // DroppedCounter is the counter of alerts dropped for reason: queue_full, undeliverable or invalid.
 func (c *Client) DroppedCounter(reason string) prometheus.Counter {

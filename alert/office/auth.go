@@ -62,8 +62,13 @@ type authenticator struct {
 	sessions map[string]session
 }
 
-// maxSessions bounds the session table; logins beyond it evict the oldest expiry first.
-const maxSessions = 1000
+// maxSessionsPerToken bounds the sessions of one token; a login beyond it ends that token's
+// oldest session, never another token's (a thousand viewer logins must not log the
+// emergency office out). maxSessions bounds the table as a whole as a last resort.
+const (
+	maxSessionsPerToken = 50
+	maxSessions         = 100000
+)
 
 func newAuthenticator(tokens []Token, ttl time.Duration, now func() time.Time) (*authenticator, error) {
 	a := &authenticator{ttl: ttl, now: now, sessions: map[string]session{}}
@@ -157,12 +162,18 @@ func (a *authenticator) login(secret string, secure bool) (*http.Cookie, Princip
 			delete(a.sessions, k)
 		}
 	}
-	for len(a.sessions) >= maxSessions {
-		var oldest string
+	for {
+		mine, oldest := 0, ""
 		for k, s := range a.sessions {
-			if oldest == "" || s.expires.Before(a.sessions[oldest].expires) {
-				oldest = k
+			if s.p.Name == p.Name {
+				mine++
+				if oldest == "" || s.expires.Before(a.sessions[oldest].expires) {
+					oldest = k
+				}
 			}
+		}
+		if oldest == "" || mine < maxSessionsPerToken && len(a.sessions) < maxSessions {
+			break
 		}
 		delete(a.sessions, oldest)
 	}

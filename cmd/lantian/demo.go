@@ -21,6 +21,7 @@ import (
 	"lantian/alert/aqi"
 	"lantian/alert/office"
 	"lantian/ingest/conf"
+	"lantian/ingest/hj212"
 	"lantian/ingest/reading"
 	"lantian/ingest/sim"
 	"lantian/internal/devenv/broker"
@@ -97,6 +98,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.DataDir = filepath.Join(dir, "lantian")
 	cfg.HTTP.Addr = freeOr(*httpAddr)
 	cfg.HJ212.Listen = "127.0.0.1:0"
+	cfg.HJ212.Devices = demoDevices(&cfg)
 	// A fresh emergency-role token for this run, so the warning console can be tried at once.
 	tokenBytes := make([]byte, 12)
 	if _, err := rand.Read(tokenBytes); err != nil {
@@ -302,4 +304,23 @@ func gather(svc *service.Service) demoStatus {
 		}
 	}
 	return s
+}
+
+// demoDevices gives every MN of the registry the password of the demo's data logger: the
+// gateway refuses devices without one.
+func demoDevices(cfg *config.Config) []hj212.DeviceConfig {
+	var devs []hj212.DeviceConfig
+	for _, s := range cfg.Stations {
+		if s.MN != "" {
+			devs = append(devs, hj212.DeviceConfig{MN: s.MN, Password: sim.LoggerPassword})
+		}
+	}
+	for _, src := range cfg.Sources {
+		for _, o := range src.Outlets {
+			if o.MN != "" {
+				devs = append(devs, hj212.DeviceConfig{MN: o.MN, Password: sim.LoggerPassword})
+			}
+		}
+	}
+	return devs
 }

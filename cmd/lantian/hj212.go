@@ -34,8 +34,9 @@ func hj212Cmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return errUsage
 }
 
-// hj212Decode prints one JSON object per packet read from stdin or a file; bad packets are
-// reported in their JSON line and do not change the exit status.
+// hj212Decode prints one JSON object per packet read from stdin or a file, passwords masked,
+// and a summary on stderr; bad packets are reported in their JSON line, and the exit status is
+// non-zero only when no frame decoded.
 func hj212Decode(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("lantian hj212 decode", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -61,10 +62,18 @@ func hj212Decode(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	w := bufio.NewWriter(stdout)
-	if err := hj212.DecodeJSON(in, w, loc); err != nil {
+	n, err := hj212.DecodeJSONCount(in, w, loc)
+	if err != nil {
 		return fmt.Errorf("decode: %w", err)
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "hj212 decode: %d frames, %d decoded, %d rejected, %d junk bytes skipped\n", n.Frames, n.Decoded, n.Rejected, n.JunkBytes)
+	if n.Decoded == 0 {
+		return errors.New("hj212 decode: no frame decoded")
+	}
+	return nil
 }
 
 // hj212Serve runs the ingest service with the HJ 212 gateway on.

@@ -29,6 +29,7 @@ func commands() map[string]command {
 		"sources":    {"pollution sources: report --from --to (CSV of exceedances, emissions, data quality)", sourcesCmd},
 		"assess":     {"AQI and HJ 663 statistics from hourly CSV: --report hourly|daily|period", assessCmd},
 		"config":     {"config check: load, validate and summarise a config file", configCmd},
+		"history":    {"history correct: the audited way to change a stored value (who, when, old, new, why)", historyCmd},
 		"demo":       {"run everything locally: embedded broker, local InfluxDB, simulator, pipeline", demoCmd},
 		"simulate":   {"publish simulated prefecture readings to an MQTT broker", simulateCmd},
 	}

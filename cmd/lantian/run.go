@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"lantian/ingest/conf"
 	"lantian/service"
 	"lantian/service/config"
 )
@@ -15,8 +16,9 @@ import (
 // `lantian run` in a checkout picks up the sample registry.
 const defaultConfigPath = "deploy/lantian.yaml"
 
-// loadConfig parses the common flags and returns the resolved configuration.
-func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config.Config, *flag.FlagSet, string, error) {
+// loadConfig parses the common flags (and those extra registers) and returns the resolved
+// configuration and where it came from (the file, or the built-in defaults).
+func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*flag.FlagSet)) (config.Config, string, string, error) {
 	fs := flag.NewFlagSet("lantian "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	for _, add := range extra {
@@ -26,11 +28,11 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	overrides := config.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, nil, "", errUsage
+		return config.Config{}, "", "", errUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lantian %s: unexpected arguments %q\n", name, fs.Args())
-		return config.Config{}, nil, "", errUsage
+		return config.Config{}, "", "", errUsage
 	}
 	file := *path
 	if file == "" {
@@ -45,25 +47,22 @@ func loadConfig(name string, args []string, stderr io.Writer, extra ...func(*fla
 	if file != "" {
 		var err error
 		if cfg, err = config.Load(file); err != nil {
-			return cfg, nil, "", err
+			return cfg, "", "", err
 		}
 	}
+	src := configSource(file)
 	if err := overrides.Apply(&cfg); err != nil {
-		return cfg, nil, "", err
+		return cfg, "", "", err
 	}
 	if err := cfg.Resolve(); err != nil {
-		src := file
-		if src == "" {
-			src = "built-in defaults"
-		}
-		return cfg, nil, "", fmt.Errorf("invalid configuration (%s):\n%w", src, err)
+		return cfg, "", "", fmt.Errorf("invalid configuration (%s):\n%w", src, err)
 	}
-	return cfg, fs, *logLevel, nil
+	return cfg, src, *logLevel, nil
 }
 
 func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var rf runFlags
-	cfg, _, level, err := loadConfig("run", args, stderr, rf.register)
+	cfg, src, level, err := loadConfig("run", args, stderr, rf.register)
 	if err != nil {
 		return err
 	}
@@ -76,6 +75,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	log.Info("configuration loaded", "source", src)
 	return service.RunRole(ctx, cfg, opts, log)
 }
 
@@ -84,10 +84,11 @@ func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: lantian config check [--config FILE] [flags]")
 		return errUsage
 	}
-	cfg, _, _, err := loadConfig("config check", args[1:], stderr)
+	cfg, src, _, err := loadConfig("config check", args[1:], stderr)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "config source: %s\n", src)
 	outlets, emergency := 0, 0
 	for _, s := range cfg.Sources {
 		outlets += len(s.Outlets)
@@ -98,7 +99,8 @@ func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "config OK: %d areas, %d stations, %d sources (%d outlets, %d on the emergency list), %d targets\n",
 		len(cfg.Areas), len(cfg.Stations), len(cfg.Sources), outlets, emergency, len(cfg.Targets))
 	fmt.Fprintf(stdout, "mqtt %s (client id %s, prefix %s), influx %s bucket %s, http %s, data dir %s\n",
-		cfg.MQTT.URL, cfg.MQTT.ClientID, cfg.MQTT.TopicPrefix, cfg.Influx.URL, cfg.Influx.Bucket, cfg.HTTP.Addr, cfg.DataDir)
+		conf.RedactURL(cfg.MQTT.URL), cfg.MQTT.ClientID, cfg.MQTT.TopicPrefix, conf.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.HTTP.Addr, cfg.DataDir)
 	fmt.Fprint(stdout, config.FormatAssessment(cfg.AssessmentByArea()))
+	printCredentialCheck(stdout, &cfg)
 	return printSourcesCheck(stdout, cfg)
 }

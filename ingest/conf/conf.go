@@ -5,6 +5,7 @@ package conf
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -74,4 +75,18 @@ func ParseByteSize(s string) (ByteSize, error) {
 		return 0, fmt.Errorf("size %q: want a non-negative number with an optional unit (KiB, MiB, GiB, KB, MB, GB)", s)
 	}
 	return ByteSize(n * mult), nil
+}
+
+// RedactURL returns u with the password of its user info replaced, for logs, metric labels
+// and printed configs: "tcp://lantian:xxxxx@broker:1883". A URL that does not parse is
+// replaced whole when it holds an '@' (it may hold a password), else returned as it is.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		if strings.Contains(u, "@") {
+			return "[unparsable url]"
+		}
+		return u
+	}
+	return p.Redacted()
 }

@@ -4,6 +4,7 @@
 package deadletter
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,10 @@ type Store struct {
 
 	now func() time.Time
 
+	// Redact, when set, rewrites payloads and error texts before they are written, so that no
+	// secret they carry (an HJ 212 packet's PW) reaches the disk. Set it before the first Put.
+	Redact func([]byte) []byte
+
 	// mu guards the file and the count of entries written; syncMu serialises fsyncs so that
 	// concurrent Puts share one (group commit): a flood of refused messages then costs one
 	// fsync per batch of them rather than one each, and does not hold up good traffic.
@@ -54,6 +59,7 @@ type Store struct {
 	f           *os.File
 	size        int64
 	written     uint64 // entries written, ever
+	partial     bool   // a failed write left bytes past size that could not be cut yet
 	rotatedUpTo uint64 // entries made durable by the fsync before a rotation
 
 	syncMu sync.Mutex
@@ -82,8 +88,46 @@ func (s *Store) open() error {
 		f.Close()
 		return fmt.Errorf("stat dead-letter file: %w", err)
 	}
-	s.f, s.size = f, st.Size()
+	size, err := completeLines(f, st.Size())
+	if err != nil {
+		f.Close()
+		return err
+	}
+	s.f, s.size = f, size
 	return nil
+}
+
+// completeLines cuts off a partial last line (a write interrupted by a crash: its Put never
+// returned, so nothing was acknowledged on it) and returns the size that remains.
+func completeLines(f *os.File, size int64) (int64, error) {
+	if size == 0 {
+		return 0, nil
+	}
+	r, err := os.Open(f.Name())
+	if err != nil {
+		return 0, fmt.Errorf("read dead-letter file: %w", err)
+	}
+	defer r.Close()
+	buf := make([]byte, 64<<10)
+	end := size
+	for end > 0 {
+		n := min(int64(len(buf)), end)
+		if _, err := r.ReadAt(buf[:n], end-n); err != nil {
+			return 0, fmt.Errorf("read dead-letter file: %w", err)
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			end = end - n + int64(i) + 1
+			break
+		}
+		end -= n
+	}
+	if end == size {
+		return size, nil
+	}
+	if err := f.Truncate(end); err != nil {
+		return 0, fmt.Errorf("cut partial dead-letter line: %w", err)
+	}
+	return end, nil
 }
 
 // Put writes a dead letter durably.
@@ -91,6 +135,10 @@ func (s *Store) Put(origin, topic string, payload []byte, reason string, cause e
 	e := Entry{Time: s.now().UTC(), Origin: origin, Topic: topic, Reason: reason, Size: len(payload)}
 	if cause != nil {
 		e.Error = cause.Error()
+	}
+	if s.Redact != nil {
+		payload = s.Redact(payload)
+		e.Error = string(s.Redact([]byte(e.Error)))
 	}
 	if len(payload) > s.keepPayload {
 		payload, e.Truncated = payload[:s.keepPayload], true
@@ -112,7 +160,20 @@ func (s *Store) Put(origin, topic string, payload []byte, reason string, cause e
 			return err
 		}
 	}
+	if s.partial {
+		if err := s.f.Truncate(s.size); err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("write dead letter: cut partial line of an earlier failed write: %w", err)
+		}
+		s.partial = false
+	}
 	if _, err := s.f.Write(line); err != nil {
+		// A short write (full disk) leaves part of a line: cut it off, or the next entry would
+		// be glued to it and both lines would be lost to JSON readers.
+		if terr := s.f.Truncate(s.size); terr != nil {
+			s.partial = true
+			err = errors.Join(err, fmt.Errorf("cut partial line: %w", terr))
+		}
 		s.mu.Unlock()
 		return fmt.Errorf("write dead letter: %w", err)
 	}

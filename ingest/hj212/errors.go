@@ -32,6 +32,9 @@ var (
 	ErrUnknownDevice = errors.New("hj212: unknown device")
 	// ErrPassword: the PW does not match the registered password.
 	ErrPassword = errors.New("hj212: wrong password")
+	// ErrNoCredentials: the device has no password configured and is not opted out with
+	// no_password, so nothing it sends is accepted.
+	ErrNoCredentials = errors.New("hj212: device has no password configured")
 	// ErrConfig: a device's configuration cannot be applied (unknown unit, no station/source).
 	ErrConfig = errors.New("hj212: bad device configuration")
 	// ErrStore: the sink could not store the readings (yet); the logger is not answered.
@@ -168,6 +171,8 @@ func Reason(err error) string {
 		return "unknown_device"
 	case errors.Is(err, ErrPassword):
 		return "password"
+	case errors.Is(err, ErrNoCredentials):
+		return "no_credentials"
 	case errors.Is(err, ErrConfig):
 		return "config"
 	case errors.Is(err, ErrNotData):

@@ -18,6 +18,6 @@ func testRegistry() StaticRegistry {
 	return StaticRegistry{
 		"TESTAIR0000000000000001": {MN: "TESTAIR0000000000000001", Password: "123456", Station: "AIR-01"},
 		"TESTCEMS000000000000002": {MN: "TESTCEMS000000000000002", Password: "123456", Source: "PLANT-7", Outlet: "DA001", FlowUnit: "m3/s"},
-		"TEST2005000001":          {MN: "TEST2005000001", Source: "PLANT-9", Outlet: "DA002"},
+		"TEST2005000001":          {MN: "TEST2005000001", Source: "PLANT-9", Outlet: "DA002", NoPassword: true},
 	}
 }

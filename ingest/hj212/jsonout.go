@@ -31,7 +31,8 @@ type DecodedJSON struct {
 	// excluded.
 	Params   map[string]string `json:"params,omitempty"`
 	Warnings []string          `json:"warnings,omitempty"`
-	Raw      string            `json:"raw"`
+	// Raw is the frame as received with its password masked (PW=***).
+	Raw string `json:"raw"`
 }
 
 // DecodeJSON reads frames from r (one per line, or a raw captured stream) and writes one JSON
@@ -39,6 +40,23 @@ type DecodedJSON struct {
 // Bad frames are reported in the JSON, not as an error: only read and write errors are returned.
 // DataTime is read in loc (Beijing time when nil) and printed as RFC 3339.
 func DecodeJSON(r io.Reader, w io.Writer, loc *time.Location) error {
+	_, err := DecodeJSONCount(r, w, loc)
+	return err
+}
+
+// DecodeCounts sums up a DecodeJSONCount run.
+type DecodeCounts struct {
+	// Frames is the number of JSON lines written: frames and rejected fragments.
+	Frames int
+	// Decoded counts the frames with ok=true, Rejected the others.
+	Decoded, Rejected int
+	// JunkBytes is the number of bytes outside frames that were skipped.
+	JunkBytes int64
+}
+
+// DecodeJSONCount is DecodeJSON that also counts what it wrote.
+func DecodeJSONCount(r io.Reader, w io.Writer, loc *time.Location) (DecodeCounts, error) {
+	var n DecodeCounts
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	// A command-line tool can afford the largest frame the length field allows.
@@ -46,11 +64,12 @@ func DecodeJSON(r io.Reader, w io.Writer, loc *time.Location) error {
 	for {
 		frame, err := sp.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			n.JunkBytes = sp.JunkBytes()
+			return n, nil
 		}
 		var fe *FrameError
 		if err != nil && !errors.As(err, &fe) {
-			return fmt.Errorf("hj212: decode: %w", err)
+			return n, fmt.Errorf("hj212: decode: %w", err)
 		}
 		if errors.Is(err, ErrJunk) {
 			continue
@@ -59,13 +78,19 @@ func DecodeJSON(r io.Reader, w io.Writer, loc *time.Location) error {
 		if frame != nil {
 			out = DescribePacket(frame, loc)
 		} else {
-			out = DecodedJSON{Raw: string(fe.Raw)}
+			out = DecodedJSON{Raw: string(MaskPassword(fe.Raw))}
 		}
 		if err != nil && out.Error == "" {
 			out.OK, out.Error, out.Reason = false, err.Error(), Reason(err)
 		}
 		if err := enc.Encode(&out); err != nil {
-			return fmt.Errorf("hj212: decode: write: %w", err)
+			return n, fmt.Errorf("hj212: decode: write: %w", err)
+		}
+		n.Frames++
+		if out.OK {
+			n.Decoded++
+		} else {
+			n.Rejected++
 		}
 	}
 }
@@ -75,7 +100,7 @@ func DecodeJSON(r io.Reader, w io.Writer, loc *time.Location) error {
 func DescribePacket(frame []byte, loc *time.Location) DecodedJSON {
 	p, err := Parse(frame)
 	if p == nil {
-		return DecodedJSON{Error: err.Error(), Reason: Reason(err), Raw: string(frame)}
+		return DecodedJSON{Error: err.Error(), Reason: Reason(err), Raw: string(MaskPassword(frame))}
 	}
 	out := DecodedJSON{
 		CRCOK:    p.CRCOK,
@@ -86,7 +111,7 @@ func DescribePacket(frame []byte, loc *time.Location) DecodedJSON {
 		MN:       p.MN,
 		PNUM:     p.PNUM,
 		PNO:      p.PNO,
-		Raw:      string(p.Raw),
+		Raw:      string(MaskPassword(p.Raw)),
 	}
 	if p.HasFlag {
 		f := int(p.Flag)

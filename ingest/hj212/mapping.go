@@ -17,7 +17,7 @@ import (
 // decided by this configuration, never by the packet's ST (CEMS packets say ST=32 as often as 31).
 type Device struct {
 	MN       string
-	Password string // checked against PW when non-empty
+	Password string // compared with PW by Authenticate
 	Station  string
 	Source   string
 	Outlet   string
@@ -27,6 +27,9 @@ type Device struct {
 	// PressureUnit is the unit of pressure items (a01006, a01013/S08): "kPa" (default), "Pa",
 	// "hPa" or "MPa", converted to kPa.
 	PressureUnit string
+	// NoPassword accepts any PW from a device that has no Password: an explicit opt-out for
+	// closed networks. Without it a device with no Password is refused.
+	NoPassword bool
 }
 
 // Kind says whether the device is an air station or a source outlet.
@@ -185,14 +188,14 @@ func FieldName(kind reading.Kind, code string) (string, bool) {
 }
 
 // Readings looks up the packet's device and maps it; see ToReading. An unregistered MN gives an
-// *UnknownDeviceError, a password mismatch ErrPassword.
+// *UnknownDeviceError, a refused password an error wrapping ErrPassword (see Authenticate).
 func Readings(p *Packet, reg Registry, opts MapOptions) ([]reading.Reading, error) {
 	dev, ok := reg.Device(p.MN)
 	if !ok {
 		return nil, &UnknownDeviceError{MN: p.MN}
 	}
-	if dev.Password != "" && dev.Password != p.PW {
-		return nil, fmt.Errorf("device %q: %w", p.MN, ErrPassword)
+	if err := dev.Authenticate(p.PW); err != nil {
+		return nil, err
 	}
 	r, err := ToReading(p, dev, opts)
 	if err != nil {

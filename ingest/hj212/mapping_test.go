@@ -266,3 +266,21 @@ func TestParseNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestDeviceWithoutPasswordIsRefusedUnlessOptedOut(t *testing.T) {
+	pkt := mustParse(t, string(frame(t, "ST=22;CN=2011;PW=whatever;MN=OPEN01;CP=&&DataTime=20240315100000;a34004-Rtd=1&&")))
+	reg := StaticRegistry{"OPEN01": {MN: "OPEN01", Station: "AIR-09"}}
+	_, err := Readings(pkt, reg, MapOptions{})
+	if !errors.Is(err, ErrNoCredentials) || Reason(err) != "no_credentials" {
+		t.Errorf("device without a password accepted PW=whatever: %v", err)
+	}
+	reg["OPEN01"] = Device{MN: "OPEN01", Station: "AIR-09", NoPassword: true}
+	if _, err := Readings(pkt, reg, MapOptions{}); err != nil {
+		t.Errorf("device opted out with no_password: %v", err)
+	}
+	for _, pw := range []string{"", "12345", "1234567", "123457"} {
+		if err := (Device{MN: "X", Password: "123456", Station: "s"}).Authenticate(pw); !errors.Is(err, ErrPassword) {
+			t.Errorf("PW %q accepted for password 123456: %v", pw, err)
+		}
+	}
+}

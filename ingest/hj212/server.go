@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"lantian/ingest/lograte"
 	"lantian/ingest/reading"
 )
 
@@ -36,10 +37,18 @@ type ServerConfig struct {
 	Addr string
 	// MaxConns caps concurrent logger connections (default 1024); further ones are closed at once.
 	MaxConns int
+	// MaxConnsPerIP caps concurrent connections from one address (default 16), so that one
+	// host cannot take every slot from the real loggers.
+	MaxConnsPerIP int
+	// MaxBadFrames closes a connection after this many bad frames (CRC, length, size, junk,
+	// refused logins) in a row without a valid one (default 20).
+	MaxBadFrames int
 	// MaxPacket caps a frame in bytes (default DefaultMaxPacket).
 	MaxPacket int
-	// IdleTimeout closes a connection that sends nothing for this long (default 10 minutes:
-	// loggers send at least minute data and usually heartbeats far more often).
+	// IdleTimeout closes a connection that sends no complete, valid frame for this long
+	// (default 10 minutes: loggers send at least minute data and usually heartbeats far more
+	// often). Bytes that complete no valid frame do not renew it, so a trickle of junk cannot
+	// hold a connection open.
 	IdleTimeout time.Duration
 	// WriteTimeout bounds writing one reply (default 10 s, the 2017 edition's GPRS timeout).
 	WriteTimeout time.Duration
@@ -52,12 +61,15 @@ type ServerConfig struct {
 	Sink     Sink
 	// Logger (default: discard).
 	Logger *slog.Logger
+	// LogLimiter rate-limits the warnings about bad input; the service shares one with the
+	// MQTT pipeline. nil makes one over Logger.
+	LogLimiter *lograte.Limiter
 	// Metrics is where the gateway registers its collectors; nil keeps them unregistered.
 	Metrics prometheus.Registerer
 	// Extras maps values outside the data contract too (see MapOptions.Extras).
 	Extras bool
-	// NoRejectReplies suppresses the CN=9011 answers (QnRtn 3 password, 4 MN, 9 CRC) sent to a
-	// rejected packet that asked for an answer.
+	// NoRejectReplies suppresses the CN=9011 answers (QnRtn 3 for a refused login, 9 CRC)
+	// sent to a rejected packet that asked for an answer.
 	NoRejectReplies bool
 }
 
@@ -65,8 +77,12 @@ type ServerConfig struct {
 type Server struct {
 	cfg    ServerConfig
 	log    *slog.Logger
+	limit  *lograte.Limiter
 	m      *metrics
 	splits *splitTracker
+
+	mu    sync.Mutex
+	perIP map[string]int
 }
 
 // NewServer checks the configuration and registers the metrics.
@@ -79,6 +95,12 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = 1024
+	}
+	if cfg.MaxConnsPerIP <= 0 {
+		cfg.MaxConnsPerIP = 16
+	}
+	if cfg.MaxBadFrames <= 0 {
+		cfg.MaxBadFrames = 20
 	}
 	if cfg.MaxPacket <= 0 {
 		cfg.MaxPacket = DefaultMaxPacket
@@ -103,11 +125,17 @@ func NewServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	limit := cfg.LogLimiter
+	if limit == nil {
+		limit = lograte.New(log, 0)
+	}
 	return &Server{
 		cfg:    cfg,
 		log:    log.With("component", "hj212"),
+		limit:  limit,
 		m:      m,
 		splits: newSplitTracker(1024, 30*time.Minute),
+		perIP:  map[string]int{},
 	}, nil
 }
 
@@ -155,34 +183,58 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("hj212: accept: %w", err)
 		}
 		backoff = 0
+		ip := remoteIP(c)
+		if !s.takeIP(ip) {
+			s.m.connsRejected.WithLabelValues("per_ip").Inc()
+			s.limit.Warn(s.log, "conns-per-ip", "too many connections from one address; closing", "remote", c.RemoteAddr().String(), "max_per_ip", s.cfg.MaxConnsPerIP)
+			c.Close()
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		default:
-			s.m.connsRejected.Inc()
-			s.log.Warn("too many connections; closing", "remote", c.RemoteAddr().String(), "max", s.cfg.MaxConns)
+			s.releaseIP(ip)
+			s.m.connsRejected.WithLabelValues("total").Inc()
+			s.limit.Warn(s.log, "conns-total", "too many connections; closing", "remote", c.RemoteAddr().String(), "max", s.cfg.MaxConns)
 			c.Close()
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
+			defer func() { <-sem; s.releaseIP(ip) }()
 			s.serveConn(ctx, c)
 		}()
 	}
 }
 
-// deadlineReader renews the idle deadline before every read.
-type deadlineReader struct {
-	c    net.Conn
-	idle time.Duration
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		return c.RemoteAddr().String()
+	}
+	return host
 }
 
-func (r deadlineReader) Read(p []byte) (int, error) {
-	if err := r.c.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
-		return 0, err
+func (s *Server) takeIP(ip string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return false
 	}
-	return r.c.Read(p)
+	s.perIP[ip]++
+	return true
+}
+
+func (s *Server) releaseIP(ip string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
+	}
 }
 
 // conn is the state of one logger connection.
@@ -191,6 +243,26 @@ type conn struct {
 	c      net.Conn
 	origin string
 	log    *slog.Logger
+	// bad counts bad frames since the last valid one; valid says the last frame handled was
+	// valid (complete, correct CRC, known device, right password), which renews the deadline.
+	bad   int
+	valid bool
+}
+
+// renew moves the idle deadline: only a complete, valid frame does.
+func (cc *conn) renew() error {
+	return cc.c.SetReadDeadline(time.Now().Add(cc.s.cfg.IdleTimeout))
+}
+
+// badFrame counts a bad frame; false means the connection has sent too many in a row.
+func (cc *conn) badFrame() bool {
+	cc.bad++
+	if cc.bad < cc.s.cfg.MaxBadFrames {
+		return true
+	}
+	cc.s.m.connsClosed.WithLabelValues("bad_frames").Inc()
+	cc.s.limit.Warn(cc.log, "bad-frames", "closing connection after too many bad frames in a row", "bad_frames", cc.bad)
+	return false
 }
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn) {
@@ -202,7 +274,11 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 	remote := c.RemoteAddr().String()
 	cc := &conn{s: s, c: c, origin: "hj212-tcp " + remote, log: s.log.With("remote", remote)}
 	cc.log.Info("logger connected")
-	sp := NewSplitter(deadlineReader{c: c, idle: s.cfg.IdleTimeout}, s.cfg.MaxPacket)
+	if err := cc.renew(); err != nil {
+		cc.log.Info("connection ended", "err", err)
+		return
+	}
+	sp := NewSplitter(c, s.cfg.MaxPacket)
 	for {
 		frame, err := sp.Next()
 		var fe *FrameError
@@ -212,9 +288,14 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 			cc.log.Info("logger disconnected")
 			return
 		case !errors.As(err, &fe):
-			if ctx.Err() != nil {
+			var ne net.Error
+			switch {
+			case ctx.Err() != nil:
 				cc.log.Info("connection closed for shutdown")
-			} else {
+			case errors.As(err, &ne) && ne.Timeout():
+				s.m.connsClosed.WithLabelValues("idle").Inc()
+				cc.log.Info("closing connection: no valid frame within the idle timeout", "idle_timeout", s.cfg.IdleTimeout)
+			default:
 				cc.log.Info("connection ended", "err", err)
 			}
 			return
@@ -224,15 +305,33 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn) {
 				s.m.junk.Add(float64(je.Bytes))
 			}
 			cc.log.Debug("junk between frames", "err", err)
+			if !cc.badFrame() {
+				return
+			}
 			continue
 		case frame == nil:
 			// Too large or truncated: nothing to parse, keep the bytes we have.
 			s.m.rejected.WithLabelValues(Reason(err)).Inc()
 			s.cfg.Sink.DeadLetter(cc.origin, fe.Raw, err)
-			cc.log.Warn("frame rejected", "err", err)
+			s.limit.Warn(cc.log, "frame-"+Reason(err), "frame rejected", "err", err)
+			if !cc.badFrame() {
+				return
+			}
 			continue
 		}
+		cc.valid = false
 		if !cc.handle(ctx, frame, err) {
+			return
+		}
+		if !cc.valid {
+			if !cc.badFrame() {
+				return
+			}
+			continue
+		}
+		cc.bad = 0
+		if err := cc.renew(); err != nil {
+			cc.log.Info("connection ended", "err", err)
 			return
 		}
 	}
@@ -248,26 +347,34 @@ func (cc *conn) handle(ctx context.Context, frame []byte, frameErr error) bool {
 	if p == nil {
 		s.m.rejected.WithLabelValues(Reason(frameErr)).Inc()
 		s.cfg.Sink.DeadLetter(cc.origin, frame, frameErr)
+		s.limit.Warn(cc.log, "frame-"+Reason(frameErr), "frame rejected", "err", frameErr)
 		return true
 	}
 	log := cc.log.With("mn", p.MN, "cn", p.CN, "qn", p.QN)
 	dev, known := s.cfg.Registry.Device(p.MN)
-	label := "unknown"
-	if known {
-		label = p.MN
-	}
 	if frameErr != nil {
 		if errors.Is(frameErr, ErrCRC) {
-			s.m.crcErrors.WithLabelValues(label).Inc()
+			// By reason, not by MN: a label per claimed MN would tell anyone who reads the
+			// metrics which MNs are registered.
+			s.m.crcErrors.Inc()
 		}
 		return cc.reject(p, frame, frameErr, QnBadCRC, log)
 	}
+	// An unknown MN and a refused password get the same answer (QnRtn=3) and the same metric
+	// shape, so probing cannot tell which MNs are registered; the dead letter keeps the
+	// detail for the operator.
+	var authErr error
 	if !known {
-		return cc.reject(p, frame, &UnknownDeviceError{MN: p.MN}, QnBadMN, log)
+		authErr = &UnknownDeviceError{MN: p.MN}
+	} else {
+		authErr = dev.Authenticate(p.PW)
 	}
-	if dev.Password != "" && dev.Password != p.PW {
-		return cc.reject(p, frame, fmt.Errorf("device %q: %w", p.MN, ErrPassword), QnBadPW, log)
+	if authErr != nil {
+		s.m.loginsRefused.WithLabelValues(Reason(authErr)).Inc()
+		return cc.reject(p, frame, authErr, QnBadPW, log)
 	}
+	cc.valid = true
+	label := p.MN
 	s.m.packets.WithLabelValues(label).Inc()
 	s.m.lastSeen.WithLabelValues(label).SetToCurrentTime()
 	if len(p.Warnings) > 0 {
@@ -310,7 +417,7 @@ func (cc *conn) storeData(ctx context.Context, p *Packet, dev Device, frame []by
 	if err != nil {
 		s.m.rejected.WithLabelValues(Reason(err)).Inc()
 		s.cfg.Sink.DeadLetter(cc.origin, frame, err)
-		log.Warn("data packet not mapped", "err", err)
+		s.limit.Warn(log, "not-mapped", "data packet not mapped", "err", err)
 		return true
 	}
 	if len(rs.Values) > 0 {
@@ -322,7 +429,7 @@ func (cc *conn) storeData(ctx context.Context, p *Packet, dev Device, frame []by
 		if errors.Is(err, ErrRefused) {
 			s.m.rejected.WithLabelValues(Reason(err)).Inc()
 			s.cfg.Sink.DeadLetter(cc.origin, frame, err)
-			log.Warn("readings refused by the sink; dead-lettered and acknowledged", "err", err)
+			s.limit.Warn(log, "sink-refused", "readings refused by the sink; dead-lettered and acknowledged", "err", err)
 			return cc.replyIf(p.AnswerWanted(), p, DataReply, log)
 		}
 		if err != nil {
@@ -349,7 +456,7 @@ func (cc *conn) reject(p *Packet, frame []byte, reason error, qnRtn int, log *sl
 	s := cc.s
 	s.m.rejected.WithLabelValues(Reason(reason)).Inc()
 	s.cfg.Sink.DeadLetter(cc.origin, frame, reason)
-	log.Warn("packet rejected", "err", reason)
+	s.limit.Warn(log, "packet-"+Reason(reason), "packet rejected", "err", reason)
 	if s.cfg.NoRejectReplies || errors.Is(reason, ErrField) {
 		return true
 	}
@@ -413,13 +520,15 @@ func classifyCN(p *Packet) cnKind {
 // made-up MNs cannot grow the label set).
 type metrics struct {
 	packets         *prometheus.CounterVec
-	crcErrors       *prometheus.CounterVec
+	crcErrors       prometheus.Counter
+	loginsRefused   *prometheus.CounterVec
+	connsClosed     *prometheus.CounterVec
 	lastSeen        *prometheus.GaugeVec
 	storeErrors     *prometheus.CounterVec
 	rejected        *prometheus.CounterVec
 	replies         *prometheus.CounterVec
 	conns           prometheus.Gauge
-	connsRejected   prometheus.Counter
+	connsRejected   *prometheus.CounterVec
 	junk            prometheus.Counter
 	splitIncomplete prometheus.Counter
 }
@@ -429,8 +538,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		packets: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "packets_total", Help: "Packets accepted from a registered device (frame, MN and password valid)."}, []string{"mn"}),
-		crcErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "crc_errors_total", Help: "Frames failing the CRC, by the MN they claim (\"unknown\" if unregistered)."}, []string{"mn"}),
+		crcErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "crc_errors_total", Help: "Frames failing the CRC."}),
+		loginsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "logins_refused_total", Help: "Packets refused for their credentials, by reason (unknown_device, password, no_credentials); never by MN."}, []string{"reason"}),
+		connsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "connections_closed_total", Help: "Connections the gateway closed, by reason (idle: no valid frame within idle_timeout; bad_frames: too many bad frames in a row)."}, []string{"reason"}),
 		lastSeen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
 			Name: "last_seen_timestamp_seconds", Help: "Unix time of the last accepted packet of a device."}, []string{"mn"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -441,8 +554,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "replies_total", Help: "Answers sent to loggers, by CN."}, []string{"cn"}),
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub,
 			Name: "connections", Help: "Open logger connections."}),
-		connsRejected: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
-			Name: "connections_rejected_total", Help: "Connections closed at once because MaxConns was reached."}),
+		connsRejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
+			Name: "connections_rejected_total", Help: "Connections closed at once, by the cap reached (total, per_ip)."}, []string{"limit"}),
 		junk: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
 			Name: "junk_bytes_total", Help: "Bytes between frames that belong to no frame."}),
 		splitIncomplete: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Subsystem: sub,
@@ -451,7 +564,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.packets, m.crcErrors, m.lastSeen, m.storeErrors,
+	for _, c := range []prometheus.Collector{m.packets, m.crcErrors, m.loginsRefused, m.connsClosed, m.lastSeen, m.storeErrors,
 		m.rejected, m.replies, m.conns, m.connsRejected, m.junk, m.splitIncomplete} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("hj212: register metrics: %w", err)

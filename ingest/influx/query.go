@@ -572,3 +572,102 @@ func (r *Reader) WarningIssues(ctx context.Context, from, to time.Time) ([]Warni
 	}
 	return out, nil
 }
+
+// StoredValues returns what is stored for a reading's series (measurement, station or
+// source/outlet, period) at its time: the values and flags of the reading's fields, and
+// whether any of them is stored. The append-only check of package history asks it for
+// readings its cache cannot vouch for.
+func (r *Reader) StoredValues(ctx context.Context, a *reading.Accepted) ([]reading.Value, bool, error) {
+	fields := make([]string, 0, len(a.Values))
+	for _, v := range a.Values {
+		fields = append(fields, v.Name)
+	}
+	series := schema.IsMeasurement(schema.Air) + " and " + schema.Is(schema.TagStation, a.Station)
+	if a.Kind == reading.Source {
+		series = schema.IsMeasurement(schema.Emission) + " and " + schema.Is(schema.TagSource, a.Source) + " and " +
+			schema.Is(schema.TagOutlet, a.Outlet)
+	}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s and %s)
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		fmt.Sprintf("from(bucket: %s)\n  |> range(start: %s, stop: %s)", strconv.Quote(r.bucket),
+			a.Time.UTC().Format(time.RFC3339Nano), a.Time.Add(time.Nanosecond).UTC().Format(time.RFC3339Nano)), series, schema.Is(schema.TagPeriod, string(a.Period)),
+		schema.IsAnyField(withFlags(fields)...))
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return nil, false, fmt.Errorf("flux query of the stored %s %s %s: %w", a.ID(), a.Period, a.Time.Format(time.RFC3339), err)
+	}
+	defer res.Close()
+	var out []reading.Value
+	for res.Next() {
+		out = append(out, values(res.Record(), fields)...)
+	}
+	if err := res.Err(); err != nil {
+		return nil, false, fmt.Errorf("read flux result: %w", err)
+	}
+	return out, len(out) > 0, nil
+}
+
+// StoredSince streams every stored raw reading (measurements air and emission) stamped in
+// [from, to), with all its fields and flags, series by series; only, when not nil, limits it
+// to that reading's station or outlet. The append-only check fills its cache with it: at
+// start for the recent past, and a day of one series at a time for late data.
+func (r *Reader) StoredSince(ctx context.Context, from, to time.Time, only *reading.Reading, fn func(*reading.Accepted) error) error {
+	series := schema.IsMeasurement(schema.Air) + " or " + schema.IsMeasurement(schema.Emission)
+	switch {
+	case only != nil && only.Kind == reading.Source:
+		series = schema.IsMeasurement(schema.Emission) + " and " + schema.Is(schema.TagSource, only.Source) + " and " +
+			schema.Is(schema.TagOutlet, only.Outlet)
+	case only != nil:
+		series = schema.IsMeasurement(schema.Air) + " and " + schema.Is(schema.TagStation, only.Station)
+	}
+	q := fmt.Sprintf(`%s
+  |> filter(fn: (r) => %s)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`,
+		r.fluxRange(from, to), series)
+	res, err := r.api.Query(ctx, q)
+	if err != nil {
+		return fmt.Errorf("flux query of the readings stored since %s: %w", from.Format(time.RFC3339), err)
+	}
+	defer res.Close()
+	for res.Next() {
+		rec := res.Record()
+		a := &reading.Accepted{Reading: reading.Reading{Time: rec.Time()}}
+		if rec.Measurement() == schema.Emission {
+			a.Kind = reading.Source
+			a.Source, _ = rec.ValueByKey(schema.TagSource).(string)
+			a.Outlet, _ = rec.ValueByKey(schema.TagOutlet).(string)
+		} else {
+			a.Kind = reading.Air
+			a.Station, _ = rec.ValueByKey(schema.TagStation).(string)
+		}
+		period, _ := rec.ValueByKey(schema.TagPeriod).(string)
+		p, err := reading.ParsePeriod(period)
+		if err != nil {
+			continue
+		}
+		a.Period = p
+		var fields []string
+		for k, v := range rec.Values() {
+			if _, isFloat := v.(float64); isFloat && !strings.HasPrefix(k, "_") {
+				fields = append(fields, k)
+			} else if base, ok := strings.CutSuffix(k, schema.FlagSuffix); ok && v != nil {
+				if _, has := rec.Values()[base]; !has {
+					fields = append(fields, base)
+				}
+			}
+		}
+		a.Values = values(rec, fields)
+		if len(a.Values) == 0 {
+			continue
+		}
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("read flux result: %w", err)
+	}
+	return nil
+}

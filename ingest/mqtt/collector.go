@@ -8,6 +8,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"lantian/ingest/conf"
+	"lantian/ingest/lograte"
 	"log/slog"
 	"os"
 	"sync"
@@ -46,6 +48,8 @@ type Collector struct {
 	inflight sync.WaitGroup
 	ctx      context.Context
 	cancel   context.CancelFunc
+	// connectDone is closed when connectLoop has returned.
+	connectDone chan struct{}
 }
 
 // Filters returns the subscriptions of the data contract under prefix: the reading topics and
@@ -85,9 +89,12 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			c.m.connected.Set(0)
 			c.m.connectionLost.Inc()
-			c.log.Warn("MQTT connection lost; reconnecting", "broker", cfg.URL, "err", err)
+			c.log.Warn("MQTT connection lost; reconnecting", "broker", conf.RedactURL(cfg.URL), "err", err)
 		}).
-		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) { c.m.reconnects.Inc() })
+		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) { c.m.reconnects.Inc() }).
+		// The first connection is retried by connectLoop, which can log why an attempt failed
+		// (paho's own retry keeps the reason to itself); after it, paho reconnects.
+		SetConnectRetry(false)
 	c.client = paho.NewClient(opts)
 	return c, nil
 }
@@ -150,8 +157,35 @@ func tlsConfig(t TLS) (*tls.Config, error) {
 
 // Start begins connecting; it returns at once and the session keeps retrying in the background.
 func (c *Collector) Start() {
-	c.log.Info("connecting to MQTT broker", "broker", c.cfg.URL, "client_id", c.cfg.ClientID, "shared_group", c.cfg.SharedGroup)
-	c.client.Connect()
+	c.log.Info("connecting to MQTT broker", "broker", conf.RedactURL(c.cfg.URL), "client_id", c.cfg.ClientID, "shared_group", c.cfg.SharedGroup)
+	c.connectDone = make(chan struct{})
+	go c.connectLoop()
+}
+
+// connectLoop connects until it succeeds or the collector stops, logging each failure with
+// its reason (refused, not authorised, TLS, DNS), at most once per interval.
+func (c *Collector) connectLoop() {
+	defer close(c.connectDone)
+	limit := lograte.New(c.log, 30*time.Second)
+	for {
+		tok := c.client.Connect()
+		for !tok.WaitTimeout(100 * time.Millisecond) {
+			if c.ctx.Err() != nil {
+				return
+			}
+		}
+		err := tok.Error()
+		if err == nil || c.ctx.Err() != nil {
+			return
+		}
+		c.m.reconnects.Inc()
+		limit.Warn(nil, "connect", "cannot connect to MQTT broker; retrying", "broker", conf.RedactURL(c.cfg.URL), "err", err)
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // Connected reports whether the session is up.
@@ -170,7 +204,7 @@ func (c *Collector) onConnect(client paho.Client) {
 		c.log.Error("MQTT subscribe failed", "err", err)
 		return
 	}
-	c.log.Info("MQTT connected and subscribed", "broker", c.cfg.URL)
+	c.log.Info("MQTT connected and subscribed", "broker", conf.RedactURL(c.cfg.URL))
 }
 
 func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
@@ -221,6 +255,9 @@ func (c *Collector) Stop(ctx context.Context) error {
 		err = errors.New("stopped before every message in flight was acknowledged; the broker will redeliver them")
 	}
 	c.cancel()
+	if c.connectDone != nil {
+		<-c.connectDone
+	}
 	c.client.Disconnect(250)
 	c.m.connected.Set(0)
 	if err == nil {

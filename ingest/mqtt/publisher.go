@@ -3,6 +3,7 @@ package mqtt
 import (
 	"context"
 	"fmt"
+	"lantian/ingest/conf"
 	"log/slog"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -23,9 +24,9 @@ func NewPublisher(cfg Config, clientID string, log *slog.Logger) (*Publisher, er
 	if err != nil {
 		return nil, err
 	}
-	opts.SetOnConnectHandler(func(paho.Client) { log.Info("warning publisher connected", "broker", cfg.URL) }).
+	opts.SetOnConnectHandler(func(paho.Client) { log.Info("warning publisher connected", "broker", conf.RedactURL(cfg.URL)) }).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			log.Warn("warning publisher lost the MQTT connection; reconnecting", "broker", cfg.URL, "err", err)
+			log.Warn("warning publisher lost the MQTT connection; reconnecting", "broker", conf.RedactURL(cfg.URL), "err", err)
 		})
 	return &Publisher{client: paho.NewClient(opts)}, nil
 }

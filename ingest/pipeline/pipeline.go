@@ -15,6 +15,7 @@ import (
 
 	"lantian/ingest/influx"
 	"lantian/ingest/jsonreading"
+	"lantian/ingest/lograte"
 	"lantian/ingest/reading"
 	"lantian/ingest/validate"
 )
@@ -33,6 +34,12 @@ type Sink interface {
 // DeadLetters keeps refused input durably.
 type DeadLetters interface {
 	Put(origin, topic string, payload []byte, reason string, cause error) error
+}
+
+// HistoryCheck checks a valid reading against stored history. A *reading.Rejection refuses
+// it; any other error leaves the message unacknowledged, to be delivered again.
+type HistoryCheck interface {
+	Check(ctx context.Context, a *reading.Accepted) error
 }
 
 // Observer is told about every reading once it is durable, in no particular order across
@@ -59,6 +66,7 @@ type Config struct {
 	TopicPrefix     string
 	MaxPayloadBytes int
 	Checker         *validate.Checker
+	History         HistoryCheck // checked after Checker when set (append-only history)
 	Sink            Sink
 	DeadLetters     DeadLetters
 	// HJ212 decodes the lantian/hj212/<MN> family; nil refuses that family's messages.
@@ -67,6 +75,9 @@ type Config struct {
 	Log     *slog.Logger
 	// Observers see each reading after it is durable.
 	Observers []Observer
+	// LogLimiter rate-limits the warnings about refused input; the service shares one with
+	// the HJ 212 gateway. nil makes one of its own.
+	LogLimiter *lograte.Limiter
 	// Routes add families to the routing table beside the readings' air, source and hj212:
 	// "forecast" takes <prefix>/forecast/<key>.
 	Routes map[string]Route
@@ -79,16 +90,19 @@ type Pipeline struct {
 	// routes is the routing table: topic family → its route. The family is also the message
 	// counter's label.
 	routes map[string]Route
-	logs   *logLimiter
+	logs   *lograte.Limiter
 }
 
 // New builds a pipeline. It panics when Config.Routes names a reading family or has an entry
 // without exactly one of Decode and Handle, which are programming errors.
 func New(cfg Config) *Pipeline {
+	if cfg.LogLimiter == nil {
+		cfg.LogLimiter = lograte.New(cfg.Log, 10*time.Second)
+	}
 	p := &Pipeline{
 		cfg:    cfg,
 		prefix: cfg.TopicPrefix + "/",
-		logs:   newLogLimiter(cfg.Log, 10*time.Second),
+		logs:   cfg.LogLimiter,
 	}
 	p.routes = map[string]Route{
 		"air":    {Decode: decodeAir},
@@ -152,7 +166,10 @@ func (p *Pipeline) route(topic string, payload []byte) (r Route, key string, err
 	}
 	if rest, ok := strings.CutPrefix(topic, p.prefix); ok {
 		if family, key, ok := strings.Cut(rest, "/"); ok {
-			if r, ok := p.routes[family]; ok {
+			if r, ok := p.routes[family]; ok && emptyLevel(key) {
+				m.messages.WithLabelValues("unknown").Inc()
+				return Route{}, "", &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q has an empty level", topic)}
+			} else if ok {
 				m.messages.WithLabelValues(family).Inc()
 				return r, key, nil
 			}
@@ -160,6 +177,12 @@ func (p *Pipeline) route(topic string, payload []byte) (r Route, key string, err
 	}
 	m.messages.WithLabelValues("unknown").Inc()
 	return Route{}, "", &reading.Rejection{Reason: reading.ReasonBadTopic, Err: fmt.Errorf("topic %q is not a reading topic", topic)}
+}
+
+// emptyLevel reports whether a topic's key has an empty level ("", "a//b", "a/"): an empty
+// station level would skip the check that the payload's station is the topic's.
+func emptyLevel(key string) bool {
+	return key == "" || strings.HasPrefix(key, "/") || strings.HasSuffix(key, "/") || strings.Contains(key, "//")
 }
 
 // decodeAir decodes <prefix>/air/<station>.
@@ -214,6 +237,9 @@ func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(er
 	accepted := make([]reading.Accepted, 0, len(rs))
 	for _, r := range rs {
 		a, err := p.cfg.Checker.Check(r)
+		if err == nil && p.cfg.History != nil {
+			err = p.cfg.History.Check(ctx, &a)
+		}
 		if err != nil {
 			done(err)
 			return
@@ -266,7 +292,7 @@ func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
 func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
-	p.logs.warn(reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
+	p.logs.Warn(p.cfg.Log, reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
 	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
 		// Not acknowledged: the broker keeps it and redelivers once the disk is writable.
 		p.cfg.Log.Error("cannot keep dead letter; message left unacknowledged", "err", derr, "topic", topic)
@@ -279,37 +305,6 @@ func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack f
 func (p *Pipeline) Refuse(origin, topic string, payload []byte, err error) error {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
-	p.logs.warn(reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
+	p.logs.Warn(p.cfg.Log, reason, "input refused", "reason", reason, "origin", origin, "err", err, "bytes", len(payload))
 	return p.cfg.DeadLetters.Put(origin, topic, payload, reason, err)
-}
-
-// logLimiter writes at most one line per key and interval, saying how many were suppressed,
-// so that a flood of garbage cannot flood the log.
-type logLimiter struct {
-	log      *slog.Logger
-	interval time.Duration
-	mu       sync.Mutex
-	last     map[string]time.Time
-	dropped  map[string]int
-}
-
-func newLogLimiter(log *slog.Logger, interval time.Duration) *logLimiter {
-	return &logLimiter{log: log, interval: interval, last: map[string]time.Time{}, dropped: map[string]int{}}
-}
-
-func (l *logLimiter) warn(key, msg string, args ...any) {
-	l.mu.Lock()
-	now := time.Now()
-	if now.Sub(l.last[key]) < l.interval {
-		l.dropped[key]++
-		l.mu.Unlock()
-		return
-	}
-	suppressed := l.dropped[key]
-	l.last[key], l.dropped[key] = now, 0
-	l.mu.Unlock()
-	if suppressed > 0 {
-		args = append(args, "suppressed_since_last", suppressed)
-	}
-	l.log.Warn(msg, args...)
 }

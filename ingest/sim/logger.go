@@ -14,6 +14,9 @@ import (
 	"lantian/ingest/registry"
 )
 
+// LoggerPassword is the PW the demo's data logger sends; the demo configures it for every MN.
+const LoggerPassword = "123456"
+
 // LoggerOptions configure RunLogger.
 type LoggerOptions struct {
 	// Addr is the TCP address of the HJ 212 gateway.
@@ -78,7 +81,7 @@ func RunLogger(ctx context.Context, s *Simulator, o LoggerOptions) {
 				if strings.HasPrefix(d.topic, "source/") {
 					st = "31"
 				}
-				pkt, err := hj212.Encode(hj212.Header{QN: hj212.NewQN(now, s.loc), ST: st, CN: "2011", PW: "123456",
+				pkt, err := hj212.Encode(hj212.Header{QN: hj212.NewQN(now, s.loc), ST: st, CN: "2011", PW: LoggerPassword,
 					MN: d.mn, Flag: 5, HasFlag: true}, cp)
 				if err != nil {
 					log.Error("demo data logger: encode", "err", err)

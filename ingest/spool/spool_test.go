@@ -145,11 +145,12 @@ func TestSegmentsRollAndDrainedOnesAreDeleted(t *testing.T) {
 	}
 }
 
-func TestCorruptMiddleSegmentIsReported(t *testing.T) {
+func TestCorruptSegmentIsQuarantinedAndTheNextKept(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, 1<<30)
 	big := make([]byte, segmentBytes)
 	for i := 0; i < 2; i++ {
+		big[0] = byte(i)
 		if err := s.Append(big); err != nil {
 			t.Fatal(err)
 		}
@@ -163,7 +164,15 @@ func TestCorruptMiddleSegmentIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := Open(dir, 1<<30); err == nil {
-		t.Fatal("a corrupt closed segment was accepted silently")
+	s, err = Open(dir, 1<<30)
+	if err != nil {
+		t.Fatalf("one damaged segment of two stopped the spool: %v", err)
+	}
+	defer s.Close()
+	if q := s.Quarantined(); len(q) != 1 || q[0].Salvaged != 0 || q[0].LostBytes != headerSize+segmentBytes {
+		t.Errorf("quarantine report %+v", q)
+	}
+	if got := drainAll(t, s); len(got) != 1 || got[0][0] != 1 {
+		t.Errorf("%d records drained, want the second segment's one", len(got))
 	}
 }

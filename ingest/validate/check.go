@@ -33,7 +33,7 @@ func (c *Checker) Check(r reading.Reading) (reading.Accepted, error) {
 		case ok:
 			a.County, a.Area = st.Area, c.regionOf(st.Area)
 		case c.AcceptUnknown:
-			if err := registry.CheckID(r.Station); err != nil {
+			if err := CheckIncomingID(r.Station); err != nil {
 				return a, reading.Reject(reading.ReasonBadTopic, "unregistered station: %v", err)
 			}
 			a.Area, a.County, a.Unregistered = registry.UnknownCounty, registry.UnknownCounty, true

@@ -18,6 +18,7 @@ import (
 	"lantian/alert/stream"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
+	"lantian/ingest/history"
 	"lantian/ingest/hj212"
 	"lantian/ingest/influx"
 	"lantian/ingest/mqtt"
@@ -40,6 +41,8 @@ type Config struct {
 	DeadLetter deadletter.Config `yaml:"dead_letter"`
 	HTTP       HTTP              `yaml:"http"`
 	HJ212      hj212.Config      `yaml:"hj212"`
+	// History keeps stored readings append-only (ingest/history).
+	History history.Config `yaml:"history"`
 	// Alertmanager feeds the one Alertmanager client of the service.
 	Alertmanager notify.Config `yaml:"alertmanager"`
 	// SourceMonitoring configures pollution-source monitoring in `lantian run` (docs/sources.md).
@@ -67,6 +70,15 @@ type Ingest struct {
 // HTTP configures the metrics, health and API server.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// MetricsAddr, when set, serves /metrics, /healthz and /readyz on a listener of their own
+	// (e.g. an internal interface for Prometheus) and no longer on addr.
+	MetricsAddr string `yaml:"metrics_addr"`
+	// SecureCookies marks the console's session cookie Secure: set it when users reach the
+	// service through HTTPS (a TLS-terminating proxy), so the browser never sends it in clear.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// TrustedProxies are the addresses (IPs or CIDRs) of reverse proxies whose
+	// X-Forwarded-Proto: https marks a request as HTTPS (cookies then Secure).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the built-in configuration: local services, the plan's areas and targets and
@@ -86,6 +98,7 @@ func Default() Config {
 		DeadLetter: deadletter.DefaultConfig(),
 		HTTP:       HTTP{Addr: "127.0.0.1:8080"},
 		HJ212:      hj212.DefaultConfig(),
+		History:    history.DefaultConfig(),
 		Warnings:   defaultWarnings(),
 		Registry: registry.Registry{
 			Areas:   registry.DefaultAreas(),
@@ -141,6 +154,7 @@ func (c *Config) Resolve() error {
 	if err := conf.ReadSecretFile(&c.Influx.Token, c.Influx.TokenFile); err != nil {
 		errs = append(errs, fmt.Errorf("influx.token_file: %w", err))
 	}
+	add(c.HJ212.ReadFiles())
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is empty: set it to a writable folder for the spool and dead letters"))
 	}
@@ -151,8 +165,14 @@ func (c *Config) Resolve() error {
 	}
 	add(c.Spool.Validate())
 	add(c.DeadLetter.Validate())
+	add(c.History.Validate())
 	if c.HTTP.Addr == "" {
 		errs = append(errs, errors.New("http.addr is empty (use e.g. 127.0.0.1:8080)"))
+	}
+	for i, p := range c.HTTP.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			errs = append(errs, fmt.Errorf("http.trusted_proxies[%d]: %w", i, err))
+		}
 	}
 	add(c.Registry.Index())
 	errs = append(errs, c.validateHJ212()...)
