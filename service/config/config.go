@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lantian/alert/public"
 	"os"
 	"time"
 
@@ -49,6 +50,8 @@ type Config struct {
 	// Assessment and SandDust configure the assessment figures (assessment.go).
 	Assessment stream.Config `yaml:"assessment"`
 	SandDust   dust.Config   `yaml:"sand_dust"`
+	// Public configures the public release page (docs/command-centre.md).
+	Public public.Config `yaml:"public"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -159,6 +162,7 @@ func (c *Config) Resolve() error {
 	errs = append(errs, c.validateWarnings()...)
 	errs = append(errs, c.validateAssessment()...)
 	errs = append(errs, c.validateAlerting()...)
+	add(c.Public.Validate())
 	return errors.Join(errs...)
 }
 
