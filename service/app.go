@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"lantian/alert/hotspot"
 	"lantian/alert/notify"
 	"lantian/alert/office"
 	"lantian/alert/source"
@@ -46,6 +47,7 @@ type Service struct {
 	board        *status.Board
 	warnings     *office.Office
 	warningStore *office.Store
+	hotspots     *hotspot.Detector
 	dead         *deadletter.Store
 	influx       influxdb2.Client
 	// query is the InfluxDB query layer over the bucket: the assessor's rebuild reads the
@@ -113,6 +115,12 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	observers = append(observers, sourceObs...)
+	hotspotObs, err := s.hotspotObservers()
+	if err != nil {
+		s.closeStores()
+		return nil, err
+	}
+	observers = append(observers, hotspotObs...)
 	routes, err := s.warningRoutes()
 	if err != nil {
 		s.closeStores()
@@ -248,6 +256,9 @@ func (s *Service) runDerived(ctx context.Context) error {
 	loops := []func(context.Context) error{s.assessor.Run, s.runWarnings}
 	if s.sources != nil {
 		loops = append(loops, s.sources.Run)
+	}
+	if s.hotspots != nil {
+		loops = append(loops, s.hotspots.Run)
 	}
 	var wg sync.WaitGroup
 	for _, run := range loops {

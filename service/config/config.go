@@ -7,14 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"lantian/alert/public"
 	"os"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"lantian/alert/dust"
+	"lantian/alert/hotspot"
 	"lantian/alert/notify"
+	"lantian/alert/public"
 	"lantian/alert/source"
 	"lantian/alert/stream"
 	"lantian/ingest/conf"
@@ -52,6 +53,8 @@ type Config struct {
 	SandDust   dust.Config   `yaml:"sand_dust"`
 	// Public configures the public release page (docs/command-centre.md).
 	Public public.Config `yaml:"public"`
+	// Hotspot configures the grid-hotspot detector (docs/command-centre.md).
+	Hotspot hotspot.Config `yaml:"hotspot"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -163,6 +166,7 @@ func (c *Config) Resolve() error {
 	errs = append(errs, c.validateAssessment()...)
 	errs = append(errs, c.validateAlerting()...)
 	add(c.Public.Validate())
+	add(c.Hotspot.Validate())
 	return errors.Join(errs...)
 }
 

@@ -1,0 +1,354 @@
+// Package hotspot finds the grid's pollution hotspots (热点网格): stations, micro-stations above
+// all, whose hourly value stands well above their neighbours and their county's assessment
+// stations for hours on end, with the registered sources nearby named as the likely cause.
+// Rules and parameters: docs/command-centre.md "Hotspot grid".
+package hotspot
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"lantian/ingest/reading"
+	"lantian/ingest/registry"
+	"lantian/ingest/schema"
+)
+
+// Sink takes the detector's points (line protocol); the service hands them to the durable
+// writer.
+type Sink interface {
+	Submit(ctx context.Context, line []byte, done func(error))
+}
+
+// Alert is a hotspot alert for Alertmanager; a non-zero EndsAt resolves it.
+type Alert struct {
+	Labels, Annotations map[string]string
+	StartsAt, EndsAt    time.Time
+}
+
+// Notifier raises and clears hotspot alerts; Notify must not block.
+type Notifier interface{ Notify(Alert) }
+
+// Nearby is a registered source near a station.
+type Nearby struct {
+	Source, Name string
+	DistanceKm   float64
+}
+
+// State is a station's current standing, for the API and the console.
+type State struct {
+	Station, Name, Area string
+	// Hour is the start of the latest judged hour of the station.
+	Hour       time.Time
+	Value      float64
+	Neighbours float64
+	CountyMean float64
+	HasCounty  bool
+	Ratio      float64
+	HotHours   int
+	Hotspot    bool
+	// Since is the start of the first hot hour of the current hotspot.
+	Since   time.Time
+	Sources []Nearby
+}
+
+// Options wire a Detector.
+type Options struct {
+	Config   Config
+	Registry *registry.Registry
+	Location *time.Location
+	Sink     Sink
+	Notifier Notifier
+	Log      *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+type station struct {
+	st         *registry.Station
+	neighbours []string
+	sources    []Nearby
+	hot, cold  int
+	hotspot    bool
+	since      time.Time
+	last       State
+}
+
+type hourData struct {
+	values      map[string]float64
+	lastArrival time.Time
+}
+
+// Detector judges every ended hour once, in order. It implements pipeline.Observer.
+type Detector struct {
+	cfg  Config
+	reg  *registry.Registry
+	loc  *time.Location
+	sink Sink
+	note Notifier
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu       sync.Mutex
+	stations map[string]*station
+	hours    map[time.Time]*hourData
+	judged   time.Time // start of the latest judged hour
+}
+
+// New builds a Detector from the registry's coordinates: stations without coordinates are
+// neither judged nor neighbours.
+func New(o Options) (*Detector, error) {
+	cfg := o.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	d := &Detector{cfg: cfg, reg: o.Registry, loc: o.Location, sink: o.Sink, note: o.Notifier, log: o.Log, now: o.Now,
+		stations: map[string]*station{}, hours: map[time.Time]*hourData{}}
+	if d.loc == nil {
+		d.loc = time.UTC
+	}
+	if d.log == nil {
+		d.log = slog.Default()
+	}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	located := func(s *registry.Station) bool { return s.Lat != 0 || s.Lon != 0 }
+	for i := range o.Registry.Stations {
+		s := &o.Registry.Stations[i]
+		if !located(s) {
+			continue
+		}
+		x := &station{st: s}
+		for j := range o.Registry.Stations {
+			n := &o.Registry.Stations[j]
+			if i != j && located(n) && registry.DistanceKm(s.Lat, s.Lon, n.Lat, n.Lon) <= cfg.RadiusKm {
+				x.neighbours = append(x.neighbours, n.ID)
+			}
+		}
+		for _, src := range o.Registry.Sources {
+			if !src.Located() {
+				continue
+			}
+			if km := registry.DistanceKm(s.Lat, s.Lon, src.Lat, src.Lon); km <= cfg.SourceRadiusKm {
+				x.sources = append(x.sources, Nearby{Source: src.ID, Name: src.Name, DistanceKm: math.Round(km*100) / 100})
+			}
+		}
+		slices.SortFunc(x.sources, func(a, b Nearby) int { return cmp.Compare(a.DistanceKm, b.DistanceKm) })
+		d.stations[s.ID] = x
+	}
+	return d, nil
+}
+
+// Stored records a stored hourly ambient reading of a located station.
+func (d *Detector) Stored(a *reading.Accepted) {
+	if a.Kind != reading.Air || a.Period != reading.Hour {
+		return
+	}
+	v, ok := a.Get(d.cfg.Pollutant)
+	if !ok || v.NoValue || !v.Flag.Valid() {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.stations[a.Station]; !ok {
+		return
+	}
+	h := a.Time.Truncate(time.Hour)
+	if !d.judged.IsZero() && !h.After(d.judged) {
+		return // that hour was judged already: late readings do not reopen it
+	}
+	hd := d.hours[h]
+	if hd == nil {
+		hd = &hourData{values: map[string]float64{}}
+		d.hours[h] = hd
+	}
+	hd.values[a.Station] = v.Value
+	hd.lastArrival = d.now()
+}
+
+// Run judges ended hours every CheckEvery until ctx ends.
+func (d *Detector) Run(ctx context.Context) error {
+	t := time.NewTicker(d.cfg.CheckEvery)
+	defer t.Stop()
+	for {
+		d.Check(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Check judges, in order, every hour that ended Lateness ago and has been quiet for Settle.
+func (d *Detector) Check(ctx context.Context) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	for _, h := range slices.SortedFunc(maps.Keys(d.hours), time.Time.Compare) {
+		hd := d.hours[h]
+		if now.Before(h.Add(time.Hour+d.cfg.Lateness)) || now.Sub(hd.lastArrival) < d.cfg.Settle {
+			break // hours are judged in order: a later hour waits for this one
+		}
+		d.judge(ctx, h, hd.values)
+		delete(d.hours, h)
+		d.judged = h
+	}
+}
+
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]float64) {
+	countyMean := map[string][2]float64{} // sum, count of assessment stations
+	for id, v := range values {
+		if st := d.stations[id].st; st.Assessed() {
+			c := countyMean[st.Area]
+			countyMean[st.Area] = [2]float64{c[0] + v, c[1] + 1}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(values)) {
+		x := d.stations[id]
+		v := values[id]
+		var nv []float64
+		for _, n := range x.neighbours {
+			if w, ok := values[n]; ok {
+				nv = append(nv, w)
+			}
+		}
+		if len(nv) < d.cfg.MinNeighbours {
+			continue
+		}
+		med := median(nv)
+		s := State{Station: id, Name: x.st.Name, Area: x.st.Area, Hour: h, Value: v, Neighbours: med, Sources: x.sources}
+		if c := countyMean[x.st.Area]; c[1] > 0 {
+			s.CountyMean, s.HasCounty = c[0]/c[1], true
+		}
+		if med > 0 {
+			s.Ratio = v / med
+		}
+		hot := v >= d.cfg.Ratio*med && v-med >= d.cfg.MinExcess && (!s.HasCounty || v-s.CountyMean >= d.cfg.MinExcess)
+		if hot {
+			x.hot, x.cold = x.hot+1, 0
+		} else {
+			x.hot, x.cold = 0, x.cold+1
+		}
+		if hot && !x.hotspot && x.hot >= d.cfg.PersistHours {
+			x.hotspot, x.since = true, h.Add(-time.Duration(x.hot-1)*time.Hour)
+			d.raise(x, s)
+		} else if x.hotspot && x.cold >= d.cfg.ClearHours {
+			x.hotspot = false
+			d.clear(x, h)
+		}
+		s.HotHours, s.Hotspot, s.Since = x.hot, x.hotspot, x.since
+		x.last = s
+		d.write(ctx, s, hot)
+	}
+}
+
+func (d *Detector) labels(x *station) map[string]string {
+	return map[string]string{"alertname": "GridHotspot", "severity": "warning", "station": x.st.ID, "county": x.st.Area}
+}
+
+func (d *Detector) raise(x *station, s State) {
+	if d.note == nil {
+		return
+	}
+	src := fmt.Sprintf("周边 %g km 内无登记污染源", d.cfg.SourceRadiusKm)
+	labels := d.labels(x)
+	if len(x.sources) > 0 {
+		var parts []string
+		for _, n := range x.sources {
+			parts = append(parts, fmt.Sprintf("%s（%s，%.2f km）", n.Name, n.Source, n.DistanceKm))
+		}
+		src = "可能来源：" + strings.Join(parts, "、")
+		labels["source"] = x.sources[0].Source
+	}
+	name := "PM10"
+	if d.cfg.Pollutant == "pm25" {
+		name = "PM2.5"
+	}
+	d.note.Notify(Alert{Labels: labels, StartsAt: x.since, Annotations: map[string]string{
+		"summary": fmt.Sprintf("网格热点：%s（%s）%s 自 %s 起连续 %d 小时高于周边站点中位数 %.1f 倍（%.0f 对 %.0f µg/m³）；%s",
+			x.st.Name, x.st.ID, name, x.since.In(d.loc).Format(time.RFC3339), x.hot, s.Ratio, s.Value, s.Neighbours, src),
+		"description": fmt.Sprintf("Grid hotspot: station %s above %.1f× its neighbours' median for %d hours", x.st.ID, s.Ratio, x.hot),
+	}})
+}
+
+func (d *Detector) clear(x *station, h time.Time) {
+	if d.note == nil {
+		return
+	}
+	labels := d.labels(x)
+	if len(x.sources) > 0 {
+		labels["source"] = x.sources[0].Source
+	}
+	d.note.Notify(Alert{Labels: labels, StartsAt: x.since, EndsAt: h.Add(time.Hour)})
+}
+
+func (d *Detector) write(ctx context.Context, s State, hot bool) {
+	if d.sink == nil {
+		return
+	}
+	l := schema.NewLine(schema.MeasurementHotspot, 256).
+		Tag(schema.TagCounty, s.Area).Tag(schema.TagStation, s.Station).
+		Float(schema.FieldHotspotValue, s.Value).
+		Float(schema.FieldHotspotNeighbours, s.Neighbours).
+		Float(schema.FieldHotspotExcessN, s.Value-s.Neighbours).
+		Float(schema.FieldHotspotRatio, s.Ratio).
+		Bool(schema.FieldHotspotHot, hot).
+		Int(schema.FieldHotspotRun, int64(s.HotHours)).
+		Bool(schema.FieldHotspotIsHotspot, s.Hotspot)
+	if s.HasCounty {
+		l.Float(schema.FieldHotspotCounty, s.CountyMean).Float(schema.FieldHotspotExcessC, s.Value-s.CountyMean)
+	}
+	if s.Hotspot && len(s.Sources) > 0 {
+		l.String(schema.FieldHotspotSource, s.Sources[0].Source)
+	}
+	station := s.Station
+	d.sink.Submit(ctx, l.At(s.Hour), func(err error) {
+		if err != nil {
+			d.log.Error("hotspot point not stored", "station", station, "err", err)
+		}
+	})
+}
+
+// Ranking is the latest judged state of every judged station, hotspots first, then by ratio
+// over the neighbours, per county in registry order of counties.
+func (d *Detector) Ranking() []State {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []State
+	for _, x := range d.stations {
+		if !x.last.Hour.IsZero() {
+			out = append(out, x.last)
+		}
+	}
+	slices.SortFunc(out, func(a, b State) int {
+		if c := strings.Compare(a.Area, b.Area); c != 0 {
+			return c
+		}
+		if a.Hotspot != b.Hotspot {
+			if a.Hotspot {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.Ratio, a.Ratio)
+	})
+	return out
+}

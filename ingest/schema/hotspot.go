@@ -1,0 +1,18 @@
+package schema
+
+// The grid-hotspot measurement (alert/hotspot; docs/command-centre.md): one point per judged
+// station-hour, tagged station and county.
+const (
+	MeasurementHotspot = "grid_hotspot"
+
+	FieldHotspotValue      = "value"             // float µg/m³: the station's hourly value of the judged pollutant
+	FieldHotspotNeighbours = "neighbour_median"  // float µg/m³: median of the neighbours within the radius
+	FieldHotspotCounty     = "county_mean"       // float µg/m³: mean of the county's assessment stations (absent if none reported)
+	FieldHotspotExcessN    = "excess_neighbours" // float µg/m³: value − neighbour_median
+	FieldHotspotExcessC    = "excess_county"     // float µg/m³: value − county_mean
+	FieldHotspotRatio      = "ratio"             // float: value / neighbour_median
+	FieldHotspotHot        = "hot"               // bool: the hour meets the hot-hour rule
+	FieldHotspotRun        = "hot_hours"         // int: consecutive hot hours ending with this one
+	FieldHotspotIsHotspot  = "hotspot"           // bool: the station is a persistent hotspot at this hour
+	FieldHotspotSource     = "likely_source"     // string: nearest registered source within the source radius
+)
