@@ -1,0 +1,117 @@
+package hotspot
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"lantian/ingest/reading"
+	"lantian/ingest/registry"
+)
+
+type recorder struct{ alerts []Alert }
+
+func (r *recorder) Notify(a Alert) { r.alerts = append(r.alerts, a) }
+
+func setup(t *testing.T, cfg Config) (*Detector, *recorder, *time.Time) {
+	t.Helper()
+	reg := &registry.Registry{Areas: registry.DefaultAreas(), Stations: []registry.Station{
+		{ID: "a", Area: "changji", Class: registry.National, Lat: 44.01, Lon: 87.3},
+		{ID: "b", Area: "changji", Class: registry.National, Lat: 43.99, Lon: 87.3},
+		{ID: "m", Name: "微站", Area: "changji", Class: registry.Micro, Lat: 44.0, Lon: 87.3},
+		{ID: "n", Area: "changji", Class: registry.Micro, Lat: 44.0, Lon: 87.315},
+		{ID: "nowhere", Area: "changji", Class: registry.Micro},
+	}, Sources: []registry.Source{
+		{ID: "near", Name: "近", Area: "changji", Industry: "x", Place: registry.Place{Lat: 44.003, Lon: 87.3}, Outlets: []registry.Outlet{{ID: "o"}}},
+		{ID: "nearer", Name: "更近", Area: "changji", Industry: "x", Place: registry.Place{Lat: 44.001, Lon: 87.3}, Outlets: []registry.Outlet{{ID: "o"}}},
+	}}
+	if err := reg.Index(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rec := &recorder{}
+	d, err := New(Options{Config: cfg, Registry: reg, Notifier: rec, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, rec, &now
+}
+
+func feed(d *Detector, now *time.Time, h time.Time, values map[string]float64) {
+	for st, v := range values {
+		d.Stored(&reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Station: st, Time: h, Period: reading.Hour,
+			Values: []reading.Value{{Name: "pm25", Value: v}}}})
+	}
+	*now = h.Add(2 * time.Hour)
+	d.Check(context.Background())
+}
+
+// The hot-hour rule's edges: ratio, absolute excess, county excess, neighbours reporting.
+func TestHotHourRule(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		values map[string]float64
+		hot    bool
+	}{
+		{"three times", map[string]float64{"a": 40, "b": 40, "n": 40, "m": 120}, true},
+		{"just under twice", map[string]float64{"a": 40, "b": 40, "n": 40, "m": 79}, false},
+		{"twice but under 35 µg/m³ (clean air)", map[string]float64{"a": 10, "b": 10, "n": 10, "m": 40}, false},
+		{"one neighbour only", map[string]float64{"n": 40, "m": 120}, false},
+		{"neighbours high too", map[string]float64{"a": 100, "b": 100, "n": 20, "m": 120}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, _, now := setup(t, Config{PersistHours: 1})
+			feed(d, now, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), tt.values)
+			var got bool
+			for _, s := range d.Ranking() {
+				if s.Station == "m" {
+					got = s.Hotspot
+				}
+			}
+			if got != tt.hot {
+				t.Errorf("hot %v, want %v (%+v)", got, tt.hot, d.Ranking())
+			}
+		})
+	}
+}
+
+// Persistence: the alert comes at PersistHours, names the nearest source first, and is
+// resolved after ClearHours ordinary hours; a late reading of a judged hour is ignored.
+func TestPersistenceAndClear(t *testing.T) {
+	d, rec, now := setup(t, Config{})
+	h0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	hot := map[string]float64{"a": 40, "b": 40, "n": 40, "m": 120}
+	calm := map[string]float64{"a": 40, "b": 40, "n": 40, "m": 45}
+	for i := range 3 {
+		feed(d, now, h0.Add(time.Duration(i)*time.Hour), hot)
+	}
+	if len(rec.alerts) != 0 {
+		t.Fatalf("alert after 3 hours: %+v", rec.alerts)
+	}
+	feed(d, now, h0.Add(3*time.Hour), hot)
+	if len(rec.alerts) != 1 || rec.alerts[0].Labels["source"] != "nearer" || !rec.alerts[0].StartsAt.Equal(h0) || !rec.alerts[0].EndsAt.IsZero() {
+		t.Fatalf("alerts after 4 hours: %+v", rec.alerts)
+	}
+	// A late reading of hour 0 does not reopen it.
+	d.Stored(&reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Station: "m", Time: h0, Period: reading.Hour,
+		Values: []reading.Value{{Name: "pm25", Value: 1}}}})
+	feed(d, now, h0.Add(4*time.Hour), calm)
+	if len(rec.alerts) != 1 {
+		t.Fatalf("resolved after one calm hour: %+v", rec.alerts)
+	}
+	feed(d, now, h0.Add(5*time.Hour), calm)
+	if len(rec.alerts) != 2 || !rec.alerts[1].EndsAt.Equal(h0.Add(6*time.Hour)) {
+		t.Fatalf("not resolved after two calm hours: %+v", rec.alerts)
+	}
+}
+
+// DistanceKm against a known distance: one degree of latitude is 111.2 km on the mean sphere.
+func TestDistance(t *testing.T) {
+	if d := registry.DistanceKm(44, 87.3, 45, 87.3); math.Abs(d-111.195) > 0.01 {
+		t.Errorf("1° of latitude: %.3f km", d)
+	}
+	if d := registry.DistanceKm(44, 87.3, 44, 87.3); d != 0 {
+		t.Errorf("same point: %g", d)
+	}
+}
