@@ -23,6 +23,7 @@ import (
 	"lantian/alert/notify"
 	"lantian/alert/office"
 	"lantian/alert/source"
+	"lantian/alert/stationqc"
 	"lantian/alert/stream"
 	"lantian/ingest/deadletter"
 	"lantian/ingest/hj212"
@@ -48,6 +49,7 @@ type Service struct {
 	warnings     *office.Office
 	warningStore *office.Store
 	hotspots     *hotspot.Detector
+	stationQC    *stationqc.Checker
 	dead         *deadletter.Store
 	influx       influxdb2.Client
 	// query is the InfluxDB query layer over the bucket: the assessor's rebuild reads the
@@ -115,12 +117,12 @@ func New(cfg config.Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	observers = append(observers, sourceObs...)
-	hotspotObs, err := s.hotspotObservers()
+	commandCentreObs, err := s.commandCentreObservers()
 	if err != nil {
 		s.closeStores()
 		return nil, err
 	}
-	observers = append(observers, hotspotObs...)
+	observers = append(observers, commandCentreObs...)
 	routes, err := s.warningRoutes()
 	if err != nil {
 		s.closeStores()
@@ -257,9 +259,7 @@ func (s *Service) runDerived(ctx context.Context) error {
 	if s.sources != nil {
 		loops = append(loops, s.sources.Run)
 	}
-	if s.hotspots != nil {
-		loops = append(loops, s.hotspots.Run)
-	}
+	loops = append(loops, s.commandCentreLoops()...)
 	var wg sync.WaitGroup
 	for _, run := range loops {
 		wg.Add(1)

@@ -16,3 +16,14 @@ const (
 	FieldHotspotIsHotspot  = "hotspot"           // bool: the station is a persistent hotspot at this hour
 	FieldHotspotSource     = "likely_source"     // string: nearest registered source within the source radius
 )
+
+// The ambient-station quality measurement (alert/stationqc): one point per finding, tagged
+// county, pollutant, rule (sudden_drop) and station.
+const (
+	MeasurementStationQuality = "station_quality"
+
+	FieldQCValue            = "value"            // float µg/m³: the station's value in the flagged hour
+	FieldQCPrevious         = "previous"         // float µg/m³: its value the hour before
+	FieldQCNeighbours       = "neighbour_median" // float µg/m³: neighbours' median in the flagged hour
+	FieldQCNeighboursBefore = "neighbour_before" // float µg/m³: neighbours' median the hour before
+)

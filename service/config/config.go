@@ -17,6 +17,7 @@ import (
 	"lantian/alert/notify"
 	"lantian/alert/public"
 	"lantian/alert/source"
+	"lantian/alert/stationqc"
 	"lantian/alert/stream"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
@@ -55,6 +56,8 @@ type Config struct {
 	Public public.Config `yaml:"public"`
 	// Hotspot configures the grid-hotspot detector (docs/command-centre.md).
 	Hotspot hotspot.Config `yaml:"hotspot"`
+	// StationQuality configures the ambient-station interference checks (docs/command-centre.md).
+	StationQuality stationqc.Config `yaml:"station_quality"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -167,6 +170,7 @@ func (c *Config) Resolve() error {
 	errs = append(errs, c.validateAlerting()...)
 	add(c.Public.Validate())
 	add(c.Hotspot.Validate())
+	add(c.StationQuality.Validate())
 	return errors.Join(errs...)
 }
 
