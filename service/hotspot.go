@@ -24,7 +24,7 @@ func (s *Service) hotspotObservers() ([]pipeline.Observer, error) {
 		return nil, nil
 	}
 	d, err := hotspot.New(hotspot.Options{Config: s.cfg.Hotspot, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
-		Sink: s.writer, Notifier: hotspotAlerts{s.notifier}, Log: s.log.With("component", "hotspot")})
+		Sink: s.writer, Notifier: hotspotAlerts{s.notifier}, Log: s.log.With("component", "hotspot"), Registerer: s.Registry})
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) stationQCObservers() ([]pipeline.Observer, error) {
 		return nil, nil
 	}
 	c, err := stationqc.New(stationqc.Options{Config: s.cfg.StationQuality, Registry: &s.cfg.Registry, Location: s.cfg.Location(),
-		Sink: s.writer, Notifier: stationQCAlerts{s.notifier}, Log: s.log.With("component", "station-quality")})
+		Sink: s.writer, Notifier: stationQCAlerts{s.notifier}, Log: s.log.With("component", "station-quality"), Registerer: s.Registry})
 	if err != nil {
 		return nil, err
 	}

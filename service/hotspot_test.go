@@ -81,6 +81,12 @@ func TestMicroStationNearSourceBecomesHotspot(t *testing.T) {
 			t.Errorf("hotspot alert %v %q", a.Labels, s)
 		}
 	}
+	metrics := scrape(t, run.svc.HTTPAddr)
+	for _, want := range []string{`lantian_grid_hotspot{county="changji",station="cj-m1"} 1`, `lantian_grid_hotspot{county="changji",station="cj-01"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 	resp, err := http.Get("http://" + run.svc.HTTPAddr + "/api/v1/hotspots")
 	if err != nil {
 		t.Fatal(err)

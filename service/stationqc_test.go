@@ -33,7 +33,7 @@ func TestSprinkledInletIsFlagged(t *testing.T) {
 	if err := cfg.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	startService(t, cfg)
+	run := startService(t, cfg)
 	pub := newPublisher(t, mosq.URL, "pub-stationqc")
 	first := time.Now().Truncate(time.Hour).Add(-6 * time.Hour)
 	// Hours 0–2 everyone about 100 µg/m³ PM10 / 70 PM2.5; in hour 3 cj-01 reads 40 / 28 (−60 %)
@@ -62,6 +62,9 @@ func TestSprinkledInletIsFlagged(t *testing.T) {
 	})
 	if n := influx.Count(t, "station_quality", "value", fmt.Sprintf(`"station"='cj-01' AND time = %d`, sprinkled.UnixNano())); n != 2 {
 		t.Errorf("cj-01 findings in the sprinkled hour: %d, want pm10 and pm25", n)
+	}
+	if m := scrape(t, run.svc.HTTPAddr); !strings.Contains(m, `lantian_station_quality_findings_total{county="changji",pollutant="pm10",rule="sudden_drop",station="cj-01"} 1`) {
+		t.Error("findings counter missing")
 	}
 	alerts, err := am.Alerts(context.Background())
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/schema"
@@ -69,6 +71,8 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// Registerer takes the detector's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 type station struct {
@@ -100,6 +104,8 @@ type Detector struct {
 	stations map[string]*station
 	hours    map[time.Time]*hourData
 	judged   time.Time // start of the latest judged hour
+
+	hotspotGauge *prometheus.GaugeVec
 }
 
 // New builds a Detector from the registry's coordinates: stations without coordinates are
@@ -119,6 +125,13 @@ func New(o Options) (*Detector, error) {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	d.hotspotGauge = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "lantian_grid_hotspot",
+		Help: "1 while the station is a persistent grid hotspot, 0 otherwise (judged stations only)."}, []string{"station", "county"})
+	if o.Registerer != nil {
+		if err := o.Registerer.Register(d.hotspotGauge); err != nil {
+			return nil, fmt.Errorf("hotspot metrics: %w", err)
+		}
 	}
 	located := func(s *registry.Station) bool { return s.Lat != 0 || s.Lon != 0 }
 	for i := range o.Registry.Stations {
@@ -255,6 +268,11 @@ func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]flo
 			d.clear(x, h)
 		}
 		s.HotHours, s.Hotspot, s.Since = x.hot, x.hotspot, x.since
+		g := 0.0
+		if x.hotspot {
+			g = 1
+		}
+		d.hotspotGauge.WithLabelValues(id, x.st.Area).Set(g)
 		x.last = s
 		d.write(ctx, s, hot)
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"lantian/ingest/reading"
 	"lantian/ingest/registry"
 	"lantian/ingest/schema"
@@ -126,6 +128,8 @@ type Options struct {
 	Notifier Notifier
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Registerer takes the checker's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
 // Checker judges each ended hour once against the hour before. It implements pipeline.Observer.
@@ -145,6 +149,8 @@ type Checker struct {
 	prev     map[string]map[string]float64 // pollutant → station → value, of the last judged hour
 	prevHour time.Time
 	findings []Finding
+
+	findingsTotal *prometheus.CounterVec
 }
 
 type hour struct {
@@ -168,6 +174,13 @@ func New(o Options) (*Checker, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	c.findingsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "lantian_station_quality_findings_total",
+		Help: "Interference findings at ambient stations, by station, county, rule and pollutant."}, []string{"station", "county", "rule", "pollutant"})
+	if o.Registerer != nil {
+		if err := o.Registerer.Register(c.findingsTotal); err != nil {
+			return nil, fmt.Errorf("station-quality metrics: %w", err)
+		}
 	}
 	located := func(s *registry.Station) bool { return s.Lat != 0 || s.Lon != 0 }
 	for i := range o.Registry.Stations {
@@ -301,6 +314,7 @@ func abs(x float64) float64 {
 }
 
 func (c *Checker) report(ctx context.Context, f Finding) {
+	c.findingsTotal.WithLabelValues(f.Station, f.County, f.Rule, f.Pollutant).Inc()
 	if c.sink != nil {
 		l := schema.NewLine(schema.MeasurementStationQuality, 200).
 			Tag(schema.TagCounty, f.County).Tag(schema.TagPollutant, f.Pollutant).Tag(schema.TagRule, f.Rule).Tag(schema.TagStation, f.Station).
