@@ -331,6 +331,9 @@ func (d *Detector) write(ctx context.Context, s State, hot bool) {
 		Bool(schema.FieldHotspotHot, hot).
 		Int(schema.FieldHotspotRun, int64(s.HotHours)).
 		Bool(schema.FieldHotspotIsHotspot, s.Hotspot)
+	if x, ok := d.stations[s.Station]; ok {
+		l.Float(schema.FieldHotspotLat, x.st.Lat).Float(schema.FieldHotspotLon, x.st.Lon)
+	}
 	if s.HasCounty {
 		l.Float(schema.FieldHotspotCounty, s.CountyMean).Float(schema.FieldHotspotExcessC, s.Value-s.CountyMean)
 	}

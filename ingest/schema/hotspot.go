@@ -15,6 +15,8 @@ const (
 	FieldHotspotRun        = "hot_hours"         // int: consecutive hot hours ending with this one
 	FieldHotspotIsHotspot  = "hotspot"           // bool: the station is a persistent hotspot at this hour
 	FieldHotspotSource     = "likely_source"     // string: nearest registered source within the source radius
+	FieldHotspotLat        = "lat"               // float degrees: the station's registry latitude (for map panels)
+	FieldHotspotLon        = "lon"               // float degrees: the station's registry longitude
 )
 
 // The ambient-station quality measurement (alert/stationqc): one point per finding, tagged
