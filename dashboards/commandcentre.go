@@ -92,15 +92,16 @@ func hotspotRanking() *sdk.Panel {
 
 func interferenceTable() *sdk.Panel {
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => %s)
+  |> filter(fn: (r) => %s)%s
   |> group(columns: ["county", "station", "rule", "pollutant"])
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
-  |> keep(columns: ["_time", "county", "station", "rule", "pollutant", "previous", "value", "neighbour_before", "neighbour_median"])
+  |> drop(columns: ["_start", "_stop", "_measurement"])
+  |> map(fn: (r) => ({r with value: float(v: r.value)}))
   |> sort(columns: ["_time"], desc: true)`, fromBucket(),
-		and(schema.IsMeasurement(schema.MeasurementStationQuality), countyFilter))
+		and(schema.IsMeasurement(schema.MeasurementStationQuality), countyFilter), asText)
 	return table("站点干扰疑点",
-		"Interference findings at ambient stations in the time range (station_quality): sudden_drop = the station fell by station_quality.drop_ratio (60 %) within an hour while its neighbours' median held (sprinkling or covering the inlet). Newest first.",
+		"Interference findings at ambient stations in the time range (station_quality), newest first: sudden_drop = the station fell by station_quality.drop_ratio (60 %) within an hour while its neighbours' median held (sprinkling or covering the inlet); stuck = the same value for station_quality.stuck_hours hours; pm25_over_pm10 = PM2.5 above PM10 beyond the tolerance. The other fields are shown as text, empty where a rule has none.",
 		map[string]any{"custom": map[string]any{"align": "auto"}},
 		[]map[string]any{
 			override("_time", map[string]any{"displayName": "小时 hour"}),
@@ -108,6 +109,8 @@ func interferenceTable() *sdk.Panel {
 			override(schema.FieldQCValue, map[string]any{"displayName": "当小时 value", "unit": unitUG}),
 			override(schema.FieldQCNeighboursBefore, map[string]any{"displayName": "周边前一小时 neighbours before", "unit": unitUG}),
 			override(schema.FieldQCNeighbours, map[string]any{"displayName": "周边当小时 neighbours", "unit": unitUG}),
+			override(schema.FieldQCPM10, map[string]any{"displayName": "PM10", "unit": unitUG}),
+			override(schema.FieldQCHours, map[string]any{"displayName": "恒定小时 hours"}),
 		},
 		fluxTarget("A", q))
 }

@@ -217,6 +217,8 @@ func (fd *fluxData) addDerived() {
 	}
 	add("station_quality", map[string]string{"county": "qitai", "pollutant": "pm10", "rule": "sudden_drop", "station": "qt-01"},
 		map[string]any{"value": 40.0, "previous": 100.0, "neighbour_median": 98.0, "neighbour_before": 100.0}, at(0, 45))
+	add("station_quality", map[string]string{"county": "qitai", "pollutant": "pm10", "rule": "stuck", "station": "qt-01"},
+		map[string]any{"value": 88.0, "hours": int64(6)}, at(0, 30))
 	rec := func(area, action, level, region string, num, current int64, reason string, t time.Time) {
 		add("warning_recommendation", map[string]string{"action": action, "area": area, "level": level, "region": region, "scheme": "2024"},
 			map[string]any{"level_num": num, "current_num": current, "forecast_num": num, "lift_met": false, "reason": reason, "forecast_issued": t.Unix()}, t)
@@ -546,11 +548,14 @@ func TestFluxQueries(t *testing.T) {
 					}
 				case q.panel == "站点干扰疑点":
 					res := exec(t, q, vars)
-					if len(res.rows) != 1 || res.rows[0]["station"] != "qt-01" || res.rows[0]["rule"] != "sudden_drop" {
-						t.Fatalf("rows %v, want qt-01's sudden drop", res.rows)
+					if len(res.rows) != 2 || res.rows[0]["station"] != "qt-01" || res.rows[0]["rule"] != "sudden_drop" || res.rows[1]["rule"] != "stuck" {
+						t.Fatalf("rows %v, want qt-01's sudden drop, then its stuck run", res.rows)
 					}
-					wantNum(t, q, res.rows[0], "previous", 100)
 					wantNum(t, q, res.rows[0], "value", 40)
+					if res.rows[0]["previous"] != "100" || res.rows[0]["hours"] != nil || res.rows[1]["hours"] != "6" || res.rows[1]["previous"] != nil {
+						t.Errorf("rows %v", res.rows)
+					}
+					wantNum(t, q, res.rows[1], "value", 88)
 				case q.panel == "最新预警建议":
 					rows := exec(t, q, vars).byKey("area")
 					if len(rows) != 2 {

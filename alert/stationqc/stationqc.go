@@ -37,6 +37,12 @@ type Config struct {
 	// MinValue: … and the previous hour was at least this (µg/m³), so that noise at clean
 	// levels does not count.
 	MinValue float64 `yaml:"min_value"`
+	// StuckHours: the same value in this many consecutive judged hours is a stuck analyser
+	// (flat line).
+	StuckHours int `yaml:"stuck_hours"`
+	// PM25OverPM10 is the tolerance (µg/m³) by which an hour's PM2.5 may exceed its PM10
+	// before it is flagged: PM2.5 is a fraction of PM10, so above it one analyser is wrong.
+	PM25OverPM10 float64 `yaml:"pm25_over_pm10"`
 	// AlertFor is how long a finding's alert stays firing.
 	AlertFor time.Duration `yaml:"alert_for"`
 	// Lateness, Settle, CheckEvery: when an hour is judged, as for hotspots.
@@ -50,7 +56,7 @@ type Config struct {
 // outside hour-to-hour variation of PM at neighbouring stations under one air mass.
 func DefaultConfig() Config {
 	return Config{Pollutants: []string{"pm10", "pm25"}, RadiusKm: 3, MinNeighbours: 2, DropRatio: 0.6,
-		HoldTolerance: 0.2, MinValue: 30, AlertFor: 24 * time.Hour, Lateness: 15 * time.Minute,
+		HoldTolerance: 0.2, MinValue: 30, StuckHours: 6, PM25OverPM10: 10, AlertFor: 24 * time.Hour, Lateness: 15 * time.Minute,
 		Settle: time.Minute, CheckEvery: time.Minute}
 }
 
@@ -68,6 +74,12 @@ func (c Config) WithDefaults() Config {
 	if c.MinNeighbours == 0 {
 		c.MinNeighbours = d.MinNeighbours
 	}
+	if c.StuckHours == 0 {
+		c.StuckHours = d.StuckHours
+	}
+	if c.PM25OverPM10 == 0 {
+		c.PM25OverPM10 = d.PM25OverPM10
+	}
 	for _, f := range []struct{ v, d *time.Duration }{{&c.AlertFor, &d.AlertFor}, {&c.Lateness, &d.Lateness}, {&c.Settle, &d.Settle}, {&c.CheckEvery, &d.CheckEvery}} {
 		if *f.v == 0 {
 			*f.v = *f.d
@@ -82,6 +94,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.DropRatio <= 0 || c.DropRatio >= 1 || c.HoldTolerance <= 0 || c.HoldTolerance >= 1 {
 		errs = append(errs, errors.New("station_quality.drop_ratio and hold_tolerance must be between 0 and 1"))
+	}
+	if c.StuckHours < 2 || c.PM25OverPM10 < 0 {
+		errs = append(errs, errors.New("station_quality.stuck_hours must be at least 2 and pm25_over_pm10 not negative"))
 	}
 	if c.RadiusKm < 0 || c.MinValue < 0 || c.MinNeighbours < 1 {
 		errs = append(errs, errors.New("station_quality.radius_km and min_value must not be negative, min_neighbours at least 1"))
@@ -117,6 +132,21 @@ type Finding struct {
 	Hour                                   time.Time
 	Value, Previous                        float64
 	NeighboursNow, NeighboursBefore        float64
+	// PM10 is the hour's PM10 (rule pm25_over_pm10); Hours the length of the run (stuck).
+	PM10  float64
+	Hours int
+}
+
+// The rules.
+const (
+	RuleSuddenDrop   = "sudden_drop"
+	RuleStuck        = "stuck"
+	RulePM25OverPM10 = "pm25_over_pm10"
+)
+
+type run struct {
+	value float64
+	hours int
 }
 
 // Options wire a Checker.
@@ -149,6 +179,7 @@ type Checker struct {
 	prev     map[string]map[string]float64 // pollutant → station → value, of the last judged hour
 	prevHour time.Time
 	findings []Finding
+	stuck    map[string]map[string]run // pollutant → station → the current run of equal values
 
 	findingsTotal *prometheus.CounterVec
 }
@@ -165,7 +196,8 @@ func New(o Options) (*Checker, error) {
 		return nil, err
 	}
 	c := &Checker{cfg: cfg, loc: o.Location, sink: o.Sink, note: o.Notifier, log: o.Log, now: o.Now,
-		stations: map[string]*registry.Station{}, neighbours: map[string][]string{}, hours: map[time.Time]*hour{}}
+		stations: map[string]*registry.Station{}, neighbours: map[string][]string{}, hours: map[time.Time]*hour{},
+		stuck: map[string]map[string]run{}}
 	if c.loc == nil {
 		c.loc = time.UTC
 	}
@@ -253,9 +285,7 @@ func (c *Checker) Check(ctx context.Context) {
 		if now.Before(h.Add(time.Hour+c.cfg.Lateness)) || now.Sub(hd.lastArrival) < c.cfg.Settle {
 			break
 		}
-		if !c.prevHour.IsZero() && h.Sub(c.prevHour) == time.Hour {
-			c.judge(ctx, h, hd.values)
-		}
+		c.judge(ctx, h, hd.values, !c.prevHour.IsZero() && h.Sub(c.prevHour) == time.Hour)
 		c.prev, c.prevHour = hd.values, h
 		delete(c.hours, h)
 	}
@@ -270,7 +300,14 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
-func (c *Checker) judge(ctx context.Context, h time.Time, values map[string]map[string]float64) {
+// judge applies the rules to hour h; consecutive says the previous judged hour is h − 1 h
+// (the sudden drop compares them, a stuck run continues across them).
+func (c *Checker) judge(ctx context.Context, h time.Time, values map[string]map[string]float64, consecutive bool) {
+	c.judgeStuck(ctx, h, values, consecutive)
+	c.judgePM25(ctx, h, values)
+	if !consecutive {
+		return
+	}
 	for _, p := range c.cfg.Pollutants {
 		cur, before := values[p], c.prev[p]
 		for _, id := range slices.Sorted(maps.Keys(cur)) {
@@ -294,16 +331,62 @@ func (c *Checker) judge(ctx context.Context, h time.Time, values map[string]map[
 			held := mWas > 0 && abs(mNow-mWas) <= c.cfg.HoldTolerance*mWas
 			if (pv-v) >= c.cfg.DropRatio*pv && held {
 				st := c.stations[id]
-				f := Finding{Station: id, Name: st.Name, County: st.Area, Rule: "sudden_drop", Pollutant: p, Hour: h,
+				f := Finding{Station: id, Name: st.Name, County: st.Area, Rule: RuleSuddenDrop, Pollutant: p, Hour: h,
 					Value: v, Previous: pv, NeighboursNow: mNow, NeighboursBefore: mWas}
-				c.findings = append(c.findings, f)
-				if len(c.findings) > maxFindings {
-					c.findings = slices.Delete(c.findings, 0, len(c.findings)-maxFindings)
-				}
-				c.report(ctx, f)
+				c.add(ctx, f)
 			}
 		}
 	}
+}
+
+// judgeStuck flags a station whose value was the same in StuckHours consecutive hours, once
+// per run.
+func (c *Checker) judgeStuck(ctx context.Context, h time.Time, values map[string]map[string]float64, consecutive bool) {
+	for _, p := range c.cfg.Pollutants {
+		runs := c.stuck[p]
+		if runs == nil || !consecutive {
+			runs = map[string]run{}
+		}
+		next := map[string]run{}
+		for _, id := range slices.Sorted(maps.Keys(values[p])) {
+			v := values[p][id]
+			r := runs[id]
+			if r.hours > 0 && r.value == v {
+				r.hours++
+			} else {
+				r = run{value: v, hours: 1}
+			}
+			next[id] = r
+			if r.hours == c.cfg.StuckHours {
+				st := c.stations[id]
+				c.add(ctx, Finding{Station: id, Name: st.Name, County: st.Area, Rule: RuleStuck, Pollutant: p, Hour: h,
+					Value: v, Hours: r.hours})
+			}
+		}
+		c.stuck[p] = next
+	}
+}
+
+// judgePM25 flags an hour whose PM2.5 exceeds its PM10 by more than the tolerance.
+func (c *Checker) judgePM25(ctx context.Context, h time.Time, values map[string]map[string]float64) {
+	pm25, pm10 := values["pm25"], values["pm10"]
+	for _, id := range slices.Sorted(maps.Keys(pm25)) {
+		v25 := pm25[id]
+		v10, ok := pm10[id]
+		if ok && v25 > v10+c.cfg.PM25OverPM10 {
+			st := c.stations[id]
+			c.add(ctx, Finding{Station: id, Name: st.Name, County: st.Area, Rule: RulePM25OverPM10, Pollutant: "pm25", Hour: h,
+				Value: v25, PM10: v10})
+		}
+	}
+}
+
+func (c *Checker) add(ctx context.Context, f Finding) {
+	c.findings = append(c.findings, f)
+	if len(c.findings) > maxFindings {
+		c.findings = slices.Delete(c.findings, 0, len(c.findings)-maxFindings)
+	}
+	c.report(ctx, f)
 }
 
 func abs(x float64) float64 {
@@ -315,11 +398,28 @@ func abs(x float64) float64 {
 
 func (c *Checker) report(ctx context.Context, f Finding) {
 	c.findingsTotal.WithLabelValues(f.Station, f.County, f.Rule, f.Pollutant).Inc()
+	at := f.Hour.In(c.loc).Format(time.RFC3339)
+	var summary, description string
+	l := schema.NewLine(schema.MeasurementStationQuality, 200).
+		Tag(schema.TagCounty, f.County).Tag(schema.TagPollutant, f.Pollutant).Tag(schema.TagRule, f.Rule).Tag(schema.TagStation, f.Station).
+		Float(schema.FieldQCValue, f.Value)
+	switch f.Rule {
+	case RuleSuddenDrop:
+		drop := 100 * (f.Previous - f.Value) / f.Previous
+		l.Float(schema.FieldQCPrevious, f.Previous).Float(schema.FieldQCNeighbours, f.NeighboursNow).Float(schema.FieldQCNeighboursBefore, f.NeighboursBefore)
+		summary = fmt.Sprintf("疑似干扰采样（洒水或遮挡进气口）：%s（%s）%s 在 %s 一小时内下降 %.0f%%（%.0f → %.0f µg/m³），周边站点中位数基本不变（%.0f → %.0f）",
+			f.Name, f.Station, f.Pollutant, at, drop, f.Previous, f.Value, f.NeighboursBefore, f.NeighboursNow)
+		description = fmt.Sprintf("Sudden %.0f%% drop at station %s while neighbours held", drop, f.Station)
+	case RuleStuck:
+		l.Int(schema.FieldQCHours, int64(f.Hours))
+		summary = fmt.Sprintf("数据恒定不变：%s（%s）%s 连续 %d 小时均为 %g，至 %s，疑似仪器卡滞或数据造假", f.Name, f.Station, f.Pollutant, f.Hours, f.Value, at)
+		description = fmt.Sprintf("Station %s reported the same %s value for %d hours", f.Station, f.Pollutant, f.Hours)
+	case RulePM25OverPM10:
+		l.Float(schema.FieldQCPM10, f.PM10)
+		summary = fmt.Sprintf("PM2.5 高于 PM10：%s（%s）%s PM2.5 %g > PM10 %g µg/m³（容差 %g），至少一台分析仪数据有误", f.Name, f.Station, at, f.Value, f.PM10, c.cfg.PM25OverPM10)
+		description = fmt.Sprintf("PM2.5 above PM10 at station %s", f.Station)
+	}
 	if c.sink != nil {
-		l := schema.NewLine(schema.MeasurementStationQuality, 200).
-			Tag(schema.TagCounty, f.County).Tag(schema.TagPollutant, f.Pollutant).Tag(schema.TagRule, f.Rule).Tag(schema.TagStation, f.Station).
-			Float(schema.FieldQCValue, f.Value).Float(schema.FieldQCPrevious, f.Previous).
-			Float(schema.FieldQCNeighbours, f.NeighboursNow).Float(schema.FieldQCNeighboursBefore, f.NeighboursBefore)
 		c.sink.Submit(ctx, l.At(f.Hour), func(err error) {
 			if err != nil {
 				c.log.Error("station-quality finding not stored", "station", f.Station, "err", err)
@@ -327,16 +427,11 @@ func (c *Checker) report(ctx context.Context, f Finding) {
 		})
 	}
 	if c.note != nil {
-		drop := 100 * (f.Previous - f.Value) / f.Previous
 		c.note.Notify(Alert{
 			Labels: map[string]string{"alertname": "StationInterference", "severity": "warning", "station": f.Station,
 				"county": f.County, "rule": f.Rule, "pollutant": f.Pollutant},
-			Annotations: map[string]string{
-				"summary": fmt.Sprintf("疑似干扰采样（洒水或遮挡进气口）：%s（%s）%s 在 %s 一小时内下降 %.0f%%（%.0f → %.0f µg/m³），周边站点中位数基本不变（%.0f → %.0f）",
-					f.Name, f.Station, f.Pollutant, f.Hour.In(c.loc).Format(time.RFC3339), drop, f.Previous, f.Value, f.NeighboursBefore, f.NeighboursNow),
-				"description": fmt.Sprintf("Sudden %.0f%% drop at station %s while neighbours held", drop, f.Station),
-			},
-			StartsAt: f.Hour, EndsAt: f.Hour.Add(time.Hour + c.cfg.AlertFor),
+			Annotations: map[string]string{"summary": summary, "description": description},
+			StartsAt:    f.Hour, EndsAt: f.Hour.Add(time.Hour + c.cfg.AlertFor),
 		})
 	}
 }

@@ -82,3 +82,59 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults: %v", err)
 	}
 }
+
+// TestStuckAndPM25OverPM10: six equal hours flag once (not again at hour seven, again after a
+// change and six more); a gap restarts the run; PM2.5 above PM10 beyond 10 µg/m³ flags, at
+// 10 it does not.
+func TestStuckAndPM25OverPM10(t *testing.T) {
+	reg := &registry.Registry{Areas: registry.DefaultAreas(), Stations: []registry.Station{
+		{ID: "a", Area: "changji", Class: registry.National, Lat: 44.0, Lon: 87.3},
+	}}
+	if err := reg.Index(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	c, err := New(Options{Registry: reg, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h0 := now
+	feed := func(h time.Time, pm10, pm25 float64) {
+		c.Stored(&reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Station: "a", Time: h, Period: reading.Hour,
+			Values: []reading.Value{{Name: "pm10", Value: pm10}, {Name: "pm25", Value: pm25}}}})
+		now = h.Add(2 * time.Hour)
+		c.Check(context.Background())
+	}
+	count := func(rule string) int {
+		n := 0
+		for _, f := range c.Findings() {
+			if f.Rule == rule {
+				n++
+			}
+		}
+		return n
+	}
+	pm25 := []float64{30, 31, 32, 33, 34, 35, 36}
+	for i := range 7 { // pm10 stuck at 88 for seven hours
+		feed(h0.Add(time.Duration(i)*time.Hour), 88, pm25[i])
+	}
+	if n := count(RuleStuck); n != 1 {
+		t.Errorf("stuck findings after 7 equal hours: %d, want 1", n)
+	}
+	f := c.Findings()[0]
+	if f.Pollutant != "pm10" || f.Hours != 6 || !f.Hour.Equal(h0.Add(5*time.Hour)) {
+		t.Errorf("stuck finding %+v", f)
+	}
+	// A gap of one hour, then five equal hours: the run restarted, no finding.
+	for i := 8; i < 13; i++ {
+		feed(h0.Add(time.Duration(i)*time.Hour), 88, float64(40+i))
+	}
+	if n := count(RuleStuck); n != 1 {
+		t.Errorf("stuck findings across a gap: %d, want 1", n)
+	}
+	feed(h0.Add(13*time.Hour), 50, 60) // PM2.5 exactly 10 above: tolerated
+	feed(h0.Add(14*time.Hour), 50, 61) // 11 above: flagged
+	if n := count(RulePM25OverPM10); n != 1 {
+		t.Errorf("pm25_over_pm10 findings %d, want 1", n)
+	}
+}

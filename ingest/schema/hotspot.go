@@ -20,7 +20,7 @@ const (
 )
 
 // The ambient-station quality measurement (alert/stationqc): one point per finding, tagged
-// county, pollutant, rule (sudden_drop) and station.
+// county, pollutant, rule (sudden_drop, stuck, pm25_over_pm10) and station.
 const (
 	MeasurementStationQuality = "station_quality"
 
@@ -28,4 +28,6 @@ const (
 	FieldQCPrevious         = "previous"         // float µg/m³: its value the hour before
 	FieldQCNeighbours       = "neighbour_median" // float µg/m³: neighbours' median in the flagged hour
 	FieldQCNeighboursBefore = "neighbour_before" // float µg/m³: neighbours' median the hour before
+	FieldQCPM10             = "pm10"             // float µg/m³: the hour's PM10 (rule pm25_over_pm10)
+	FieldQCHours            = "hours"            // int: length of the run of equal values (rule stuck)
 )
