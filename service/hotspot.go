@@ -33,12 +33,23 @@ func (s *Service) hotspotObservers() ([]pipeline.Observer, error) {
 }
 
 // hotspotHTTP serves GET /api/v1/hotspots (every judged station's latest hour, per county,
-// hotspots first, then by ratio over the neighbours) and GET /api/v1/station-quality (the
+// hotspots first, then by ratio over the neighbours), GET /api/v1/hotspots/daily?day=last|today
+// (per county, stations by their day's mean excess over the neighbours) and GET /api/v1/station-quality (the
 // interference findings of this run).
 func (s *Service) hotspotHTTP(mux *http.ServeMux) {
 	if s.hotspots != nil {
 		mux.HandleFunc("GET /api/v1/hotspots", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, s.hotspots.Ranking())
+		})
+		mux.HandleFunc("GET /api/v1/hotspots/daily", func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Query().Get("day") {
+			case "", "last":
+				writeJSON(w, http.StatusOK, s.hotspots.DailyRanking(false))
+			case "today":
+				writeJSON(w, http.StatusOK, s.hotspots.DailyRanking(true))
+			default:
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "day must be last or today", "reason": "bad_request"})
+			}
 		})
 	}
 	if s.stationQC != nil {

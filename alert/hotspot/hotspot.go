@@ -83,6 +83,40 @@ type station struct {
 	hotspot    bool
 	since      time.Time
 	last       State
+	day        dayAcc
+	lastDay    *DayState // the last completed day
+}
+
+// DayState is a station's natural day (in the configured zone) so far: the means of its hourly
+// value and of its excess over the neighbours' median and over the county mean, and its hot
+// hours, over the judged hours of the day.
+type DayState struct {
+	Station, Name, Area string
+	Day                 string // YYYY-MM-DD
+	Hours, HotHours     int
+	Value               float64
+	ExcessNeighbours    float64
+	// ExcessCounty averages the hours that had a county mean (CountyHours of them).
+	ExcessCounty float64
+	CountyHours  int
+}
+
+type dayAcc struct {
+	day                                   time.Time
+	hours, hot, countyHours               int
+	sumValue, sumExcessN, sumExcessCounty float64
+}
+
+func (a *dayAcc) state(x *station) DayState {
+	s := DayState{Station: x.st.ID, Name: x.st.Name, Area: x.st.Area, Day: a.day.Format(time.DateOnly), Hours: a.hours,
+		HotHours: a.hot, CountyHours: a.countyHours}
+	if a.hours > 0 {
+		s.Value, s.ExcessNeighbours = a.sumValue/float64(a.hours), a.sumExcessN/float64(a.hours)
+	}
+	if a.countyHours > 0 {
+		s.ExcessCounty = a.sumExcessCounty / float64(a.countyHours)
+	}
+	return s
 }
 
 type hourData struct {
@@ -267,6 +301,7 @@ func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]flo
 			x.hotspot = false
 			d.clear(x, h)
 		}
+		d.addToDay(ctx, x, s, hot)
 		s.HotHours, s.Hotspot, s.Since = x.hot, x.hotspot, x.since
 		g := 0.0
 		if x.hotspot {
@@ -346,6 +381,76 @@ func (d *Detector) write(ctx context.Context, s State, hot bool) {
 			d.log.Error("hotspot point not stored", "station", station, "err", err)
 		}
 	})
+}
+
+// addToDay adds a judged hour to the station's day, first closing (writing) the previous day
+// when the hour belongs to a later one.
+func (d *Detector) addToDay(ctx context.Context, x *station, s State, hot bool) {
+	lt := s.Hour.In(d.loc)
+	day := time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, d.loc)
+	if !x.day.day.Equal(day) {
+		if x.day.hours > 0 {
+			done := x.day.state(x)
+			x.lastDay = &done
+			d.writeDay(ctx, x.day.day, done)
+		}
+		x.day = dayAcc{day: day}
+	}
+	a := &x.day
+	a.hours++
+	a.sumValue += s.Value
+	a.sumExcessN += s.Value - s.Neighbours
+	if s.HasCounty {
+		a.countyHours++
+		a.sumExcessCounty += s.Value - s.CountyMean
+	}
+	if hot {
+		a.hot++
+	}
+}
+
+func (d *Detector) writeDay(ctx context.Context, day time.Time, s DayState) {
+	if d.sink == nil {
+		return
+	}
+	l := schema.NewLine(schema.MeasurementHotspotDaily, 200).
+		Tag(schema.TagCounty, s.Area).Tag(schema.TagStation, s.Station).
+		Float(schema.FieldHotspotValue, s.Value).
+		Float(schema.FieldHotspotExcessN, s.ExcessNeighbours).
+		Int(schema.FieldHotspotHours, int64(s.Hours)).
+		Int(schema.FieldHotspotRun, int64(s.HotHours))
+	if s.CountyHours > 0 {
+		l.Float(schema.FieldHotspotExcessC, s.ExcessCounty)
+	}
+	station := s.Station
+	d.sink.Submit(ctx, l.At(day), func(err error) {
+		if err != nil {
+			d.log.Error("hotspot daily point not stored", "station", station, "err", err)
+		}
+	})
+}
+
+// DailyRanking ranks the stations per county by their mean excess over the neighbours on one
+// day: today (so far) when today is true, else the last completed day.
+func (d *Detector) DailyRanking(today bool) []DayState {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []DayState
+	for _, x := range d.stations {
+		switch {
+		case today && x.day.hours > 0:
+			out = append(out, x.day.state(x))
+		case !today && x.lastDay != nil:
+			out = append(out, *x.lastDay)
+		}
+	}
+	slices.SortFunc(out, func(a, b DayState) int {
+		if c := strings.Compare(a.Area, b.Area); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ExcessNeighbours, a.ExcessNeighbours)
+	})
+	return out
 }
 
 // Ranking is the latest judged state of every judged station, hotspots first, then by ratio

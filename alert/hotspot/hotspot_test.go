@@ -3,6 +3,8 @@ package hotspot
 import (
 	"context"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +115,59 @@ func TestDistance(t *testing.T) {
 	}
 	if d := registry.DistanceKm(44, 87.3, 44, 87.3); d != 0 {
 		t.Errorf("same point: %g", d)
+	}
+}
+
+type lines struct{ got []string }
+
+func (l *lines) Submit(_ context.Context, line []byte, done func(error)) {
+	l.got = append(l.got, string(line))
+	done(nil)
+}
+
+// TestDailyExcessAndRanking: the day's means close when the first hour of the next local day is
+// judged, are written as grid_hotspot_daily at local midnight, and rank the county's stations.
+func TestDailyExcessAndRanking(t *testing.T) {
+	reg := &registry.Registry{Areas: registry.DefaultAreas(), Stations: []registry.Station{
+		{ID: "a", Area: "changji", Class: registry.National, Lat: 44.01, Lon: 87.3},
+		{ID: "b", Area: "changji", Class: registry.National, Lat: 43.99, Lon: 87.3},
+		{ID: "m", Area: "changji", Class: registry.Micro, Lat: 44.0, Lon: 87.3},
+	}}
+	if err := reg.Index(); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	// 22:00 and 23:00 Beijing time on 1 December, then 00:00 on the 2nd.
+	h0 := time.Date(2026, 12, 1, 22, 0, 0, 0, loc)
+	now := h0
+	sink := &lines{}
+	d, err := New(Options{Registry: reg, Location: loc, Sink: sink, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range []float64{100, 60, 50} {
+		feed(d, &now, h0.Add(time.Duration(i)*time.Hour), map[string]float64{"a": 40, "b": 40, "m": m})
+	}
+	r := d.DailyRanking(false)
+	if len(r) != 3 || r[0].Station != "m" || r[0].Day != "2026-12-01" || r[0].Hours != 2 || r[0].HotHours != 1 {
+		t.Fatalf("last day ranking %+v", r)
+	}
+	// m: values 100 and 60 against a median of 40 (neighbours a and b): mean excess 40; the
+	// county mean of a and b is 40 too.
+	if r[0].Value != 80 || r[0].ExcessNeighbours != 40 || r[0].ExcessCounty != 40 || r[0].CountyHours != 2 {
+		t.Errorf("m's day %+v", r[0])
+	}
+	var daily []string
+	for _, l := range sink.got {
+		if strings.HasPrefix(l, "grid_hotspot_daily,") {
+			daily = append(daily, l)
+		}
+	}
+	midnight := time.Date(2026, 12, 1, 0, 0, 0, 0, loc).UnixNano()
+	if len(daily) != 3 || !strings.Contains(strings.Join(daily, "\n"), "grid_hotspot_daily,county=changji,station=m value=80,excess_neighbours=40,hours=2i,hot_hours=1i,excess_county=40 "+strconv.FormatInt(midnight, 10)) {
+		t.Errorf("daily points %q", daily)
+	}
+	if today := d.DailyRanking(true); len(today) != 3 || today[0].Day != "2026-12-02" || today[0].Hours != 1 {
+		t.Errorf("today %+v", today)
 	}
 }

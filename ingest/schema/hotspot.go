@@ -4,6 +4,10 @@ package schema
 // station-hour, tagged station and county.
 const (
 	MeasurementHotspot = "grid_hotspot"
+	// MeasurementHotspotDaily is one point per station and natural day (stamped at local
+	// midnight): value, excess_neighbours and excess_county are the day's means over its judged
+	// hours, hot_hours counts its hot hours, hours its judged hours.
+	MeasurementHotspotDaily = "grid_hotspot_daily"
 
 	FieldHotspotValue      = "value"             // float µg/m³: the station's hourly value of the judged pollutant
 	FieldHotspotNeighbours = "neighbour_median"  // float µg/m³: median of the neighbours within the radius
@@ -15,6 +19,7 @@ const (
 	FieldHotspotRun        = "hot_hours"         // int: consecutive hot hours ending with this one
 	FieldHotspotIsHotspot  = "hotspot"           // bool: the station is a persistent hotspot at this hour
 	FieldHotspotSource     = "likely_source"     // string: nearest registered source within the source radius
+	FieldHotspotHours      = "hours"             // int (daily): judged hours of the day
 	FieldHotspotLat        = "lat"               // float degrees: the station's registry latitude (for map panels)
 	FieldHotspotLon        = "lon"               // float degrees: the station's registry longitude
 )
