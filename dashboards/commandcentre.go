@@ -49,21 +49,27 @@ var ratioSteps = []step{base(colorOK), at(2, colorWarn), at(3, colorBad)}
 
 func hotspotMap() *sdk.Panel {
 	return custom("geomap", "网格热点地图",
-		"Every judged station at its registry position (lat, lon written on each grid_hotspot point), coloured by its latest hour's value over the median of its neighbours within hotspot.radius_km: green below 2, orange from 2 (the default hot-hour ratio), red from 3. docs/command-centre.md.",
+		"Every judged station at its registry position (lat, lon written on each grid_hotspot point), latest judged hour. Large circle: the hourly value in the HJ 633 level colours of PM2.5 (the default hotspot.pollutant; 2026 breakpoints). Small inner circle: the value over the median of its neighbours within hotspot.radius_km, green below 2, orange from 2 (the default hot-hour ratio), red from 3. docs/command-centre.md.",
 		[]sdk.Target{fluxTarget("A", latestHotspots())},
 		map[string]any{
 			"view": map[string]any{"id": "fit", "lat": 44, "lon": 87.3, "zoom": 10},
-			"layers": []any{map[string]any{
-				"type": "markers", "name": "热点 hotspots",
-				"location": map[string]any{"mode": "coords", "latitude": schema.FieldHotspotLat, "longitude": schema.FieldHotspotLon},
-				"config": map[string]any{
-					"color": map[string]any{"field": schema.FieldHotspotRatio, "fixed": colorOK},
-					"size":  map[string]any{"fixed": 8},
-				},
-				"tooltip": true,
-			}},
+			"layers": []any{markers("AQI 分级 level (PM2.5)", schema.FieldHotspotValue, 14), markers("倍数 ratio", schema.FieldHotspotRatio, 7)},
 		},
-		fieldConfig(map[string]any{"thresholds": mapSteps(ratioSteps), "color": map[string]any{"mode": "thresholds"}}))
+		fieldConfig(map[string]any{"thresholds": mapSteps(ratioSteps), "color": map[string]any{"mode": "thresholds"}},
+			override(schema.FieldHotspotValue, map[string]any{"thresholds": mapSteps(pollutants[0].aqiSteps()), "unit": unitUG})))
+}
+
+// markers is a geomap layer of the stations at their lat/lon, coloured by field's thresholds.
+func markers(name, field string, size int) map[string]any {
+	return map[string]any{
+		"type": "markers", "name": name,
+		"location": map[string]any{"mode": "coords", "latitude": schema.FieldHotspotLat, "longitude": schema.FieldHotspotLon},
+		"config": map[string]any{
+			"color": map[string]any{"field": field, "fixed": colorOK},
+			"size":  map[string]any{"fixed": size},
+		},
+		"tooltip": true,
+	}
 }
 
 func hotspotRanking() *sdk.Panel {
