@@ -28,6 +28,10 @@ type Config struct {
 	ClearHours   int `yaml:"clear_hours"`
 	// SourceRadiusKm: registered sources within it are named as the likely source, nearest first.
 	SourceRadiusKm float64 `yaml:"source_radius_km"`
+	// UpwindSectorDeg: a source is upwind in an hour when the wind direction (wind_dir, where
+	// the wind comes from) is within this many degrees of the source's bearing from the
+	// station. Sources upwind in most hot hours are named first.
+	UpwindSectorDeg float64 `yaml:"upwind_sector_deg"`
 	// Lateness and Settle: an hour is judged once it ended Lateness ago and no reading of it
 	// arrived for Settle.
 	Lateness time.Duration `yaml:"lateness"`
@@ -41,10 +45,11 @@ type Config struct {
 // cell, so the radius reaches the adjacent cells); twice the neighbours' median and 35 µg/m³
 // (the width of PM2.5's first IAQI band in HJ 633, i.e. a whole category) keep sensor noise and
 // ordinary street differences out; four hours is long enough to exclude a passing truck or a
-// short burning and short enough to reach an inspector the same shift.
+// short burning and short enough to reach an inspector the same shift; ±45° is the usual
+// half-width of an eight-point compass sector.
 func DefaultConfig() Config {
 	return Config{Pollutant: "pm25", RadiusKm: 3, MinNeighbours: 2, Ratio: 2, MinExcess: 35,
-		PersistHours: 4, ClearHours: 2, SourceRadiusKm: 3, Lateness: 15 * time.Minute,
+		PersistHours: 4, ClearHours: 2, SourceRadiusKm: 3, UpwindSectorDeg: 45, Lateness: 15 * time.Minute,
 		Settle: time.Minute, CheckEvery: time.Minute}
 }
 
@@ -73,6 +78,7 @@ func (c Config) WithDefaults() Config {
 	set(&c.Ratio, d.Ratio)
 	set(&c.MinExcess, d.MinExcess)
 	set(&c.SourceRadiusKm, d.SourceRadiusKm)
+	set(&c.UpwindSectorDeg, d.UpwindSectorDeg)
 	seti(&c.MinNeighbours, d.MinNeighbours)
 	seti(&c.PersistHours, d.PersistHours)
 	seti(&c.ClearHours, d.ClearHours)
@@ -91,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.RadiusKm < 0 || c.SourceRadiusKm < 0 || c.MinExcess < 0 {
 		errs = append(errs, errors.New("hotspot.radius_km, source_radius_km and min_excess must not be negative"))
+	}
+	if c.UpwindSectorDeg < 0 || c.UpwindSectorDeg > 180 {
+		errs = append(errs, fmt.Errorf("hotspot.upwind_sector_deg %g: must be 0–180", c.UpwindSectorDeg))
 	}
 	if c.Ratio < 1 {
 		errs = append(errs, fmt.Errorf("hotspot.ratio %g: must be at least 1", c.Ratio))

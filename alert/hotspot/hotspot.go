@@ -42,6 +42,11 @@ type Notifier interface{ Notify(Alert) }
 type Nearby struct {
 	Source, Name string
 	DistanceKm   float64
+	// BearingDeg is the direction of the source seen from the station (clockwise from north).
+	BearingDeg float64
+	// UpwindHours counts the hot hours of the current run in which the wind came from the
+	// source's side (within UpwindSectorDeg of its bearing); WindHours those with a wind.
+	UpwindHours, WindHours int
 }
 
 // State is a station's current standing, for the API and the console.
@@ -120,6 +125,7 @@ func (a *dayAcc) state(x *station) DayState {
 }
 
 type hourData struct {
+	wind        map[string]float64 // station → wind_dir, degrees the wind comes from
 	values      map[string]float64
 	lastArrival time.Time
 }
@@ -185,7 +191,8 @@ func New(o Options) (*Detector, error) {
 				continue
 			}
 			if km := registry.DistanceKm(s.Lat, s.Lon, src.Lat, src.Lon); km <= cfg.SourceRadiusKm {
-				x.sources = append(x.sources, Nearby{Source: src.ID, Name: src.Name, DistanceKm: math.Round(km*100) / 100})
+				x.sources = append(x.sources, Nearby{Source: src.ID, Name: src.Name, DistanceKm: math.Round(km*100) / 100,
+					BearingDeg: math.Round(registry.BearingDeg(s.Lat, s.Lon, src.Lat, src.Lon))})
 			}
 		}
 		slices.SortFunc(x.sources, func(a, b Nearby) int { return cmp.Compare(a.DistanceKm, b.DistanceKm) })
@@ -214,10 +221,13 @@ func (d *Detector) Stored(a *reading.Accepted) {
 	}
 	hd := d.hours[h]
 	if hd == nil {
-		hd = &hourData{values: map[string]float64{}}
+		hd = &hourData{values: map[string]float64{}, wind: map[string]float64{}}
 		d.hours[h] = hd
 	}
 	hd.values[a.Station] = v.Value
+	if w, ok := a.Get("wind_dir"); ok && !w.NoValue && w.Flag.Valid() {
+		hd.wind[a.Station] = w.Value
+	}
 	hd.lastArrival = d.now()
 }
 
@@ -245,7 +255,7 @@ func (d *Detector) Check(ctx context.Context) {
 		if now.Before(h.Add(time.Hour+d.cfg.Lateness)) || now.Sub(hd.lastArrival) < d.cfg.Settle {
 			break // hours are judged in order: a later hour waits for this one
 		}
-		d.judge(ctx, h, hd.values)
+		d.judge(ctx, h, hd.values, hd.wind)
 		delete(d.hours, h)
 		d.judged = h
 	}
@@ -260,7 +270,31 @@ func median(xs []float64) float64 {
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
-func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]float64) {
+// windAt is the wind direction at station x: its own, else the vector mean of its neighbours'.
+func windAt(x *station, wind map[string]float64) (float64, bool) {
+	if w, ok := wind[x.st.ID]; ok {
+		return w, true
+	}
+	var sx, sy float64
+	n := 0
+	for _, id := range x.neighbours {
+		if w, ok := wind[id]; ok {
+			sx, sy, n = sx+math.Sin(w*math.Pi/180), sy+math.Cos(w*math.Pi/180), n+1
+		}
+	}
+	if n == 0 || math.Hypot(sx, sy) < 1e-9 {
+		return 0, false
+	}
+	return math.Mod(math.Atan2(sx, sy)*180/math.Pi+360, 360), true
+}
+
+// angleDiff is the smaller angle between two directions in degrees.
+func angleDiff(a, b float64) float64 {
+	d := math.Mod(math.Abs(a-b), 360)
+	return math.Min(d, 360-d)
+}
+
+func (d *Detector) judge(ctx context.Context, h time.Time, values, wind map[string]float64) {
 	countyMean := map[string][2]float64{} // sum, count of assessment stations
 	for id, v := range values {
 		if st := d.stations[id].st; st.Assessed() {
@@ -291,11 +325,26 @@ func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]flo
 		hot := v >= d.cfg.Ratio*med && v-med >= d.cfg.MinExcess && (!s.HasCounty || v-s.CountyMean >= d.cfg.MinExcess)
 		if hot {
 			x.hot, x.cold = x.hot+1, 0
+			if x.hot == 1 && !x.hotspot {
+				for i := range x.sources {
+					x.sources[i].UpwindHours, x.sources[i].WindHours = 0, 0
+				}
+			}
+			if w, ok := windAt(x, wind); ok {
+				for i := range x.sources {
+					x.sources[i].WindHours++
+					if angleDiff(w, x.sources[i].BearingDeg) <= d.cfg.UpwindSectorDeg {
+						x.sources[i].UpwindHours++
+					}
+				}
+			}
 		} else {
 			x.hot, x.cold = 0, x.cold+1
 		}
 		if hot && !x.hotspot && x.hot >= d.cfg.PersistHours {
 			x.hotspot, x.since = true, h.Add(-time.Duration(x.hot-1)*time.Hour)
+			orderByWind(x.sources)
+			s.Sources = x.sources
 			d.raise(x, s)
 		} else if x.hotspot && x.cold >= d.cfg.ClearHours {
 			x.hotspot = false
@@ -313,6 +362,23 @@ func (d *Detector) judge(ctx context.Context, h time.Time, values map[string]flo
 	}
 }
 
+// upwind reports whether the wind came from the source's side in most of the hot hours that
+// had a wind.
+func (n Nearby) upwind() bool { return n.WindHours > 0 && 2*n.UpwindHours > n.WindHours }
+
+// orderByWind puts the sources that were upwind in most hot hours first, each group by distance.
+func orderByWind(sources []Nearby) {
+	slices.SortStableFunc(sources, func(a, b Nearby) int {
+		if a.upwind() != b.upwind() {
+			if a.upwind() {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a.DistanceKm, b.DistanceKm)
+	})
+}
+
 func (d *Detector) labels(x *station) map[string]string {
 	return map[string]string{"alertname": "GridHotspot", "severity": "warning", "station": x.st.ID, "county": x.st.Area}
 }
@@ -326,7 +392,11 @@ func (d *Detector) raise(x *station, s State) {
 	if len(x.sources) > 0 {
 		var parts []string
 		for _, n := range x.sources {
-			parts = append(parts, fmt.Sprintf("%s（%s，%.2f km）", n.Name, n.Source, n.DistanceKm))
+			wind := ""
+			if n.WindHours > 0 {
+				wind = fmt.Sprintf("，%d/%d 小时处于上风向", n.UpwindHours, n.WindHours)
+			}
+			parts = append(parts, fmt.Sprintf("%s（%s，%.2f km，方位 %.0f°%s）", n.Name, n.Source, n.DistanceKm, n.BearingDeg, wind))
 		}
 		src = "可能来源：" + strings.Join(parts, "、")
 		labels["source"] = x.sources[0].Source
@@ -461,7 +531,9 @@ func (d *Detector) Ranking() []State {
 	var out []State
 	for _, x := range d.stations {
 		if !x.last.Hour.IsZero() {
-			out = append(out, x.last)
+			st := x.last
+			st.Sources = slices.Clone(st.Sources) // judge updates the counts in place
+			out = append(out, st)
 		}
 	}
 	slices.SortFunc(out, func(a, b State) int {

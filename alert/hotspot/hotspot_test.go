@@ -171,3 +171,47 @@ func TestDailyExcessAndRanking(t *testing.T) {
 		t.Errorf("today %+v", today)
 	}
 }
+
+// TestWindNamesUpwindSourceFirst: with the wind from the south in every hot hour, the plant
+// south of the station is named before a nearer one to the north; without wind, distance
+// decides (TestPersistenceAndClear).
+func TestWindNamesUpwindSourceFirst(t *testing.T) {
+	reg := &registry.Registry{Areas: registry.DefaultAreas(), Stations: []registry.Station{
+		{ID: "a", Area: "changji", Class: registry.National, Lat: 44.01, Lon: 87.3},
+		{ID: "b", Area: "changji", Class: registry.National, Lat: 43.99, Lon: 87.3},
+		{ID: "m", Name: "微站", Area: "changji", Class: registry.Micro, Lat: 44.0, Lon: 87.3},
+	}, Sources: []registry.Source{
+		{ID: "north", Name: "北厂", Area: "changji", Industry: "x", Place: registry.Place{Lat: 44.004, Lon: 87.3}, Outlets: []registry.Outlet{{ID: "o"}}},
+		{ID: "south", Name: "南厂", Area: "changji", Industry: "x", Place: registry.Place{Lat: 43.995, Lon: 87.3}, Outlets: []registry.Outlet{{ID: "o"}}},
+	}}
+	if err := reg.Index(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	rec := &recorder{}
+	d, err := New(Options{Registry: reg, Notifier: rec, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		h := time.Date(2026, 12, 1, i, 0, 0, 0, time.UTC)
+		for st, v := range map[string]float64{"a": 40, "b": 40, "m": 120} {
+			vals := []reading.Value{{Name: "pm25", Value: v}}
+			if st == "a" { // only a neighbour reports wind: m takes its neighbours' mean
+				vals = append(vals, reading.Value{Name: "wind_dir", Value: 190})
+			}
+			d.Stored(&reading.Accepted{Reading: reading.Reading{Kind: reading.Air, Station: st, Time: h, Period: reading.Hour, Values: vals}})
+		}
+		now = h.Add(2 * time.Hour)
+		d.Check(context.Background())
+	}
+	if len(rec.alerts) != 1 || rec.alerts[0].Labels["source"] != "south" {
+		t.Fatalf("alerts %+v, want the upwind south plant named", rec.alerts)
+	}
+	if s := rec.alerts[0].Annotations["summary"]; !strings.Contains(s, "南厂（south，0.56 km，方位 180°，4/4 小时处于上风向）、北厂") {
+		t.Errorf("summary %q", s)
+	}
+	if b := registry.BearingDeg(44, 87.3, 44, 87.4); math.Abs(b-90) > 0.1 {
+		t.Errorf("bearing due east %.2f", b)
+	}
+}

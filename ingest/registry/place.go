@@ -22,3 +22,13 @@ func DistanceKm(lat1, lon1, lat2, lon2 float64) float64 {
 	a := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
 	return 2 * r * math.Asin(math.Min(1, math.Sqrt(a)))
 }
+
+// BearingDeg is the initial great-circle bearing from the first position to the second, in
+// degrees clockwise from north (0–360).
+func BearingDeg(lat1, lon1, lat2, lon2 float64) float64 {
+	rad := math.Pi / 180
+	p1, p2, dl := lat1*rad, lat2*rad, (lon2-lon1)*rad
+	y := math.Sin(dl) * math.Cos(p2)
+	x := math.Cos(p1)*math.Sin(p2) - math.Sin(p1)*math.Cos(p2)*math.Cos(dl)
+	return math.Mod(math.Atan2(y, x)/rad+360, 360)
+}
