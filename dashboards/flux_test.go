@@ -201,6 +201,24 @@ func (fd *fluxData) addDerived() {
 	forecast("changji", "daily", "10", 90, at(1, 0)) // "10" sorts before "2" as text
 	forecast("changji", "hourly", "0", 400, at(0, 5))
 	forecast("fukang", "daily", "1", 120, at(1, 0))
+	// The command centre: cj-m1 judged hours 40–47, a hotspot from hour 43 naming px-power;
+	// cj-01 judged the same hours, never hot; one sudden-drop finding at qt-01.
+	for hour := 40; hour < 48; hour++ {
+		spot := hour >= 43
+		f := map[string]any{"value": 120.0, "neighbour_median": 40.0, "county_mean": 41.0, "excess_neighbours": 80.0,
+			"excess_county": 79.0, "ratio": 3.0, "hot": true, "hot_hours": int64(hour - 39), "hotspot": spot, "lat": 44.0, "lon": 87.3}
+		if spot {
+			f["likely_source"] = "px-power"
+		}
+		add("grid_hotspot", map[string]string{"county": "changji", "station": "cj-m1"}, f, at(0, hour))
+		add("grid_hotspot", map[string]string{"county": "changji", "station": "cj-01"},
+			map[string]any{"value": 41.0, "neighbour_median": 40.0, "county_mean": 41.0, "excess_neighbours": 1.0, "excess_county": 0.0,
+				"ratio": 1.025, "hot": false, "hot_hours": int64(0), "hotspot": false, "lat": 44.01, "lon": 87.3}, at(0, hour))
+	}
+	add("station_quality", map[string]string{"county": "qitai", "pollutant": "pm10", "rule": "sudden_drop", "station": "qt-01"},
+		map[string]any{"value": 40.0, "previous": 100.0, "neighbour_median": 98.0, "neighbour_before": 100.0}, at(0, 45))
+	add("station_quality", map[string]string{"county": "qitai", "pollutant": "pm10", "rule": "stuck", "station": "qt-01"},
+		map[string]any{"value": 88.0, "hours": int64(6)}, at(0, 30))
 	rec := func(area, action, level, region string, num, current int64, reason string, t time.Time) {
 		add("warning_recommendation", map[string]string{"action": action, "area": area, "level": level, "region": region, "scheme": "2024"},
 			map[string]any{"level_num": num, "current_num": current, "forecast_num": num, "lift_met": false, "reason": reason, "forecast_issued": t.Unix()}, t)
@@ -512,6 +530,32 @@ func TestFluxQueries(t *testing.T) {
 					if len(res.tables) != 2 {
 						t.Errorf("%d series, want one per area", len(res.tables))
 					}
+				case q.panel == "网格热点排名" || q.panel == "网格热点地图":
+					res := exec(t, q, vars)
+					if len(res.rows) != 2 {
+						t.Fatalf("rows %v, want cj-m1 and cj-01", res.rows)
+					}
+					first := res.rows[0]
+					if first["station"] != "cj-m1" || first["hotspot"] != true || first["likely_source"] != "px-power" {
+						t.Errorf("first row %v, want the hotspot cj-m1 naming px-power", first)
+					}
+					wantNum(t, q, first, "ratio", 3)
+					wantNum(t, q, first, "hot_hours", 8)
+					wantNum(t, q, first, "lat", 44)
+					wantNum(t, q, first, "lon", 87.3)
+					if res.rows[1]["station"] != "cj-01" || res.rows[1]["hotspot"] != false {
+						t.Errorf("second row %v", res.rows[1])
+					}
+				case q.panel == "站点干扰疑点":
+					res := exec(t, q, vars)
+					if len(res.rows) != 2 || res.rows[0]["station"] != "qt-01" || res.rows[0]["rule"] != "sudden_drop" || res.rows[1]["rule"] != "stuck" {
+						t.Fatalf("rows %v, want qt-01's sudden drop, then its stuck run", res.rows)
+					}
+					wantNum(t, q, res.rows[0], "value", 40)
+					if res.rows[0]["previous"] != "100" || res.rows[0]["hours"] != nil || res.rows[1]["hours"] != "6" || res.rows[1]["previous"] != nil {
+						t.Errorf("rows %v", res.rows)
+					}
+					wantNum(t, q, res.rows[1], "value", 88)
 				case q.panel == "最新预警建议":
 					rows := exec(t, q, vars).byKey("area")
 					if len(rows) != 2 {

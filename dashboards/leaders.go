@@ -115,7 +115,7 @@ func round1(v float64) float64 {
 
 // Boards are all boards, built from the registry's areas and targets.
 func Boards(areas []registry.Area, targets []registry.Target) []*sdk.Board {
-	return []*sdk.Board{Operators(), Pipeline(), Leaders(areas, targets), Emergency(areas)}
+	return []*sdk.Board{Operators(), Pipeline(), Leaders(areas, targets), Emergency(areas), CommandCentre()}
 }
 
 // byCounty is a Flux map adding column col with the value of each county (a Flux literal),

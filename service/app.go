@@ -18,9 +18,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"lantian/alert/hotspot"
 	"lantian/alert/notify"
 	"lantian/alert/office"
 	"lantian/alert/source"
+	"lantian/alert/stationqc"
 	"lantian/alert/stream"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
@@ -48,6 +50,8 @@ type Service struct {
 	board        *status.Board
 	warnings     *office.Office
 	warningStore *office.Store
+	hotspots     *hotspot.Detector
+	stationQC    *stationqc.Checker
 	dead         *deadletter.Store
 	influx       influxdb2.Client
 	// query is the InfluxDB query layer over the bucket: the assessor's rebuild reads the
@@ -137,6 +141,12 @@ func NewRole(cfg config.Config, role Role, log *slog.Logger) (*Service, error) {
 			return nil, err
 		}
 		observers = append(observers, sourceObs...)
+		commandCentreObs, err := s.commandCentreObservers()
+		if err != nil {
+			s.closeStores()
+			return nil, err
+		}
+		observers = append(observers, commandCentreObs...)
 		routes, err = s.warningRoutes()
 		if err != nil {
 			s.closeStores()
@@ -297,6 +307,7 @@ func (s *Service) runDerived(ctx context.Context) error {
 	if s.sources != nil {
 		loops = append(loops, s.sources.Run)
 	}
+	loops = append(loops, s.commandCentreLoops()...)
 	var wg sync.WaitGroup
 	for _, run := range loops {
 		wg.Add(1)

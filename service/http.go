@@ -20,6 +20,8 @@ func (s *Service) routes() http.Handler {
 		s.warningHTTP(mux)
 		s.sourcesHTTP(mux)
 		s.assessmentHTTP(mux)
+		s.publicHTTP(mux)
+		s.hotspotHTTP(mux)
 		mux.HandleFunc("GET /api/v1/stations", func(w http.ResponseWriter, _ *http.Request) {
 			writeJSON(w, http.StatusOK, s.stationRows(time.Now()))
 		})

@@ -69,6 +69,8 @@ type Source struct {
 	Outlets       []Outlet `yaml:"outlets"`
 	// EmergencyPlan is the source's 一厂一策 plan (emergency.go).
 	EmergencyPlan *EmergencyPlan `yaml:"emergency_plan,omitempty"`
+	// Place is the source's position (place.go).
+	Place `yaml:",inline"`
 }
 
 // Outlet is one monitored stack or vent of a source.

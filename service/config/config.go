@@ -13,8 +13,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"lantian/alert/dust"
+	"lantian/alert/hotspot"
 	"lantian/alert/notify"
+	"lantian/alert/public"
 	"lantian/alert/source"
+	"lantian/alert/stationqc"
 	"lantian/alert/stream"
 	"lantian/ingest/conf"
 	"lantian/ingest/deadletter"
@@ -52,6 +55,12 @@ type Config struct {
 	// Assessment and SandDust configure the assessment figures (assessment.go).
 	Assessment stream.Config `yaml:"assessment"`
 	SandDust   dust.Config   `yaml:"sand_dust"`
+	// Public configures the public release page (docs/command-centre.md).
+	Public public.Config `yaml:"public"`
+	// Hotspot configures the grid-hotspot detector (docs/command-centre.md).
+	Hotspot hotspot.Config `yaml:"hotspot"`
+	// StationQuality configures the ambient-station interference checks (docs/command-centre.md).
+	StationQuality stationqc.Config `yaml:"station_quality"`
 	// The registry sections sit at the top level of the file.
 	registry.Registry `yaml:",inline"`
 
@@ -179,6 +188,9 @@ func (c *Config) Resolve() error {
 	errs = append(errs, c.validateWarnings()...)
 	errs = append(errs, c.validateAssessment()...)
 	errs = append(errs, c.validateAlerting()...)
+	add(c.Public.Validate())
+	add(c.Hotspot.Validate())
+	add(c.StationQuality.Validate())
 	return errors.Join(errs...)
 }
 
