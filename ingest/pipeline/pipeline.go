@@ -107,37 +107,40 @@ func New(cfg Config) *Pipeline {
 	return p
 }
 
-// HandleMessage processes one MQTT message. ack is called once the message's readings are
-// durable or the message is a durable dead letter; it is not called when neither could be done
-// (shutdown with InfluxDB and the spool both unavailable), so the broker redelivers it.
+// HandleMessage processes one MQTT message. done(true) is called once the message's readings
+// are durable or the message is a durable dead letter; done(false) when neither could be done
+// (shutdown with InfluxDB and the spool both unavailable, a full disk), so the message is left
+// to the broker, which redelivers it.
 //
 // arrived is when the message came off the connection, before it waited for a worker, so that
 // lantian_arrival_to_durable_seconds includes the queueing inside Lantian.
-func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func()) {
+func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, done func(ack bool)) {
 	route, key, err := p.route(topic, payload)
 	if err != nil {
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 		return
 	}
 	if route.Handle != nil {
-		p.handle(ctx, route.Handle, key, topic, payload, ack)
+		p.handle(ctx, route.Handle, key, topic, payload, done)
 		return
 	}
 	readings, err := route.Decode(key, payload)
 	if err != nil {
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 		return
 	}
 	p.Store(ctx, readings, func(err error) {
 		if err != nil {
 			var rej *reading.Rejection
 			if errors.As(err, &rej) {
-				p.refuse("mqtt", topic, payload, err, ack)
+				p.refuse("mqtt", topic, payload, err, done)
+				return
 			}
+			done(false)
 			return
 		}
 		p.cfg.Metrics.arrivalToDurable.Observe(time.Since(arrived).Seconds())
-		ack()
+		done(true)
 	})
 }
 
@@ -194,16 +197,17 @@ func (p *Pipeline) decodeHJ212(mn string, payload []byte) ([]reading.Reading, er
 
 // handle runs the route of a family without readings and acknowledges or refuses the message
 // by its outcome.
-func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, []byte) error, key, topic string, payload []byte, ack func()) {
+func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, []byte) error, key, topic string, payload []byte, done func(ack bool)) {
 	err := h(ctx, key, payload)
 	var rej *reading.Rejection
 	switch {
 	case err == nil:
-		ack()
+		done(true)
 	case errors.As(err, &rej):
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 	default:
 		p.cfg.Log.Error("message not handled; left for redelivery", "topic", topic, "err", err)
+		done(false)
 	}
 }
 
@@ -263,16 +267,17 @@ func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
 }
 
 // refuse counts, logs (rate-limited) and keeps a refused message, then acknowledges it.
-func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
+func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, done func(ack bool)) {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
 	p.logs.warn(reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
 	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
 		// Not acknowledged: the broker keeps it and redelivers once the disk is writable.
 		p.cfg.Log.Error("cannot keep dead letter; message left unacknowledged", "err", derr, "topic", topic)
+		done(false)
 		return
 	}
-	ack()
+	done(true)
 }
 
 // Refuse keeps refused input from another origin (the HJ 212 gateway) as a dead letter.

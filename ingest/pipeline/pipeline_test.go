@@ -53,6 +53,7 @@ func (d *fakeDeadLetters) Put(origin, topic string, payload []byte, reason strin
 }
 
 type fixture struct {
+	t       *testing.T
 	p       *Pipeline
 	m       *Metrics
 	sink    *fakeSink
@@ -76,7 +77,7 @@ func newFixture(t *testing.T, withHJ212 bool, forecastErr error) *fixture {
 	if err := reg.Index(); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sink: &fakeSink{}, dead: &fakeDeadLetters{}, m: NewMetrics(prometheus.NewRegistry())}
+	f := &fixture{t: t, sink: &fakeSink{}, dead: &fakeDeadLetters{}, m: NewMetrics(prometheus.NewRegistry())}
 	cfg := Config{
 		TopicPrefix: "lantian", MaxPayloadBytes: 256,
 		Checker: &validate.Checker{Registry: reg, MaxFuture: time.Hour, MaxAge: 365 * 24 * time.Hour,
@@ -92,10 +93,15 @@ func newFixture(t *testing.T, withHJ212 bool, forecastErr error) *fixture {
 	return f
 }
 
-// handle passes one message and reports whether it was acknowledged.
+// handle passes one message and reports whether it was acknowledged. Every outcome must call
+// done exactly once, also when the message is left for redelivery: the collector holds the
+// message against its budget until then.
 func (f *fixture) handle(topic, payload string) bool {
-	acked := false
-	f.p.HandleMessage(context.Background(), topic, []byte(payload), time.Now(), func() { acked = true })
+	acked, calls := false, 0
+	f.p.HandleMessage(context.Background(), topic, []byte(payload), time.Now(), func(ack bool) { acked = ack; calls++ })
+	if calls != 1 {
+		f.t.Fatalf("%s %q: done called %d times, want once", topic, payload, calls)
+	}
 	return acked
 }
 
