@@ -211,46 +211,75 @@ func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, [
 	}
 }
 
-// Store validates readings and makes them durable; done gets nil once all are stored, a
-// *reading.Rejection if one is invalid (nothing is stored then), or the storage error.
-// The HJ 212 gateway uses it directly.
+// Store validates readings and makes them durable; done gets nil once all are stored (at once
+// when there are none, as for a payload of HJ 212 heartbeats), a *reading.Rejection if one is
+// invalid (nothing is stored then), or the storage error. The HJ 212 gateway uses it directly.
 func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(error)) {
-	accepted := make([]reading.Accepted, 0, len(rs))
+	if len(rs) == 0 {
+		done(nil)
+		return
+	}
+	// One allocation holds the whole operation's state; a message has one reading almost always.
+	op := &storeOp{p: p, done: done}
+	op.accepted = op.one[:0]
+	if len(rs) > 1 {
+		op.accepted = make([]reading.Accepted, 0, len(rs))
+	}
 	for _, r := range rs {
 		a, err := p.cfg.Checker.Check(r)
 		if err != nil {
 			done(err)
 			return
 		}
-		accepted = append(accepted, a)
+		op.accepted = append(op.accepted, a)
 	}
-	var pending atomic.Int32
-	pending.Store(int32(len(accepted)))
-	var firstErr error
-	var mu sync.Mutex
-	for i := range accepted {
-		a := &accepted[i]
-		line := influx.EncodeLine(a)
-		p.cfg.Sink.Submit(ctx, line, func(err error) {
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			} else {
-				p.cfg.Metrics.stored(a)
-				for _, o := range p.cfg.Observers {
-					o.Stored(a)
-				}
-			}
-			if pending.Add(-1) == 0 {
-				mu.Lock()
-				e := firstErr
-				mu.Unlock()
-				done(e)
-			}
-		})
+	op.pending.Store(int32(len(op.accepted)))
+	for i := range op.accepted {
+		line := influx.EncodeLine(&op.accepted[i])
+		p.cfg.Sink.Submit(ctx, line, op.lineDone(i))
+	}
+}
+
+// storeOp is one Store call: its readings and how many are still to become durable.
+type storeOp struct {
+	p        *Pipeline
+	done     func(error)
+	one      [1]reading.Accepted
+	accepted []reading.Accepted
+	pending  atomic.Int32
+	mu       sync.Mutex
+	firstErr error
+}
+
+func (op *storeOp) lineDone(i int) func(error) {
+	if len(op.accepted) == 1 {
+		return op.onlyDone
+	}
+	return func(err error) { op.finish(i, err) }
+}
+
+// onlyDone is lineDone of the single reading, a method value instead of a closure.
+func (op *storeOp) onlyDone(err error) { op.finish(0, err) }
+
+func (op *storeOp) finish(i int, err error) {
+	if err != nil {
+		op.mu.Lock()
+		if op.firstErr == nil {
+			op.firstErr = err
+		}
+		op.mu.Unlock()
+	} else {
+		a := &op.accepted[i]
+		op.p.cfg.Metrics.stored(a)
+		for _, o := range op.p.cfg.Observers {
+			o.Stored(a)
+		}
+	}
+	if op.pending.Add(-1) == 0 {
+		op.mu.Lock()
+		e := op.firstErr
+		op.mu.Unlock()
+		op.done(e)
 	}
 }
 
