@@ -275,3 +275,17 @@ func TestRoutesCannotReplaceAReadingFamily(t *testing.T) {
 		}()
 	}
 }
+
+// An HJ 212 payload that carries no data (a command or heartbeat frame) has nothing to store
+// and is acknowledged at once instead of being held for ever.
+func TestHJ212PayloadWithoutDataIsAcknowledged(t *testing.T) {
+	f := newFixture(t, true, nil)
+	// HJ 212-2017 Appendix A's own example: CN=1062, a command, not data.
+	frame := "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n"
+	if !f.handle("lantian/hj212/010000A8900016F000169DC0", frame) {
+		t.Fatal("payload without data not acknowledged")
+	}
+	if len(f.sink.lines) != 0 || len(f.dead.letters) != 0 {
+		t.Fatalf("lines %q, dead letters %+v", f.sink.lines, f.dead.letters)
+	}
+}
