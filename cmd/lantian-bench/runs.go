@@ -12,8 +12,8 @@ import (
 type result struct {
 	Kind     string
 	Payload  string // backlog payload kind; live streams are rt
-	Target   int64 // readings published for it
-	Stored   int64 // readings it consumed (null), wrote (simple) or made durable (lantian)
+	Target   int64  // readings published for it
+	Stored   int64  // readings it consumed (null), wrote (simple) or made durable (lantian)
 	Complete bool
 	Wall     time.Duration
 	CPU      time.Duration
