@@ -40,6 +40,7 @@ type options struct {
 	mosquittoBin string
 	telegrafBin  string
 	quick        bool
+	keepDir      bool
 	stations     int
 	publishers   int
 	drainCap     time.Duration
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&opt.influxdBin, "influxd", "tools/bin/influxd", "InfluxDB 1.8 binary (make tools)")
 	fs.StringVar(&opt.mosquittoBin, "mosquitto", "/usr/sbin/mosquitto", "Mosquitto binary")
 	fs.StringVar(&opt.telegrafBin, "telegraf", "tools/bin/telegraf", "minimal Telegraf binary (make bench builds it)")
+	fs.BoolVar(&opt.keepDir, "keep-dir", false, "keep the run's temporary folder (subscriber logs and configs) for a look afterwards")
 	fs.BoolVar(&opt.quick, "quick", false, "small numbers for a smoke run (flags given explicitly still apply)")
 	fs.IntVar(&opt.stations, "stations", 1000, "stations (and, in the mix, outlets) the readings are spread over")
 	fs.IntVar(&opt.publishers, "publishers", 4, "parallel publisher connections filling the backlog")
@@ -186,7 +188,11 @@ func run(ctx context.Context, opt options) error {
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	if opt.keepDir {
+		slog.Info("keeping the run's files (logs, configs, data)", "dir", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	slog.Info("starting mosquitto and influxdb", "dir", dir)
 	svc, err := startServices(ctx, dir, opt.mosquittoBin, opt.influxdBin)
 	if err != nil {
