@@ -170,6 +170,11 @@ func New(opts Options) (*Assessor, error) {
 		defer a.qmu.Unlock()
 		return float64(len(a.queue))
 	})
+	m.hoursHeld(func() float64 {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return float64(a.st.hoursHeld())
+	})
 	return a, nil
 }
 
