@@ -65,6 +65,8 @@ type Options struct {
 	// MaxQueue bounds readings waiting to be assessed (zero: 1,000,000). Beyond it readings are
 	// dropped and counted; Stored must never block the writer. A restart rebuilds them.
 	MaxQueue int
+	// PaceAt is the queue length from which Wait holds the pipeline back (zero: 20,000).
+	PaceAt int
 	// Registry gives stations' counties and the plan's targets. Required.
 	Registry *registry.Registry
 	// Sink receives derived points; nil computes without writing (tests, dry runs).
@@ -88,6 +90,7 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultRetryInterval = 5 * time.Second
 	DefaultMaxQueue      = 1_000_000
+	DefaultPaceAt        = 20_000
 )
 
 func (o Options) normalized() (Options, error) {
@@ -119,6 +122,9 @@ func (o Options) normalized() (Options, error) {
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = DefaultMaxQueue
 	}
+	if o.PaceAt <= 0 {
+		o.PaceAt = DefaultPaceAt
+	}
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
@@ -146,6 +152,8 @@ type Assessor struct {
 
 	qmu   sync.Mutex
 	queue []hourIn
+	// taken is closed when Sync takes the queue, waking Wait; then replaced.
+	taken chan struct{}
 
 	// mu guards the state: Run's loop and Sync may both drive it.
 	mu    sync.Mutex
@@ -163,7 +171,7 @@ func New(opts Options) (*Assessor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream: register metrics: %w", err)
 	}
-	a := &Assessor{opts: opts, m: m, built: opts.Source == nil}
+	a := &Assessor{opts: opts, m: m, built: opts.Source == nil, taken: make(chan struct{})}
 	a.st = newState(&a.opts, m)
 	m.queue(func() float64 {
 		a.qmu.Lock()
@@ -213,6 +221,27 @@ func (a *Assessor) Stored(acc *reading.Accepted) {
 	a.queue = append(a.queue, in)
 }
 
+// Wait blocks while more than Options.PaceAt readings wait to be assessed, until Sync takes
+// them or ctx ends. The ingest pipeline calls it before taking a message, so that a backlog
+// drained faster than the assessor keeps up stops at the broker instead of in this queue
+// (Stored itself never blocks: it runs on the writer's goroutine, which Sync needs).
+func (a *Assessor) Wait(ctx context.Context) error {
+	for {
+		a.qmu.Lock()
+		if len(a.queue) < a.opts.PaceAt {
+			a.qmu.Unlock()
+			return nil
+		}
+		taken := a.taken
+		a.qmu.Unlock()
+		select {
+		case <-taken:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // Run rebuilds the state from the Source, then assesses queued readings every FlushInterval
 // until ctx ends, and then once more, so results of readings stored before the stop are
 // written (the writer is still running then; see service.Service.Run).
@@ -254,6 +283,8 @@ func (a *Assessor) Sync(ctx context.Context) error {
 	a.qmu.Lock()
 	batch := a.queue
 	a.queue = nil
+	close(a.taken)
+	a.taken = make(chan struct{})
 	a.qmu.Unlock()
 
 	a.mu.Lock()

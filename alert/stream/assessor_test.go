@@ -484,3 +484,31 @@ func hoursHeld(t *testing.T, reg *prometheus.Registry) float64 {
 	t.Fatal("no lantian_assess_hours_held")
 	return 0
 }
+
+// Wait holds the pipeline back while PaceAt readings wait, and lets it go once Sync takes them.
+func TestStreamWaitPacesThePipeline(t *testing.T) {
+	a, _, _ := newAssessor(t, stream.Options{PaceAt: 10})
+	data := synthetic(5, "2017-01-10", 1)
+	for _, d := range data[:10] {
+		a.Stored(accepted(d))
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- a.Wait(context.Background()) }()
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned %v with the queue at PaceAt", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	sync1(t, a)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, d := range data[10:20] {
+		a.Stored(accepted(d))
+	}
+	if err := a.Wait(ctx); err == nil {
+		t.Fatal("Wait returned nil for an ended context with the queue full")
+	}
+}

@@ -41,6 +41,14 @@ type Observer interface {
 	Stored(a *reading.Accepted)
 }
 
+// Pacer is implemented by an observer that queues work of its own which a fast backlog drain can
+// outrun (the streaming assessor). Wait blocks while it is too far behind; the pipeline calls it
+// before taking a message, so that the collector stops reading from the broker instead of the
+// observer's queue growing. Stored itself must still never block.
+type Pacer interface {
+	Wait(ctx context.Context) error
+}
+
 // Route is the entry of one topic family, <prefix>/<family>/<key>, in the routing table. Set
 // exactly one of Decode and Handle.
 type Route struct {
@@ -80,6 +88,7 @@ type Pipeline struct {
 	// counter's label.
 	routes map[string]Route
 	logs   *logLimiter
+	pacers []Pacer
 }
 
 // New builds a pipeline. It panics when Config.Routes names a reading family or has an entry
@@ -89,6 +98,11 @@ func New(cfg Config) *Pipeline {
 		cfg:    cfg,
 		prefix: cfg.TopicPrefix + "/",
 		logs:   newLogLimiter(cfg.Log, 10*time.Second),
+	}
+	for _, o := range cfg.Observers {
+		if pc, ok := o.(Pacer); ok {
+			p.pacers = append(p.pacers, pc)
+		}
 	}
 	p.routes = map[string]Route{
 		"air":    {Decode: decodeAir},
@@ -115,6 +129,12 @@ func New(cfg Config) *Pipeline {
 // arrived is when the message came off the connection, before it waited for a worker, so that
 // lantian_arrival_to_durable_seconds includes the queueing inside Lantian.
 func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, done func(ack bool)) {
+	for _, pc := range p.pacers {
+		if err := pc.Wait(ctx); err != nil {
+			done(false) // shutting down: the broker delivers it again
+			return
+		}
+	}
 	route, key, err := p.route(topic, payload)
 	if err != nil {
 		p.refuse("mqtt", topic, payload, err, done)

@@ -289,3 +289,48 @@ func TestHJ212PayloadWithoutDataIsAcknowledged(t *testing.T) {
 		t.Fatalf("lines %q, dead letters %+v", f.sink.lines, f.dead.letters)
 	}
 }
+
+// gate is an observer that paces the pipeline: Wait blocks until open is closed.
+type gate struct{ open chan struct{} }
+
+func (g *gate) Stored(*reading.Accepted) {}
+
+func (g *gate) Wait(ctx context.Context) error {
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// An observer that is behind holds messages back before they are taken; when the session ends
+// meanwhile, the message is given up for the broker to deliver again.
+func TestPacingObserverHoldsMessagesBack(t *testing.T) {
+	f := newFixture(t, false, nil)
+	g := &gate{open: make(chan struct{})}
+	p := New(Config{TopicPrefix: "lantian", MaxPayloadBytes: 256, Checker: f.p.cfg.Checker, Sink: f.sink,
+		DeadLetters: f.dead, Metrics: f.m, Log: f.p.cfg.Log, Observers: []Observer{g}})
+	result := make(chan bool, 1)
+	go p.HandleMessage(context.Background(), "lantian/air/cj-01", []byte(`{"time":1768039200,"pm25":35}`), time.Now(),
+		func(ack bool) { result <- ack })
+	select {
+	case <-result:
+		t.Fatal("message handled while the observer was behind")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(g.open)
+	if !<-result || len(f.sink.lines) != 1 {
+		t.Fatalf("after the observer caught up: lines %q", f.sink.lines)
+	}
+
+	g = &gate{open: make(chan struct{})}
+	p = New(Config{TopicPrefix: "lantian", MaxPayloadBytes: 256, Checker: f.p.cfg.Checker, Sink: f.sink,
+		DeadLetters: f.dead, Metrics: f.m, Log: f.p.cfg.Log, Observers: []Observer{g}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.HandleMessage(ctx, "lantian/air/cj-01", []byte(`{"time":1768039200,"pm25":35}`), time.Now(), func(ack bool) { result <- ack })
+	if <-result || len(f.sink.lines) != 1 {
+		t.Fatal("message taken although the session ended while the observer was behind")
+	}
+}
