@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -159,6 +160,10 @@ type Assessor struct {
 	mu    sync.Mutex
 	st    *state
 	built bool // the state was rebuilt from Source (or there is none)
+	// ready mirrors built for Wait, which must not wait for a.mu (a rebuild holds it long);
+	// hours is the station-hours held after the last Sync, for the gauge.
+	ready atomic.Bool
+	hours atomic.Int64
 }
 
 // New builds an Assessor and registers its metrics.
@@ -172,17 +177,16 @@ func New(opts Options) (*Assessor, error) {
 		return nil, fmt.Errorf("stream: register metrics: %w", err)
 	}
 	a := &Assessor{opts: opts, m: m, built: opts.Source == nil, taken: make(chan struct{})}
+	a.ready.Store(a.built)
 	a.st = newState(&a.opts, m)
 	m.queue(func() float64 {
 		a.qmu.Lock()
 		defer a.qmu.Unlock()
 		return float64(len(a.queue))
 	})
-	m.hoursHeld(func() float64 {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		return float64(a.st.hoursHeld())
-	})
+	// Not under a.mu: Sync holds it while it updates other metrics, which a scrape may be
+	// collecting at the same time.
+	m.hoursHeld(func() float64 { return float64(a.hours.Load()) })
 	return a, nil
 }
 
@@ -225,8 +229,11 @@ func (a *Assessor) Stored(acc *reading.Accepted) {
 // them or ctx ends. The ingest pipeline calls it before taking a message, so that a backlog
 // drained faster than the assessor keeps up stops at the broker instead of in this queue
 // (Stored itself never blocks: it runs on the writer's goroutine, which Sync needs).
+//
+// While the state is being rebuilt from InfluxDB (at start), Wait does not hold back: readings
+// queue up to MaxQueue as before, rather than the session pausing for the whole rebuild.
 func (a *Assessor) Wait(ctx context.Context) error {
-	for {
+	for a.ready.Load() {
 		a.qmu.Lock()
 		if len(a.queue) < a.opts.PaceAt {
 			a.qmu.Unlock()
@@ -240,6 +247,7 @@ func (a *Assessor) Wait(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	return nil
 }
 
 // Run rebuilds the state from the Source, then assesses queued readings every FlushInterval
@@ -294,7 +302,9 @@ func (a *Assessor) Sync(ctx context.Context) error {
 		a.st.apply(&batch[i], true)
 	}
 	a.st.follow(a.opts.Now())
-	return a.st.flush(ctx, a.emitter(ctx))
+	err := a.st.flush(ctx, a.emitter(ctx))
+	a.hours.Store(int64(a.st.hoursHeld()))
+	return err
 }
 
 // emitter submits points to the Sink; write errors are counted and logged, not returned,
@@ -365,10 +375,13 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 	fresh.reopen()
 	a.st = fresh
 	a.built = true
+	a.ready.Store(true)
 	a.st.follow(a.opts.Now())
 	a.opts.Log.Info("assessment state rebuilt from InfluxDB", "hours", n, "from", from.Format(time.DateOnly),
 		"watermark", a.st.watermarkTime().Format(time.RFC3339))
-	return a.st.flush(ctx, a.emitter(ctx))
+	err := a.st.flush(ctx, a.emitter(ctx))
+	a.hours.Store(int64(a.st.hoursHeld()))
+	return err
 }
 
 // RebuildSpan is the span of stored hours a restart reloads: from the start of the current
