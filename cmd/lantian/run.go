@@ -67,6 +67,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(log)
 	svc, err := service.New(cfg, log)
 	if err != nil {
 		return err
