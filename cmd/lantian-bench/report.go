@@ -428,13 +428,6 @@ func bucketText(q quantileEstimate) string {
 	return fmt.Sprintf("%s s (%s–%s s)", trimFloat(q.est), trimFloat(q.lo), trimFloat(q.hi))
 }
 
-// spanText is a span in hours or days, e.g. "3.5 days".
-func spanText(d time.Duration) string {
-	if d < 48*time.Hour {
-		return fmt.Sprintf("%.0f hours", math.Ceil(d.Hours()))
-	}
-	return fmt.Sprintf("%.1f days", d.Hours()/24)
-}
 
 func durText(s float64) string {
 	if s < 1 {
