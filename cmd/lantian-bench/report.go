@@ -428,7 +428,6 @@ func bucketText(q quantileEstimate) string {
 	return fmt.Sprintf("%s s (%s–%s s)", trimFloat(q.est), trimFloat(q.lo), trimFloat(q.hi))
 }
 
-
 func durText(s float64) string {
 	if s < 1 {
 		return fmt.Sprintf("%s ms", trimFloat(math.Round(s*1000)))
