@@ -38,8 +38,9 @@ type Collector struct {
 	held *budget
 	jobs chan job
 	wg   sync.WaitGroup // the workers
-	// closeJobs closes jobs once paho's router has stopped.
-	closeJobs sync.Once
+	// quit ends the workers; a message paho still hands over after it is left to the broker.
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	// mu guards stopping against inflight.Add, so that Stop's Wait cannot race a new Add.
 	mu       sync.RWMutex
@@ -71,6 +72,7 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 		filters: make(map[string]byte, len(filters)),
 		held:    newBudget(int64(cfg.MaxHeldMessages), int64(cfg.MaxHeldBytes)),
 		jobs:    make(chan job, cfg.Workers),
+		quit:    make(chan struct{}),
 	}
 	c.m = newMetrics(reg, cfg, c.held)
 	for _, f := range filters {
@@ -223,13 +225,24 @@ func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
 	if msg.Duplicate() {
 		c.m.duplicates.Inc()
 	}
-	c.jobs <- job{msg: msg, arrived: arrived}
+	select {
+	case c.jobs <- job{msg: msg, arrived: arrived}:
+	case <-c.quit:
+		c.held.release(size)
+		c.inflight.Done()
+	}
 }
 
-// work runs the handler of queued messages until Stop closes the queue.
+// work runs the handler of queued messages until Stop ends the workers.
 func (c *Collector) work() {
 	defer c.wg.Done()
-	for j := range c.jobs {
+	for {
+		var j job
+		select {
+		case j = <-c.jobs:
+		case <-c.quit:
+			return
+		}
 		msg := j.msg
 		size := int64(len(msg.Payload()))
 		var once sync.Once
@@ -261,7 +274,8 @@ func (c *Collector) Stop(ctx context.Context) error {
 		err = errors.New("stopped before every message in flight was acknowledged; the broker will redeliver them")
 	}
 	c.cancel()
-	// Disconnect stops the router, so nothing sends on jobs after it.
+	// Disconnect stops paho's router; quit (stopWorkers) covers a router still handing a
+	// message over after Disconnect gave up waiting for it.
 	c.client.Disconnect(250)
 	c.m.connected.Set(0)
 	if err == nil {
@@ -276,5 +290,5 @@ func (c *Collector) Stop(ctx context.Context) error {
 // stopWorkers ends the workers once paho's router no longer calls onMessage. A handler still
 // running after Stop's deadline finishes on its own, its context cancelled.
 func (c *Collector) stopWorkers() {
-	c.closeJobs.Do(func() { close(c.jobs) })
+	c.quitOnce.Do(func() { close(c.quit) })
 }
