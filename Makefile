@@ -67,14 +67,23 @@ fuzz:
 	  $(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 
+# The Telegraf that `make bench` compares with: built once from the Go module proxy with only
+# the plugins the comparison uses (its config: cmd/lantian-bench/telegraf.conf).
+TELEGRAF := $(TOOLS)/bin/telegraf
+TELEGRAF_VERSION := v1.37.2
+$(TELEGRAF):
+	@echo "building a minimal Telegraf $(TELEGRAF_VERSION) into $(TOOLS)/bin (once)"
+	GOBIN=$(TOOLS)/bin $(GO) install -trimpath -tags "custom,inputs.mqtt_consumer,parsers.json,outputs.influxdb_v2" \
+		github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
 # End-to-end figures (cmd/lantian-bench), then the micro-benchmarks of the hot paths, all into
-# docs/performance.md.
-MICROBENCH_PKGS := ./ingest/pipeline/ ./ingest/hj212/ ./ingest/deadletter/ ./alert/assess/
-bench: $(INFLUXD) system-deps build
-	$(GO) run ./cmd/lantian-bench -out docs/performance.md
+# docs/performance.md. BENCH_FLAGS=-quick gives a smoke run of a few minutes.
+MICROBENCH_PKGS := ./ingest/pipeline/ ./ingest/jsonreading/ ./ingest/hj212/ ./ingest/deadletter/ ./alert/assess/
+bench: $(INFLUXD) $(TELEGRAF) system-deps build
+	$(GO) run ./cmd/lantian-bench -telegraf $(TELEGRAF) -out docs/performance.md $(BENCH_FLAGS)
 	@{ echo; echo '## Micro-benchmarks'; echo; \
 	  echo 'Lantian code alone, without broker, network or InfluxDB: `go test -run ^$$ -bench . -benchmem $(MICROBENCH_PKGS)`, same run as above.'; \
-	  echo '`BenchmarkHandleMessage` is decode, validation, line encoding, metrics and the done path of one MQTT message; `BenchmarkDecode` decodes the real HJ 212 packets; `BenchmarkPut*` is a dead letter with its fsync, alone and with 16 concurrent writers sharing fsyncs; `BenchmarkDaily` is the offline daily report.'; \
+	  echo '`BenchmarkHandleMessage` is decode, validation, line encoding, metrics and the done path of one MQTT message; `BenchmarkDecodeAir` is the JSON decoder alone next to the encoding/json reference it replaced; `BenchmarkDecode` splits, parses and maps the real HJ 212 packets (damaged ones included), `BenchmarkDecodePayload` one well-formed packet of each kind as the MQTT route gets it; `BenchmarkPut*` is a dead letter with its fsync, alone and with 16 concurrent writers sharing fsyncs; `BenchmarkDaily` is the offline daily report.'; \
 	  echo; echo '```'; \
 	  $(GO) test -run '^$$' -bench . -benchmem $(MICROBENCH_PKGS) | grep -E '^(Benchmark|cpu:)'; \
 	  echo '```'; } >> docs/performance.md

@@ -304,6 +304,11 @@ func (a *Aggregator) Close(now time.Time) []Hour {
 	})
 }
 
+// Crowded reports whether more hours are open than live operation explains (a few per
+// registered outlet): a backlog of past hours is being drained, and complete hours should be
+// closed now rather than at the next check, or they pile up in memory (several KB each).
+func (a *Aggregator) Crowded() bool { return len(a.open) > max(4*len(a.limits), 1024) }
+
 // Flush hands out every open hour (end of a batch).
 func (a *Aggregator) Flush() []Hour {
 	return a.close(func(*hourAcc) bool { return true })

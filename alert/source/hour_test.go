@@ -253,3 +253,23 @@ func TestExpectedSamplesByPeriod(t *testing.T) {
 		t.Fatalf("60 of 120 rt values: %v", st)
 	}
 }
+
+// A drained backlog of past hours makes the aggregator crowded (more open hours than a few per
+// outlet), which is the monitor's cue to close complete hours at once; closing them clears it.
+func TestAggregatorCrowdedByABacklogOfPastHours(t *testing.T) {
+	a := newAgg(t, testConfig(), 11)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for h := range 1100 {
+		r := reading.Reading{Kind: reading.Source, Source: "p1", Outlet: "u1", Period: reading.Hour,
+			Time: start.Add(time.Duration(h) * time.Hour), Values: []reading.Value{v(NOx, 30)}}
+		if err := a.Add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !a.Crowded() {
+		t.Fatal("1,100 open hours of one outlet not crowded")
+	}
+	if got := len(a.Close(start.Add(2000 * time.Hour))); got != 1100 || a.Crowded() {
+		t.Fatalf("closed %d hours, crowded %v", got, a.Crowded())
+	}
+}

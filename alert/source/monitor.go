@@ -305,6 +305,9 @@ func (m *Monitor) Run(ctx context.Context) error {
 		select {
 		case r := <-m.in:
 			m.add(r)
+			if m.agg.Crowded() {
+				m.step(ctx, m.now())
+			}
 		case <-tick.C:
 			m.step(ctx, m.now())
 		case <-ctx.Done():

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,8 @@ type Options struct {
 	// MaxQueue bounds readings waiting to be assessed (zero: 1,000,000). Beyond it readings are
 	// dropped and counted; Stored must never block the writer. A restart rebuilds them.
 	MaxQueue int
+	// PaceAt is the queue length from which Wait holds the pipeline back (zero: 20,000).
+	PaceAt int
 	// Registry gives stations' counties, which of them are assessment stations, and the plan's
 	// targets. Required.
 	Registry *registry.Registry
@@ -111,6 +114,7 @@ const (
 	DefaultFlushInterval = time.Second
 	DefaultRetryInterval = 5 * time.Second
 	DefaultMaxQueue      = 1_000_000
+	DefaultPaceAt        = 20_000
 )
 
 func (o Options) normalized() (Options, error) {
@@ -148,6 +152,9 @@ func (o Options) normalized() (Options, error) {
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = DefaultMaxQueue
 	}
+	if o.PaceAt <= 0 {
+		o.PaceAt = DefaultPaceAt
+	}
 	if o.Registerer == nil {
 		o.Registerer = prometheus.NewRegistry()
 	}
@@ -178,11 +185,17 @@ type Assessor struct {
 
 	qmu   sync.Mutex
 	queue []hourIn
+	// taken is closed when Sync takes the queue, waking Wait; then replaced.
+	taken chan struct{}
 
 	// mu guards the state: Run's loop and Sync may both drive it.
 	mu    sync.Mutex
 	st    *state
 	built bool // the state was rebuilt from Source (or there is none)
+	// ready mirrors built for Wait, which must not wait for a.mu (a rebuild holds it long);
+	// hours is the station-hours held after the last Sync, for the gauge.
+	ready atomic.Bool
+	hours atomic.Int64
 }
 
 // New builds an Assessor and registers its metrics.
@@ -195,13 +208,17 @@ func New(opts Options) (*Assessor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stream: register metrics: %w", err)
 	}
-	a := &Assessor{opts: opts, m: m, built: opts.Source == nil}
+	a := &Assessor{opts: opts, m: m, built: opts.Source == nil, taken: make(chan struct{})}
+	a.ready.Store(a.built)
 	a.st = newState(&a.opts, m)
 	m.queue(func() float64 {
 		a.qmu.Lock()
 		defer a.qmu.Unlock()
 		return float64(len(a.queue))
 	})
+	// Not under a.mu: Sync holds it while it updates other metrics, which a scrape may be
+	// collecting at the same time.
+	m.hoursHeld(func() float64 { return float64(a.hours.Load()) })
 	return a, nil
 }
 
@@ -241,6 +258,31 @@ func (a *Assessor) Stored(acc *reading.Accepted) {
 		return
 	}
 	a.queue = append(a.queue, in)
+}
+
+// Wait blocks while more than Options.PaceAt readings wait to be assessed, until Sync takes
+// them or ctx ends. The ingest pipeline calls it before taking a message, so that a backlog
+// drained faster than the assessor keeps up stops at the broker instead of in this queue
+// (Stored itself never blocks: it runs on the writer's goroutine, which Sync needs).
+//
+// While the state is being rebuilt from InfluxDB (at start), Wait does not hold back: readings
+// queue up to MaxQueue as before, rather than the session pausing for the whole rebuild.
+func (a *Assessor) Wait(ctx context.Context) error {
+	for a.ready.Load() {
+		a.qmu.Lock()
+		if len(a.queue) < a.opts.PaceAt {
+			a.qmu.Unlock()
+			return nil
+		}
+		taken := a.taken
+		a.qmu.Unlock()
+		select {
+		case <-taken:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // Run rebuilds the state from the Source, then assesses queued readings every FlushInterval
@@ -295,6 +337,8 @@ func (a *Assessor) Sync(ctx context.Context) error {
 	a.qmu.Lock()
 	batch := a.queue
 	a.queue = nil
+	close(a.taken)
+	a.taken = make(chan struct{})
 	a.qmu.Unlock()
 
 	a.mu.Lock()
@@ -304,7 +348,9 @@ func (a *Assessor) Sync(ctx context.Context) error {
 		a.st.apply(&batch[i], true)
 	}
 	a.st.follow(a.opts.Now())
-	return a.st.flush(ctx, a.emitter(ctx))
+	err := a.st.flush(ctx, a.emitter(ctx))
+	a.hours.Store(int64(a.st.hoursHeld()))
+	return err
 }
 
 // emitter submits points to the Sink; write errors are counted and logged, not returned,
@@ -375,10 +421,13 @@ func (a *Assessor) Rebuild(ctx context.Context) error {
 	fresh.reopen()
 	a.st = fresh
 	a.built = true
+	a.ready.Store(true)
 	a.st.follow(a.opts.Now())
 	a.opts.Log.Info("assessment state rebuilt from InfluxDB", "hours", n, "from", from.Format(time.DateOnly),
 		"watermark", a.st.watermarkTime().Format(time.RFC3339))
-	return a.st.flush(ctx, a.emitter(ctx))
+	err := a.st.flush(ctx, a.emitter(ctx))
+	a.hours.Store(int64(a.st.hoursHeld()))
+	return err
 }
 
 // RebuildSpan is the span of stored hours a restart reloads: from the start of the current

@@ -451,3 +451,68 @@ func TestStreamOptionsNeedRegistry(t *testing.T) {
 		t.Error("New with rules 2013 succeeded")
 	}
 }
+
+// A backlog drained faster than Grace (here the wall clock stands still) keeps only the hours
+// the lateness window can still need, not the whole backlog: memory is bounded by data time,
+// whatever the drain speed. Three stations over 40 days would be 2,880 hours.
+func TestStreamFastDrainHoldsOnlyTheWindow(t *testing.T) {
+	data := synthetic(3, "2017-01-10", 40)
+	a, _, reg := newAssessor(t, stream.Options{})
+	peak := 0.0
+	for i, d := range data {
+		a.Stored(accepted(d))
+		if i%50 == 0 {
+			sync1(t, a)
+			peak = max(peak, hoursHeld(t, reg))
+		}
+	}
+	sync1(t, a)
+	// Window 48 h behind the watermark at most, the window before that, and the day before
+	// (SO2 24-h means): under a week per station.
+	if limit := 3.0 * 7 * 24; peak == 0 || peak > limit {
+		t.Fatalf("held up to %v station-hours, want at most %v", peak, limit)
+	}
+}
+
+func hoursHeld(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "lantian_assess_hours_held" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no lantian_assess_hours_held")
+	return 0
+}
+
+// Wait holds the pipeline back while PaceAt readings wait, and lets it go once Sync takes them.
+func TestStreamWaitPacesThePipeline(t *testing.T) {
+	a, _, _ := newAssessor(t, stream.Options{PaceAt: 10})
+	data := synthetic(5, "2017-01-10", 1)
+	for _, d := range data[:10] {
+		a.Stored(accepted(d))
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- a.Wait(context.Background()) }()
+	select {
+	case err := <-waited:
+		t.Fatalf("Wait returned %v with the queue at PaceAt", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	sync1(t, a)
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, d := range data[10:20] {
+		a.Stored(accepted(d))
+	}
+	if err := a.Wait(ctx); err == nil {
+		t.Fatal("Wait returned nil for an ended context with the queue full")
+	}
+}

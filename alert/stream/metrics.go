@@ -100,6 +100,12 @@ func (m *metrics) queue(f func() float64) {
 		Help: "Stored readings waiting to be assessed."}, f))
 }
 
+// hoursHeld registers the gauge of station-hours the assessor keeps in memory.
+func (m *metrics) hoursHeld(f func() float64) {
+	_ = m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "lantian_assess_hours_held",
+		Help: "Station-hours the streaming assessor keeps in memory (bounded by its lateness window in data time)."}, f))
+}
+
 func (m *metrics) setCurrent(county bool, countyID, station string, res aqi.Result, hourStart int64) {
 	aqiG, levelG, hourG := m.stationAQI, m.stationLevel, m.stationHour
 	labels := []string{station, countyID}

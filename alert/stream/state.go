@@ -164,6 +164,22 @@ func (s *state) begin(now time.Time) {
 		}
 	}
 	s.marks = s.marks[keep:]
+	// Grace is wall-clock time, so in a backlog drain, where weeks of data pass within it,
+	// the limit would stay behind and no hour would be evicted until the drain ends: memory
+	// grew with the backlog (about 140 bytes per hourly reading held). The limit never lags
+	// the watermark by more than the window, which bounds the hours held by data time.
+	if s.wm != 0 {
+		s.limit = max(s.limit, s.wm-int64(s.o.Window/time.Second))
+	}
+}
+
+// hoursHeld counts the station-hours in memory.
+func (s *state) hoursHeld() int {
+	n := 0
+	for _, st := range s.stations {
+		n += len(st.hours)
+	}
+	return n
 }
 
 func (s *state) watermarkTime() time.Time { return time.Unix(s.wm, 0).In(s.o.Location) }

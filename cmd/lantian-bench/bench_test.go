@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"lantian/ingest/jsonreading"
+	"lantian/ingest/reading"
 )
 
 func TestQuantileInterpolatesInsideTheBucket(t *testing.T) {
@@ -41,7 +44,7 @@ func TestHistogramDelta(t *testing.T) {
 }
 
 func TestMillisOfLivePayload(t *testing.T) {
-	p := airPayload(nil, "bench-001", []byte("1767225600123"), 7)
+	p := airPayload(nil, "bench-001", []byte("1767225600123"), 7, "rt")
 	ms, ok := millisOf(p)
 	if !ok || ms != 1767225600123 {
 		t.Errorf("millisOf(%s) = %d, %v", p, ms, ok)
@@ -52,7 +55,7 @@ func TestMillisOfLivePayload(t *testing.T) {
 }
 
 func TestPayloadIsValidReadingShape(t *testing.T) {
-	p := string(airPayload(nil, "bench-042", []byte(`"2026-01-10T00:00:00Z"`), 3))
+	p := string(airPayload(nil, "bench-042", []byte(`"2026-01-10T00:00:00Z"`), 3, "rt"))
 	for _, want := range []string{`"station":"bench-042"`, `"time":"2026-01-10T00:00:00Z"`, `"o3":"33"`, `"flags":{"pm25":"N"}}`} {
 		if !strings.Contains(p, want) {
 			t.Errorf("payload %s lacks %s", p, want)
@@ -93,12 +96,49 @@ func TestProcReadsOwnProcess(t *testing.T) {
 	}
 }
 
-func TestRegistryListsEveryStation(t *testing.T) {
+func TestRegistryListsEveryStationAndOutlet(t *testing.T) {
 	y := registryYAML(12)
-	if n := strings.Count(y, "- {id: bench-"); n != 12 {
+	if n := strings.Count(y, "- {id: bench-0"); n != 12 {
 		t.Errorf("%d stations in\n%s", n, y)
+	}
+	if n := strings.Count(y, "- {id: bench-src-"); n != 12 || !strings.Contains(y, "outlets: [{id: DA001}]") {
+		t.Errorf("%d sources in\n%s", n, y)
 	}
 	if !strings.Contains(y, "id: bench-012") {
 		t.Errorf("last station missing:\n%s", y)
+	}
+}
+
+// Every backlog message is a reading of the data contract as Lantian decodes it, with the
+// period its payload kind says, on the hour for hourly ones, and within the past.
+func TestBacklogMessagesAreContractReadings(t *testing.T) {
+	for _, kind := range []string{payloadRT, payloadHour, payloadMix} {
+		start := backlogStart(kind, 1000, 10)
+		sources := 0
+		for i := range 1000 {
+			topic, payload := backlogMessage(kind, i, 10, start)
+			var r reading.Reading
+			var err error
+			if rest, ok := strings.CutPrefix(topic, "lantian/source/"); ok {
+				src, out, _ := strings.Cut(rest, "/")
+				r, err = jsonreading.DecodeSource(src, out, payload)
+				sources++
+			} else {
+				r, err = jsonreading.DecodeAir(strings.TrimPrefix(topic, "lantian/air/"), payload)
+			}
+			if err != nil {
+				t.Fatalf("%s message %d on %s: %v\n%s", kind, i, topic, err, payload)
+			}
+			wantPeriod := reading.Hour
+			if kind == payloadRT {
+				wantPeriod = reading.RealTime
+			}
+			if r.Period != wantPeriod || !r.Time.Before(time.Now()) || (kind != payloadRT && r.Time.Minute() != 0) {
+				t.Fatalf("%s message %d: period %s, time %s", kind, i, r.Period, r.Time)
+			}
+		}
+		if want := map[string]int{payloadMix: 200}[kind]; sources != want {
+			t.Errorf("%s: %d outlet readings of 1000, want %d", kind, sources, want)
+		}
 	}
 }

@@ -33,8 +33,9 @@ const subscriberCmd = "__subscriber"
 
 // Subscriber modes.
 const (
-	modeNull   = "null"   // do-nothing paho subscriber: counts messages
-	modeSimple = "simple" // paho → encoding/json → blocking InfluxDB writes
+	modeNull    = "null"    // do-nothing paho subscriber: counts messages
+	modeSimple  = "simple"  // paho → encoding/json → blocking InfluxDB writes in the handler
+	modeChannel = "channel" // paho → json.Unmarshal → bounded channel → one batching writer
 )
 
 // childProgress is what a comparison subscriber reports on GET /progress.
@@ -68,12 +69,22 @@ type child struct {
 	batchSize  int
 	pending    []int64 // reading times (unix ms) of the points in the client's batch
 	firstAdded time.Time
+
+	// channel mode: decoded readings waiting for the writer goroutine.
+	queue chan queued
+}
+
+// queued is one decoded message of the channel pipeline.
+type queued struct {
+	point *write.Point
+	ms    int64 // the reading's time, for the latency
+	msg   paho.Message
 }
 
 func subscriberMain(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	fs := flag.NewFlagSet(subscriberCmd, flag.ContinueOnError)
-	mode := fs.String("mode", modeNull, "null or simple")
+	mode := fs.String("mode", modeNull, "null, simple or channel")
 	mqttURL := fs.String("mqtt-url", "", "broker")
 	clientID := fs.String("client-id", "", "MQTT client id (persistent session)")
 	influxURL := fs.String("influx-url", "", "InfluxDB (simple mode)")
@@ -100,6 +111,15 @@ func (c *child) run(ctx context.Context, mqttURL, clientID, influxURL, bucket, a
 	switch c.mode {
 	case modeNull:
 		handler = c.onNull
+	case modeChannel:
+		client := influxdb2.NewClient(influxURL, "")
+		defer client.Close()
+		c.writer = client.WriteAPIBlocking("", bucket)
+		c.queue = make(chan queued, 2*c.batchSize)
+		handler = c.onChannel
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); c.channelWriter(ctx, flushAfter) }()
 	case modeSimple:
 		client := influxdb2.NewClientWithOptions(influxURL, "", influxdb2.DefaultOptions().SetBatchSize(uint(c.batchSize)))
 		defer client.Close()
@@ -123,10 +143,12 @@ func (c *child) run(ctx context.Context, mqttURL, clientID, influxURL, bucket, a
 	opts := paho.NewClientOptions().AddBroker(mqttURL).SetClientID(clientID).SetCleanSession(false).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond).
 		SetDefaultPublishHandler(handler).
+		// The channel pipeline acknowledges after the write; the others when the handler returns.
+		SetAutoAckDisabled(c.mode == modeChannel).
 		SetOnConnectHandler(func(cl paho.Client) {
 			// The session already holds the subscription (the bench created it); subscribing
 			// again is harmless and covers a lost session.
-			tok := cl.Subscribe("lantian/air/+", 1, nil)
+			tok := cl.SubscribeMultiple(map[string]byte{"lantian/air/+": 1, "lantian/source/+/+": 1}, nil)
 			if tok.WaitTimeout(30*time.Second) && tok.Error() == nil {
 				c.ready.Store(true)
 				return
@@ -250,6 +272,152 @@ func (c *child) onSimple(_ paho.Client, m paho.Message) {
 	err := c.writer.WritePoint(context.Background(), p)
 	if len(c.pending) == c.batchSize { // this call sent the batch
 		c.batchDone(err)
+	}
+}
+
+// benchNumber is a JSON number or numeric string, as stations send both.
+type benchAir struct {
+	Station  string            `json:"station"`
+	Time     json.RawMessage   `json:"time"`
+	Period   string            `json:"period"`
+	PM25     json.Number       `json:"pm25"`
+	PM10     json.Number       `json:"pm10"`
+	SO2      json.Number       `json:"so2"`
+	NO2      json.Number       `json:"no2"`
+	CO       json.Number       `json:"co"`
+	O3       json.Number       `json:"o3"`
+	Flags    map[string]string `json:"flags"`
+	Dust     json.Number       `json:"dust"`
+	NOx      json.Number       `json:"nox"`
+	SO2Zs    json.Number       `json:"so2_zs"`
+	O2       json.Number       `json:"o2"`
+	Flow     json.Number       `json:"flow"`
+	Temp     json.Number       `json:"temp"`
+	Source   string            `json:"source"`
+	Outlet   string            `json:"outlet"`
+	Pressure json.Number       `json:"pressure"`
+}
+
+// onChannel is the channel pipeline's paho handler (ordered delivery, so it runs on paho's
+// router): decode into a struct, build the point, queue it. A full queue blocks the handler and
+// so paho's reading, which is the pipeline's back-pressure.
+func (c *child) onChannel(_ paho.Client, m paho.Message) {
+	c.received.Add(1)
+	var d benchAir
+	if err := json.Unmarshal(m.Payload(), &d); err != nil {
+		c.malformed.Add(1)
+		m.Ack()
+		return
+	}
+	var t time.Time
+	if len(d.Time) > 0 && d.Time[0] == '"' {
+		var s string
+		_ = json.Unmarshal(d.Time, &s)
+		var err error
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			c.malformed.Add(1)
+			m.Ack()
+			return
+		}
+	} else {
+		ms, err := strconv.ParseInt(string(d.Time), 10, 64)
+		if err != nil {
+			c.malformed.Add(1)
+			m.Ack()
+			return
+		}
+		t = time.UnixMilli(ms)
+	}
+	fields := make(map[string]any, 12)
+	num := func(name string, n json.Number) {
+		if n != "" {
+			if f, err := n.Float64(); err == nil {
+				fields[name] = f
+			}
+		}
+	}
+	var p *write.Point
+	topic := m.Topic()
+	if strings.HasPrefix(topic, "lantian/source/") {
+		parts := strings.Split(topic, "/")
+		num("dust", d.Dust)
+		num("so2", d.SO2)
+		num("nox", d.NOx)
+		num("so2_zs", d.SO2Zs)
+		num("o2", d.O2)
+		num("flow", d.Flow)
+		num("temp", d.Temp)
+		for k, v := range d.Flags {
+			fields[k+schema.FlagSuffix] = v
+		}
+		p = write.NewPoint(schema.Emission, map[string]string{schema.TagSource: parts[2], schema.TagOutlet: parts[3], schema.TagPeriod: d.Period}, fields, t)
+	} else {
+		station := d.Station
+		if station == "" {
+			station = topic[strings.LastIndexByte(topic, '/')+1:]
+		}
+		num("pm25", d.PM25)
+		num("pm10", d.PM10)
+		num("so2", d.SO2)
+		num("no2", d.NO2)
+		num("co", d.CO)
+		num("o3", d.O3)
+		for k, v := range d.Flags {
+			fields[k+schema.FlagSuffix] = v
+		}
+		p = write.NewPoint(schema.Air, map[string]string{schema.TagStation: station, schema.TagPeriod: d.Period}, fields, t)
+	}
+	c.queue <- queued{point: p, ms: t.UnixMilli(), msg: m}
+}
+
+// channelWriter is the channel pipeline's one writer: batches of batchSize points (or what
+// came within flushAfter of a batch's first point) through the blocking write API, each
+// message acknowledged once its batch is written.
+func (c *child) channelWriter(ctx context.Context, flushAfter time.Duration) {
+	batch := make([]queued, 0, c.batchSize)
+	points := make([]*write.Point, 0, c.batchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		points = points[:0]
+		for _, q := range batch {
+			points = append(points, q.point)
+		}
+		if err := c.writer.WritePoint(context.WithoutCancel(ctx), points...); err != nil {
+			c.writeErrs.Add(int64(len(batch)))
+			c.log.Error("write failed; messages left unacknowledged", "points", len(batch), "err", err)
+		} else {
+			now := time.Now().UnixMilli()
+			for _, q := range batch {
+				q.msg.Ack()
+				if c.latency {
+					c.hist.add(now - q.ms)
+				}
+			}
+			c.stored.Add(int64(len(batch)))
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			flush()
+			return
+		case q := <-c.queue:
+			batch = append(batch, q)
+			if len(batch) == 1 {
+				timer.Reset(flushAfter)
+			}
+			if len(batch) >= c.batchSize {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
 	}
 }
 

@@ -1,8 +1,9 @@
 // Command lantian-bench measures Lantian end to end against a real Mosquitto and InfluxDB:
-// a QoS 1 backlog drained from the broker, and live streams at fixed rates, each for three
-// subscribers run as separate processes — a do-nothing paho subscriber (the client library's
-// ceiling), the simplest pipeline (paho → encoding/json → blocking InfluxDB writes) and
-// `lantian run` — and writes the figures as Markdown (docs/performance.md via `make bench`).
+// QoS 1 backlogs of several payload kinds drained from the broker, and live streams at fixed
+// rates, each for subscribers run as separate processes — a do-nothing paho subscriber (the
+// client library's ceiling), the channel pipeline a competent engineer writes first, a minimal
+// Telegraf (MQTT consumer, JSON parser, InfluxDB v2 output) and `lantian run` — and writes the
+// figures with their ratios as Markdown (docs/performance.md via `make bench`).
 package main
 
 import (
@@ -16,21 +17,30 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 )
 
+// backlogSpec is one backlog scenario: a payload kind and how many readings.
+type backlogSpec struct {
+	payload string
+	n       int
+}
+
 type options struct {
 	out          string
-	backlog      int
+	backlogs     []backlogSpec
 	rates        []int
 	liveDuration time.Duration
 	lantianBin   string
 	influxdBin   string
 	mosquittoBin string
+	telegrafBin  string
 	quick        bool
+	keepDir      bool
 	stations     int
 	publishers   int
 	drainCap     time.Duration
@@ -68,17 +78,20 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("lantian-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var opt options
-	rates := fs.String("rates", "2000,10000", "live stream rates in readings/s, comma-separated")
+	rates := fs.String("rates", "10000", "live stream rates in readings/s, comma-separated")
 	fs.StringVar(&opt.out, "out", "", "write the Markdown report to this file (default stdout)")
-	fs.IntVar(&opt.backlog, "backlog", 1_000_000, "readings in the QoS 1 backlog (0 skips the backlog)")
-	fs.DurationVar(&opt.liveDuration, "live-duration", 30*time.Second, "length of each live stream")
+	backlogs := fs.String("backlogs", "1h:1000000,rt:200000,mix:200000",
+		"QoS 1 backlogs to drain, comma-separated payload:readings; payloads rt (ambient real-time), 1h (ambient hourly), mix (hourly, every fifth an outlet's); empty skips backlogs")
+	fs.DurationVar(&opt.liveDuration, "live-duration", 20*time.Second, "length of each live stream")
 	fs.StringVar(&opt.lantianBin, "lantian", "bin/lantian", "lantian binary (make build)")
 	fs.StringVar(&opt.influxdBin, "influxd", "tools/bin/influxd", "InfluxDB 1.8 binary (make tools)")
 	fs.StringVar(&opt.mosquittoBin, "mosquitto", "/usr/sbin/mosquitto", "Mosquitto binary")
+	fs.StringVar(&opt.telegrafBin, "telegraf", "tools/bin/telegraf", "minimal Telegraf binary (make bench builds it)")
+	fs.BoolVar(&opt.keepDir, "keep-dir", false, "keep the run's temporary folder (subscriber logs and configs) for a look afterwards")
 	fs.BoolVar(&opt.quick, "quick", false, "small numbers for a smoke run (flags given explicitly still apply)")
-	fs.IntVar(&opt.stations, "stations", 200, "stations the readings are spread over")
+	fs.IntVar(&opt.stations, "stations", 1000, "stations (and, in the mix, outlets) the readings are spread over")
 	fs.IntVar(&opt.publishers, "publishers", 4, "parallel publisher connections filling the backlog")
-	fs.DurationVar(&opt.drainCap, "drain-cap", 4*time.Minute, "longest a subscriber may take to drain the backlog")
+	fs.DurationVar(&opt.drainCap, "drain-cap", 3*time.Minute, "longest a subscriber may take to drain a backlog")
 	fs.DurationVar(&opt.liveCap, "live-cap", time.Minute, "longest a subscriber may lag behind after a live stream ends")
 	fs.DurationVar(&opt.quietWait, "quiet-wait", 20*time.Second, "before each run, wait up to this long for other work on the machine to drop below half a core")
 	subs := fs.String("subscribers", strings.Join(kinds, ","), "subscribers to measure, comma-separated: "+strings.Join(kinds, ", "))
@@ -100,11 +113,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if opt.quick {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if !set["backlog"] {
-			opt.backlog = 20_000
+		if !set["backlogs"] {
+			*backlogs = "1h:30000,rt:10000,mix:10000"
 		}
 		if !set["rates"] {
-			*rates = "500,2000"
+			*rates = "2000"
+		}
+		if !set["stations"] {
+			opt.stations = 200
 		}
 		if !set["live-duration"] {
 			opt.liveDuration = 5 * time.Second
@@ -112,6 +128,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if !set["drain-cap"] {
 			opt.drainCap = time.Minute
 		}
+	}
+	for _, spec := range strings.Split(*backlogs, ",") {
+		if spec = strings.TrimSpace(spec); spec == "" {
+			continue
+		}
+		payload, count, _ := strings.Cut(spec, ":")
+		n, err := strconv.Atoi(count)
+		if (payload != payloadRT && payload != payloadHour && payload != payloadMix) || err != nil || n <= 0 {
+			fmt.Fprintf(stderr, "lantian-bench: -backlogs: %q is not payload:readings with payload rt, 1h or mix\n", spec)
+			return opt, errors.New("usage")
+		}
+		opt.backlogs = append(opt.backlogs, backlogSpec{payload: payload, n: n})
 	}
 	for _, r := range strings.Split(*rates, ",") {
 		if r = strings.TrimSpace(r); r == "" {
@@ -124,8 +152,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		opt.rates = append(opt.rates, n)
 	}
-	if opt.backlog < 0 || opt.stations <= 0 || opt.publishers <= 0 || opt.liveDuration <= 0 {
-		fmt.Fprintln(stderr, "lantian-bench: -stations, -publishers and -live-duration must be positive, -backlog not negative")
+	if opt.stations <= 0 || opt.publishers <= 0 || opt.liveDuration <= 0 {
+		fmt.Fprintln(stderr, "lantian-bench: -stations, -publishers and -live-duration must be positive")
 		return opt, errors.New("usage")
 	}
 	opt.args = args
@@ -141,10 +169,14 @@ type bench struct {
 }
 
 func run(ctx context.Context, opt options) error {
-	for _, bin := range []*string{&opt.lantianBin, &opt.influxdBin, &opt.mosquittoBin} {
+	bins := []*string{&opt.lantianBin, &opt.influxdBin, &opt.mosquittoBin}
+	if slices.Contains(opt.subscribers, kindTelegraf) {
+		bins = append(bins, &opt.telegrafBin)
+	}
+	for _, bin := range bins {
 		p, err := exec.LookPath(*bin)
 		if err != nil {
-			return fmt.Errorf("binary %s: %w (make build, make tools)", *bin, err)
+			return fmt.Errorf("binary %s: %w (make build, make tools, make bench builds Telegraf)", *bin, err)
 		}
 		if *bin, err = filepath.Abs(p); err != nil {
 			return fmt.Errorf("binary %s: %w", p, err)
@@ -156,7 +188,11 @@ func run(ctx context.Context, opt options) error {
 	if err != nil {
 		return fmt.Errorf("temp dir: %w", err)
 	}
-	defer os.RemoveAll(dir)
+	if opt.keepDir {
+		slog.Info("keeping the run's files (logs, configs, data)", "dir", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	slog.Info("starting mosquitto and influxdb", "dir", dir)
 	svc, err := startServices(ctx, dir, opt.mosquittoBin, opt.influxdBin)
 	if err != nil {
@@ -168,17 +204,18 @@ func run(ctx context.Context, opt options) error {
 		return fmt.Errorf("write lantian config: %w", err)
 	}
 
-	for _, kind := range opt.subscribers {
-		if opt.backlog == 0 {
-			break
+	for _, spec := range opt.backlogs {
+		set := backlogSet{spec: spec}
+		for _, kind := range opt.subscribers {
+			slog.Info("backlog", "subscriber", kind, "payload", spec.payload, "readings", spec.n)
+			r := b.backlog(ctx, kind, spec)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			logResult("backlog "+spec.payload, r)
+			set.results = append(set.results, r)
 		}
-		slog.Info("backlog", "subscriber", kind, "readings", opt.backlog)
-		r := b.backlog(ctx, kind)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		logResult("backlog", r)
-		rep.backlog = append(rep.backlog, r)
+		rep.backlog = append(rep.backlog, set)
 	}
 	for _, rate := range opt.rates {
 		var rs []result
@@ -228,7 +265,7 @@ func logResult(scenario string, r result) {
 }
 
 // registryYAML is the lantian configuration the bench runs with: the built-in defaults plus a
-// registry of the bench's stations, spread over the prefecture's counties.
+// registry of the bench's stations and outlets, spread over the prefecture's counties.
 func registryYAML(stations int) string {
 	counties := []string{"changji", "fukang", "hutubi", "manas", "jimsar", "qitai", "mori"}
 	var sb strings.Builder
@@ -239,6 +276,10 @@ func registryYAML(stations int) string {
 			class = "national"
 		}
 		fmt.Fprintf(&sb, "  - {id: %s, name: 压测站%d, area: %s, class: %s}\n", stationID(i), i+1, counties[i%len(counties)], class)
+	}
+	sb.WriteString("sources:\n")
+	for i := 0; i < stations; i++ {
+		fmt.Fprintf(&sb, "  - {id: %s, name: 压测企业%d, area: %s, industry: power, outlets: [{id: %s}]}\n", sourceID(i), i+1, counties[i%len(counties)], outletID)
 	}
 	return sb.String()
 }

@@ -14,15 +14,31 @@ import (
 // stationID is the id of bench station i (0-based); the registry given to lantian lists them.
 func stationID(i int) string { return fmt.Sprintf("bench-%03d", i+1) }
 
+// sourceID and outletID name bench outlet i's source and outlet; the registry lists them.
+func sourceID(i int) string { return fmt.Sprintf("bench-src-%03d", i+1) }
+
+const outletID = "DA001"
+
+// Payload kinds of a backlog: ambient real-time readings, ambient hourly readings (on the
+// hour, which the streaming assessor takes), or hourly readings of which every fifth is a
+// pollution-source outlet's.
+const (
+	payloadRT   = "rt"
+	payloadHour = "1h"
+	payloadMix  = "mix"
+)
+
 // airPayload is an ambient reading shaped like the ones stations send (see
 // service/app_test.go airMessages): numbers, a numeric string and a flag. ts is either an
 // RFC 3339 time (quoted) or unix milliseconds (a bare number).
-func airPayload(dst []byte, station string, ts []byte, i int) []byte {
+func airPayload(dst []byte, station string, ts []byte, i int, period string) []byte {
 	dst = append(dst, `{"station":"`...)
 	dst = append(dst, station...)
 	dst = append(dst, `","time":`...)
 	dst = append(dst, ts...)
-	dst = append(dst, `,"period":"rt","pm25":`...)
+	dst = append(dst, `,"period":"`...)
+	dst = append(dst, period...)
+	dst = append(dst, `","pm25":`...)
 	dst = strconv.AppendInt(dst, int64(20+i%60), 10)
 	dst = append(dst, `,"pm10":`...)
 	dst = strconv.AppendInt(dst, int64(45+i%90), 10)
@@ -32,6 +48,52 @@ func airPayload(dst []byte, station string, ts []byte, i int) []byte {
 	dst = strconv.AppendInt(dst, int64(30+i%80), 10)
 	dst = append(dst, `","flags":{"pm25":"N"}}`...)
 	return dst
+}
+
+// sourcePayload is an hourly CEMS reading of an outlet: concentrations, converted ones, O2,
+// flow and a flag, as a source's data logger sends them.
+func sourcePayload(dst []byte, ts []byte, i int) []byte {
+	dst = append(dst, `{"time":`...)
+	dst = append(dst, ts...)
+	dst = append(dst, `,"period":"1h","dust":`...)
+	dst = strconv.AppendFloat(dst, 2+float64(i%30)/10, 'f', 1, 64)
+	dst = append(dst, `,"so2":`...)
+	dst = strconv.AppendInt(dst, int64(15+i%40), 10)
+	dst = append(dst, `,"nox":`...)
+	dst = strconv.AppendInt(dst, int64(30+i%60), 10)
+	dst = append(dst, `,"so2_zs":`...)
+	dst = strconv.AppendInt(dst, int64(17+i%40), 10)
+	dst = append(dst, `,"o2":7.5,"flow":512000,"temp":49.5,"flags":{"so2":"N"}}`...)
+	return dst
+}
+
+// backlogMessage is message i of a backlog of kind over stations stations: its topic and
+// payload. Readings of one station (or outlet) are a step apart from start, so every
+// station/time pair is distinct; hourly ones are on the hour.
+func backlogMessage(kind string, i, stations int, start time.Time) (string, []byte) {
+	step := time.Minute
+	period := "rt"
+	if kind != payloadRT {
+		step, period = time.Hour, "1h"
+	}
+	ts := []byte{'"'}
+	ts = start.Add(time.Duration(i/stations)*step).UTC().AppendFormat(ts, time.RFC3339)
+	ts = append(ts, '"')
+	if kind == payloadMix && i%5 == 4 {
+		src := sourceID(i % stations)
+		return "lantian/source/" + src + "/" + outletID, sourcePayload(nil, ts, i)
+	}
+	st := stationID(i % stations)
+	return "lantian/air/" + st, airPayload(nil, st, ts, i, period)
+}
+
+// backlogStart is the time of the first readings of a backlog of n readings: far enough back
+// that the last ones are still in the past.
+func backlogStart(kind string, n, stations int) time.Time {
+	if kind == payloadRT {
+		return time.Now().Add(-time.Duration(n/stations+60) * time.Minute).Truncate(time.Minute)
+	}
+	return time.Now().Add(-time.Duration(n/stations+2) * time.Hour).Truncate(time.Hour)
 }
 
 func connect(ctx context.Context, url, clientID string, clean bool) (paho.Client, error) {
@@ -136,12 +198,10 @@ func (w *window) flush(ctx context.Context) error {
 	return nil
 }
 
-// publishBacklog publishes n air readings at QoS 1 over several connections: reading i is of
-// station i mod stations, stamped one minute after the previous reading of its station, the
-// first ones a little more than n/stations minutes ago, so every station/time pair is distinct
-// and every reading is within the last days. It returns when the broker has acknowledged all.
-func publishBacklog(ctx context.Context, url string, n, stations, conns int) (time.Duration, error) {
-	start := time.Now().Add(-time.Duration(n/stations+60) * time.Minute).Truncate(time.Minute)
+// publishBacklog publishes n readings of a payload kind at QoS 1 over several connections (see
+// backlogMessage). It returns when the broker has acknowledged all.
+func publishBacklog(ctx context.Context, url, kind string, n, stations, conns int) (time.Duration, error) {
+	start := backlogStart(kind, n, stations)
 	began := time.Now()
 	var wg sync.WaitGroup
 	errs := make([]error, conns)
@@ -156,14 +216,9 @@ func publishBacklog(ctx context.Context, url string, n, stations, conns int) (ti
 				}
 				defer c.Disconnect(250)
 				w := &window{c: c, size: 2000}
-				var ts []byte
 				for i := k; i < n; i += conns {
-					st := stationID(i % stations)
-					ts = ts[:0]
-					ts = append(ts, '"')
-					ts = start.Add(time.Duration(i/stations)*time.Minute).UTC().AppendFormat(ts, time.RFC3339)
-					ts = append(ts, '"')
-					if err := w.publish(ctx, "lantian/air/"+st, airPayload(nil, st, ts, i)); err != nil {
+					topic, payload := backlogMessage(kind, i, stations, start)
+					if err := w.publish(ctx, topic, payload); err != nil {
 						return err
 					}
 				}
@@ -216,7 +271,7 @@ func publishLive(ctx context.Context, url string, rate int, d time.Duration, sta
 			last[s] = ms
 			st := stationID(s)
 			ts = strconv.AppendInt(ts[:0], ms, 10)
-			if err := w.publish(ctx, "lantian/air/"+st, airPayload(nil, st, ts, int(i))); err != nil {
+			if err := w.publish(ctx, "lantian/air/"+st, airPayload(nil, st, ts, int(i), "rt")); err != nil {
 				return liveResult{}, err
 			}
 		}

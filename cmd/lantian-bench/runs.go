@@ -11,8 +11,9 @@ import (
 // result is one subscriber's figures in one scenario.
 type result struct {
 	Kind     string
-	Target   int64 // readings published for it
-	Stored   int64 // readings it consumed (null), wrote (simple) or made durable (lantian)
+	Payload  string // backlog payload kind; live streams are rt
+	Target   int64  // readings published for it
+	Stored   int64  // readings it consumed (null), wrote (simple) or made durable (lantian)
 	Complete bool
 	Wall     time.Duration
 	CPU      time.Duration
@@ -172,14 +173,14 @@ func (b *bench) dropSession(ctx context.Context, clientID string) {
 
 // backlog fills the subscriber's session with the backlog while it is away, then starts it and
 // measures until it has stored every reading.
-func (b *bench) backlog(ctx context.Context, kind string) result {
-	r := result{Kind: kind, Target: int64(b.opt.backlog), Points: -1}
+func (b *bench) backlog(ctx context.Context, kind string, spec backlogSpec) result {
+	r := result{Kind: kind, Payload: spec.payload, Target: int64(spec.n), Points: -1}
 	r.Err = b.backlogRun(ctx, &r)
 	return r
 }
 
 func (b *bench) backlogRun(ctx context.Context, r *result) error {
-	clientID := "bench-" + r.Kind + "-backlog"
+	clientID := "bench-" + r.Kind + "-backlog-" + r.Payload
 	if r.Kind != kindNull {
 		if err := b.svc.resetDatabase(); err != nil {
 			return err
@@ -190,18 +191,18 @@ func (b *bench) backlogRun(ctx context.Context, r *result) error {
 	}
 	defer b.dropSession(context.WithoutCancel(ctx), clientID)
 	var err error
-	if r.PubElapsed, err = publishBacklog(ctx, b.svc.mqttURL, b.opt.backlog, b.opt.stations, b.opt.publishers); err != nil {
+	if r.PubElapsed, err = publishBacklog(ctx, b.svc.mqttURL, r.Payload, int(r.Target), b.opt.stations, b.opt.publishers); err != nil {
 		return fmt.Errorf("publish backlog: %w", err)
 	}
-	slog.Info("backlog published", "readings", b.opt.backlog, "took", r.PubElapsed.Round(time.Millisecond),
-		"per_s", int(float64(b.opt.backlog)/r.PubElapsed.Seconds()))
+	slog.Info("backlog published", "readings", r.Target, "took", r.PubElapsed.Round(time.Millisecond),
+		"per_s", int(float64(r.Target)/r.PubElapsed.Seconds()))
 
 	b.waitQuiet(ctx, b.opt.quietWait)
 	before, err := b.snapshot(0)
 	if err != nil {
 		return err
 	}
-	sub, err := b.startSubscriber(subscriberSpec{kind: r.Kind, clientID: clientID, tag: r.Kind + "-backlog"})
+	sub, err := b.startSubscriber(subscriberSpec{kind: r.Kind, clientID: clientID, tag: r.Kind + "-backlog-" + r.Payload})
 	if err != nil {
 		return err
 	}
@@ -262,7 +263,7 @@ func scrapeCost(ctx context.Context, sub *subscriber) (time.Duration, error) {
 // live starts the subscriber, publishes at rate for the live duration with readings stamped at
 // publish time, and measures until the subscriber has stored every reading.
 func (b *bench) live(ctx context.Context, kind string, rate int) result {
-	r := result{Kind: kind, Points: -1}
+	r := result{Kind: kind, Payload: payloadRT, Points: -1}
 	r.Err = b.liveRun(ctx, &r, rate)
 	return r
 }
@@ -279,7 +280,8 @@ func (b *bench) liveRun(ctx context.Context, r *result, rate int) error {
 		return err
 	}
 	defer b.dropSession(context.WithoutCancel(ctx), clientID)
-	sub, err := b.startSubscriber(subscriberSpec{kind: r.Kind, clientID: clientID, latency: true, tag: fmt.Sprintf("%s-live-%d", r.Kind, rate)})
+	sub, err := b.startSubscriber(subscriberSpec{kind: r.Kind, clientID: clientID, latency: true, unixMillis: true,
+		tag: fmt.Sprintf("%s-live-%d", r.Kind, rate)})
 	if err != nil {
 		return err
 	}
@@ -325,7 +327,7 @@ func (b *bench) liveRun(ctx context.Context, r *result, rate int) error {
 		r.Latency = latency{Measured: age.count > 0, Bucketed: true, N: int64(age.count),
 			P50: age.quantile(0.50), P99: age.quantile(0.99),
 			ArrivalP50: arr.quantile(0.50), ArrivalP99: arr.quantile(0.99)}
-	} else {
+	} else if r.Kind != kindTelegraf {
 		r.Latency = latency{Measured: p.LatCount > 0, N: p.LatCount,
 			P50: quantileEstimate{q: 0.5, est: p.P50ms / 1000, ok: true},
 			P99: quantileEstimate{q: 0.99, est: p.P99ms / 1000, ok: true}}

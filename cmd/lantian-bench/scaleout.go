@@ -33,7 +33,15 @@ func (r scaleResult) rate() float64 {
 
 // scaleOut drains a backlog with 1, 2 and 3 ingest instances (docs/scaling.md).
 func (b *bench) scaleOut(ctx context.Context) []scaleResult {
-	n := int64(min(b.opt.backlog, 300_000))
+	// The real-time backlog's size: its readings touch no derived state, so the instances'
+	// throughput is the ingest tier's own.
+	backlog := 0
+	for _, spec := range b.opt.backlogs {
+		if spec.payload == payloadRT {
+			backlog = spec.n
+		}
+	}
+	n := int64(min(backlog, 300_000))
 	if n == 0 {
 		return nil
 	}
@@ -73,7 +81,7 @@ func (b *bench) scaleOutRun(ctx context.Context, r *scaleResult) error {
 		ids = append(ids, id)
 		defer b.dropSession(context.WithoutCancel(ctx), id)
 	}
-	if _, err := publishBacklog(ctx, b.svc.mqttURL, int(r.Target), b.opt.stations, b.opt.publishers); err != nil {
+	if _, err := publishBacklog(ctx, b.svc.mqttURL, payloadRT, int(r.Target), b.opt.stations, b.opt.publishers); err != nil {
 		return fmt.Errorf("publish backlog: %w", err)
 	}
 	b.waitQuiet(ctx, b.opt.quietWait)

@@ -177,10 +177,24 @@ func (s *services) resetDatabase() error {
 	return nil
 }
 
-// countPoints is the number of points of measurement air (those with a pm25 field, which every
-// bench reading has).
+// countPoints is the number of bench readings stored: points of measurement air with a pm25
+// field and of the outlets' measurement with a dust field, which every bench reading has. The
+// outlets' measurement is emission for Lantian and the channel pipeline, source (the topic
+// level) for Telegraf.
 func (s *services) countPoints() (int64, error) {
-	body, err := s.influx.InfluxQL(fmt.Sprintf(`SELECT count("pm25") FROM %q`, schema.Air))
+	var total int64
+	for _, m := range [][2]string{{schema.Air, "pm25"}, {schema.Emission, "dust"}, {"source", "dust"}} {
+		n, err := s.count(m[0], m[1])
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (s *services) count(measurement, field string) (int64, error) {
+	body, err := s.influx.InfluxQL(fmt.Sprintf(`SELECT count(%q) FROM %q`, field, measurement))
 	if err != nil {
 		return 0, fmt.Errorf("count points: %w", err)
 	}

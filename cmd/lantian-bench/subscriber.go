@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,33 +14,46 @@ import (
 
 // Subscriber kinds, in the order the report lists them.
 const (
-	kindNull    = "null"
-	kindSimple  = "simple"
-	kindLantian = "lantian"
+	kindNull     = "null"
+	kindSimple   = "simple"
+	kindChannel  = "channel"
+	kindTelegraf = "telegraf"
+	kindLantian  = "lantian"
 )
 
-var kinds = []string{kindNull, kindSimple, kindLantian}
+// kinds are the subscribers measured by default; the simplest pipeline (writes inside the
+// paho handler) is there on request only: it is slower than what anyone would run.
+var kinds = []string{kindNull, kindChannel, kindTelegraf, kindLantian}
 
 var kindTitle = map[string]string{
-	kindNull:    "paho, do nothing (library ceiling)",
-	kindSimple:  "simplest pipeline (paho → encoding/json → blocking writes)",
-	kindLantian: "lantian run",
+	kindNull:     "paho, do nothing (library ceiling)",
+	kindSimple:   "simplest pipeline (writes inside the paho handler)",
+	kindChannel:  "channel pipeline (paho → json.Unmarshal → channel → one batching writer, ack after write)",
+	kindTelegraf: "Telegraf (mqtt_consumer → json → influxdb_v2)",
+	kindLantian:  "lantian run",
 }
 
 // filtersOf are the subscriptions the kind's session holds: lantian's are those of its data
-// contract, the comparison subscribers take only the air topics the bench publishes to.
+// contract, the comparison subscribers take the air and source topics the bench publishes to.
 func filtersOf(kind string) []string {
 	if kind == kindLantian {
 		return []string{"lantian/air/+", "lantian/source/+/+", "lantian/hj212/+"}
 	}
-	return []string{"lantian/air/+"}
+	return []string{"lantian/air/+", "lantian/source/+/+"}
 }
+
+//go:embed telegraf.conf
+var telegrafConf string
 
 // subscriber is one running subscriber process.
 type subscriber struct {
 	kind string
 	proc *process
 	base string // http://addr of its progress or metrics endpoint
+	// Telegraf has no progress endpoint: its log says when it is connected, and InfluxDB
+	// how many points it wrote.
+	logPath string
+	svc     *services
 }
 
 // progress is what a subscriber has done so far.
@@ -67,6 +81,9 @@ type subscriberSpec struct {
 	clientID string
 	latency  bool // the comparison subscribers measure latency (live runs)
 	tag      string
+	// unixMillis: the readings' time is unix milliseconds (live), else RFC 3339 (backlogs);
+	// Telegraf's JSON parser must be told which.
+	unixMillis bool
 }
 
 // startSubscriber starts the kind's process against the bench's broker and database.
@@ -80,7 +97,7 @@ func (b *bench) startSubscriber(spec subscriberSpec) (*subscriber, error) {
 	var bin string
 	var args []string
 	switch spec.kind {
-	case kindNull, kindSimple:
+	case kindNull, kindSimple, kindChannel:
 		if bin, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("find own binary: %w", err)
 		}
@@ -95,6 +112,19 @@ func (b *bench) startSubscriber(spec subscriberSpec) (*subscriber, error) {
 		args = []string{"run", "--config", b.lantianConfig, "--mqtt-url", b.svc.mqttURL, "--mqtt-client-id", spec.clientID,
 			"--influx-url", b.svc.influx.URL, "--influx-bucket", b.svc.influx.Bucket(), "--http-addr", addr,
 			"--data-dir", dataDir, "--log-level", "warn"}
+	case kindTelegraf:
+		bin = b.opt.telegrafBin
+		timeFormat := time.RFC3339
+		if spec.unixMillis {
+			timeFormat = "unix_ms"
+		}
+		conf := strings.NewReplacer("{{MQTT_URL}}", b.svc.mqttURL, "{{CLIENT_ID}}", spec.clientID,
+			"{{INFLUX_URL}}", b.svc.influx.URL, "{{BUCKET}}", b.svc.influx.Bucket(), "{{TIME_FORMAT}}", timeFormat).Replace(telegrafConf)
+		confPath := filepath.Join(b.dir, spec.tag+"-telegraf.conf")
+		if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+			return nil, fmt.Errorf("write telegraf config: %w", err)
+		}
+		args = []string{"--config", confPath}
 	default:
 		return nil, fmt.Errorf("unknown subscriber kind %q", spec.kind)
 	}
@@ -102,7 +132,7 @@ func (b *bench) startSubscriber(spec subscriberSpec) (*subscriber, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &subscriber{kind: spec.kind, proc: p, base: "http://" + addr}, nil
+	return &subscriber{kind: spec.kind, proc: p, base: "http://" + addr, logPath: logPath, svc: b.svc}, nil
 }
 
 // waitReady waits until the subscriber is connected and subscribed (lantian: /readyz is 200).
@@ -145,6 +175,17 @@ func httpOK(ctx context.Context, url string) error {
 // lantian's /metrics (lantian_readings_stored_total counts readings made durable).
 func (s *subscriber) progress(ctx context.Context) (progress, error) {
 	began := time.Now()
+	if s.kind == kindTelegraf {
+		logText, err := os.ReadFile(s.logPath)
+		if err != nil {
+			return progress{}, fmt.Errorf("telegraf log: %w", err)
+		}
+		n, err := s.svc.countPoints()
+		if err != nil {
+			return progress{}, err
+		}
+		return progress{Ready: strings.Contains(string(logText), "Connected"), Received: n, Stored: n, ScrapeTime: time.Since(began)}, nil
+	}
 	if s.kind == kindLantian {
 		fams, err := scrape(ctx, s.base+"/metrics")
 		if err != nil {

@@ -75,6 +75,7 @@ func runCmd(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	applyMemoryLimit(log)
 	log.Info("configuration loaded", "source", src)
 	return service.RunRole(ctx, cfg, opts, log)
 }

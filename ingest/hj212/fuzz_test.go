@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"testing"
+	"testing/iotest"
 )
 
 func fuzzSeeds(f *testing.F) [][]byte {
@@ -55,7 +58,42 @@ func FuzzSplitter(f *testing.F) {
 				t.Fatal("buffer grew")
 			}
 		}
+		// The in-place splitter of MQTT payloads leaves its input as it was and gives the same
+		// frames and frame errors as the streaming one reading the same bytes in one piece
+		// with the end of the stream (junk may be reported in other pieces: the streaming one
+		// reports it a buffer at a time).
+		orig := bytes.Clone(data)
+		got := framesOf(t, NewBytesSplitter(data, max))
+		if !bytes.Equal(data, orig) {
+			t.Fatal("in-place splitter wrote to its input")
+		}
+		if len(data) > readChunk {
+			return
+		}
+		want := framesOf(t, NewSplitter(iotest.DataErrReader(bytes.NewReader(data)), max))
+		if !slices.Equal(got, want) {
+			t.Fatalf("in-place splitter:\n%q\nstreaming splitter:\n%q", got, want)
+		}
 	})
+}
+
+// framesOf runs a splitter to the end and describes each frame or error it returned, junk
+// reports left out.
+func framesOf(t *testing.T, sp *Splitter) []string {
+	var out []string
+	for i := 0; ; i++ {
+		if i > 1<<16 {
+			t.Fatal("splitter makes no progress")
+		}
+		frame, err := sp.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if errors.Is(err, ErrJunk) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%q %v", frame, err))
+	}
 }
 
 // FuzzParse: no input panics Parse, the JSON description or the mapping; encoding round-trips.

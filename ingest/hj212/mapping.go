@@ -254,16 +254,26 @@ func ToReading(p *Packet, dev Device, opts MapOptions) (reading.Reading, error) 
 		r.Source, r.Outlet = dev.Source, dev.Outlet
 	}
 
-	hasAvg := map[string]bool{}
-	for _, it := range p.CP {
+	// The bookkeeping below lives in arrays on the stack and is searched linearly: a packet
+	// has tens of items, and maps or string concatenation would allocate for every field.
+	var avgBuf, droppedBuf [32]string
+	var flaggedBuf [32][2]string
+	hasAvg := avgBuf[:0] // codes with an -Avg item
+	coded := 0
+	for i := range p.CP {
+		it := &p.CP[i]
+		if it.Code != "" {
+			coded++
+		}
 		if it.Suffix == "Avg" {
-			hasAvg[lowerASCII(it.Code)] = true
+			hasAvg = append(hasAvg, it.Code)
 		}
 	}
-	index := map[string]int{}
-	var flagged [][2]string // main field and code of every mapped code that sent a flag
-	dropped := map[string]bool{}
-	for _, it := range p.CP {
+	r.Values = make([]reading.Value, 0, coded)
+	flagged := flaggedBuf[:0] // main field and code of every mapped code that sent a flag
+	dropped := droppedBuf[:0]
+	for i := range p.CP {
+		it := &p.CP[i]
 		if it.Code == "" {
 			continue
 		}
@@ -271,21 +281,20 @@ func ToReading(p *Packet, dev Device, opts MapOptions) (reading.Reading, error) 
 		if known && it.Suffix == "Flag" {
 			flagged = append(flagged, [2]string{base, it.Code})
 		}
-		suffix, zs := valueRole(it.Suffix, period == reading.RealTime, hasAvg[lowerASCII(it.Code)])
+		suffix, zs := valueRole(it.Suffix, period == reading.RealTime, containsFold(hasAvg, it.Code))
 		if suffix == "-" {
 			continue
 		}
 		extra := suffix != "" || (zs && (kind != reading.Source || !zsField(base)))
 		if !known {
-			extra = true
-			base = "raw_" + sanitizeName(it.Code)
 			if suffix != "" || zs {
 				continue
 			}
+			extra = true
 		}
 		if extra && !opts.Extras {
-			if !known && !dropped[it.Code] {
-				dropped[it.Code] = true
+			if !known && !slices.Contains(dropped, it.Code) {
+				dropped = append(dropped, it.Code)
 				p.warn("code %q has no Lantian field; dropped", it.Code)
 			}
 			continue
@@ -303,28 +312,82 @@ func ToReading(p *Packet, dev Device, opts MapOptions) (reading.Reading, error) 
 				v *= presK
 			}
 		}
-		name := base
-		if zs {
-			name += "_zs"
+		var name string
+		if known {
+			name = valueName(base, zs, suffix)
+		} else {
+			name = "raw_" + sanitizeName(it.Code)
 		}
-		name += suffix
 		f := p.flagFor(it.Code, it.Group, zs)
-		if i, dup := index[name]; dup {
+		if i := valueIndex(r.Values, name); i >= 0 {
 			r.Values[i] = reading.Value{Name: name, Value: v, Flag: f}
 			continue
 		}
-		index[name] = len(r.Values)
 		r.Values = append(r.Values, reading.Value{Name: name, Value: v, Flag: f})
 	}
 	for _, fc := range flagged {
 		base, code := fc[0], fc[1]
-		if _, has := index[base]; has {
+		if valueIndex(r.Values, base) >= 0 {
 			continue
 		}
-		index[base] = len(r.Values)
 		r.Values = append(r.Values, reading.Value{Name: base, Flag: p.flagFor(code, -1, false), NoValue: true})
 	}
 	return r, nil
+}
+
+// containsFold reports whether codes holds code, ignoring ASCII case.
+func containsFold(codes []string, code string) bool {
+	for _, c := range codes {
+		if strings.EqualFold(c, code) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueIndex is the position of the value named name, or -1.
+func valueIndex(vs []reading.Value, name string) int {
+	for i := range vs {
+		if vs[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// valueNames holds every field name a known code can give, base + "_zs"? + suffix, built once
+// so that mapping a value does not concatenate strings. It is never written after init.
+var valueNames = func() map[[3]string]string {
+	m := map[[3]string]string{}
+	codes := []string{"a34004", "a34002", "a21026", "a21004", "a21005", "a05024", "a01001", "a01002",
+		"a01006", "a01007", "a01008", "a34013", "a21002", "a19001", "a00000", "a01011", "a01012",
+		"a01013", "a01014", "a24088"}
+	for _, kind := range []reading.Kind{reading.Air, reading.Source} {
+		for _, c := range codes {
+			base, ok := FieldName(kind, c)
+			if !ok {
+				continue
+			}
+			for _, zs := range []string{"", "_zs"} {
+				for _, suffix := range []string{"", "_min", "_max", "_cou"} {
+					m[[3]string{base, zs, suffix}] = base + zs + suffix
+				}
+			}
+		}
+	}
+	return m
+}()
+
+// valueName is base, "_zs" when zs, and suffix, without allocating for known fields.
+func valueName(base string, zs bool, suffix string) string {
+	z := ""
+	if zs {
+		z = "_zs"
+	}
+	if n, ok := valueNames[[3]string{base, z, suffix}]; ok {
+		return n
+	}
+	return base + z + suffix
 }
 
 // zsField reports whether a source field has a converted (折算) variant in the contract: the
@@ -419,9 +482,7 @@ func (p *Packet) flagFor(code string, group int, zs bool) reading.Flag {
 // and dropping or invalidating data over a vendor letter would lose it.
 func DataFlag(s string) (f reading.Flag, known bool) {
 	s = strings.TrimSpace(s)
-	if f, err := reading.ParseFlag(s); err == nil {
-		return f, true
-	}
+	// The digits first: ParseFlag's error for them would allocate on every 2005 value.
 	switch s {
 	case "0":
 		return reading.FlagCalibration, true
@@ -429,6 +490,9 @@ func DataFlag(s string) (f reading.Flag, known bool) {
 		return reading.FlagNormal, true
 	case "2":
 		return reading.FlagFault, true
+	}
+	if f, err := reading.ParseFlag(s); err == nil {
+		return f, true
 	}
 	return reading.FlagManual, false
 }
@@ -496,13 +560,43 @@ func sanitizeName(code string) string {
 	return string(b)
 }
 
-// lowerASCII lower-cases ASCII letters, without allocating when there are none: codes are
-// mostly lower case already and this runs for every item.
+// lowerASCII lower-cases ASCII letters. It runs for every item, so it does not allocate when
+// there are none, nor for the codes this package knows (real gear sends "B02", "S01" or
+// "A34013"): those come back as the interned lower-case string.
 func lowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
+			var buf [16]byte
+			if len(s) > len(buf) {
+				return strings.ToLower(s)
+			}
+			b := buf[:len(s)]
+			for j := 0; j < len(s); j++ {
+				c := s[j]
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				b[j] = c
+			}
+			if k, ok := knownCodes[string(b)]; ok {
+				return k
+			}
+			return string(b)
 		}
 	}
 	return s
 }
+
+// knownCodes interns the codes of CanonicalCode and FieldName; never written after init.
+var knownCodes = func() map[string]string {
+	m := map[string]string{}
+	for _, c := range []string{"01", "02", "03", "04", "05", "06", "08", "10", "25", "30", "s01", "s02",
+		"s03", "s04", "s05", "s06", "s07", "s08", "b02", "o3", "o31104",
+		"a34004", "a34002", "a21026", "a21004", "a21005", "a05024", "a01001", "a01002", "a01006",
+		"a01007", "a01008", "a34013", "a21002", "a19001", "a00000", "a01011", "a01012", "a01013",
+		"a01014", "a24088", "a21028", "a21018", "a21024", "a21001", "a24087", "a05001", "a01017",
+		"a01015", "a01016"} {
+		m[c] = c
+	}
+	return m
+}()

@@ -129,7 +129,11 @@ func (p *Packet) DataTime(loc *time.Location) (time.Time, error) {
 
 // Beijing is the default zone of HJ 212 time stamps. A fixed UTC+8 is exact for every date an
 // HJ 212 device can send (China has had no daylight saving since 1991) and needs no tzdata.
-func Beijing() *time.Location { return time.FixedZone("CST", 8*3600) }
+func Beijing() *time.Location { return beijing }
+
+// beijing is shared and never changed (a *time.Location is immutable); making it per call
+// allocated on every packet.
+var beijing = time.FixedZone("CST", 8*3600)
 
 // ParseTime parses an HJ 212 time stamp: YYYYMMDDhhmmss, or with milliseconds appended (17
 // digits, the most common form in 2005-era traffic). Surrounding spaces are tolerated.

@@ -1,7 +1,6 @@
 package hj212
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +37,7 @@ func (d *PayloadDecoder) DecodePackets(mn string, payload []byte) ([]reading.Rea
 }
 
 func (d *PayloadDecoder) decode(mn string, payload []byte) ([]reading.Reading, error) {
-	sp := NewSplitter(bytes.NewReader(payload), d.MaxPacket)
+	sp := NewBytesSplitter(payload, d.MaxPacket)
 	var out []reading.Reading
 	frames := 0
 	for {

@@ -35,6 +35,8 @@ type Splitter struct {
 	junkOff    int64
 	junkSample []byte
 	junkTotal  int64
+	// inPlace: buf is the caller's whole input, read and never written; frames alias it.
+	inPlace bool
 }
 
 // NewSplitter reads frames from r. maxPacket caps a frame's size including "##", the length
@@ -45,6 +47,17 @@ func NewSplitter(r io.Reader, maxPacket int) *Splitter {
 	}
 	maxPacket = max(maxPacket, minMaxPacket)
 	return &Splitter{r: r, max: maxPacket, buf: make([]byte, maxPacket+readChunk)}
+}
+
+// NewBytesSplitter cuts frames out of b, which is the whole input: a payload already in memory,
+// such as an MQTT message, needs no buffer of the splitter's own. b is never written, and the
+// frames Next returns are slices of it.
+func NewBytesSplitter(b []byte, maxPacket int) *Splitter {
+	if maxPacket <= 0 {
+		maxPacket = DefaultMaxPacket
+	}
+	maxPacket = max(maxPacket, minMaxPacket)
+	return &Splitter{max: maxPacket, buf: b, end: len(b), eof: true, inPlace: true}
 }
 
 // JunkBytes is the number of bytes dropped outside frames so far (white space excluded).
@@ -209,7 +222,10 @@ func (s *Splitter) findEnd(w []byte, lim int) (end int, waiting bool) {
 }
 
 func (s *Splitter) emit(n int, cause error) ([]byte, error, bool) {
-	frame := bytes.Clone(s.buf[s.start : s.start+n])
+	frame := s.buf[s.start : s.start+n : s.start+n]
+	if !s.inPlace {
+		frame = bytes.Clone(frame)
+	}
 	off := s.off
 	s.consume(n)
 	if cause != nil {
@@ -263,6 +279,11 @@ func (s *Splitter) endErr() error {
 
 // fill reads once. It returns an error only when the reader keeps returning nothing.
 func (s *Splitter) fill() error {
+	if s.done() {
+		// Nothing more will come; callers only wait for more before the end, and an in-place
+		// buffer must not be compacted.
+		return nil
+	}
 	if s.start > 0 {
 		s.end = copy(s.buf, s.buf[s.start:s.end])
 		s.start = 0

@@ -10,7 +10,6 @@ package jsonreading
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -81,6 +80,14 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 	if quoted {
 		s = strings.TrimSpace(s[1 : len(s)-1])
 	}
+	// RFC 3339 text always has a ':', which no number has: skip ParseFloat, whose error
+	// allocates, for the common case.
+	if strings.IndexByte(s, ':') >= 0 {
+		if !quoted {
+			return &badTimeError{fmt.Sprintf("time %s is neither RFC 3339 text nor unix seconds", b)}
+		}
+		return ts.parseText(s)
+	}
 	if n, err := strconv.ParseFloat(s, 64); err == nil {
 		if math.IsNaN(n) || math.IsInf(n, 0) || n < 0 || n > 1e14 {
 			return &badTimeError{fmt.Sprintf("time %s is not a usable unix time", b)}
@@ -97,6 +104,10 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 	if !quoted {
 		return &badTimeError{fmt.Sprintf("time %s is neither RFC 3339 text nor unix seconds", b)}
 	}
+	return ts.parseText(s)
+}
+
+func (ts *timestamp) parseText(s string) error {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return &badTimeError{fmt.Sprintf("time %q is not RFC 3339 with an offset (e.g. 2024-03-15T10:00:00+08:00)", s)}
@@ -108,77 +119,168 @@ func (ts *timestamp) UnmarshalJSON(b []byte) error {
 // airPayload and sourcePayload are the JSON objects of the contract. Their measurement fields
 // are those of schema.AirFields and schema.SourceFields, in the same order.
 type airPayload struct {
-	Station   string            `json:"station"`
-	Time      timestamp         `json:"time"`
-	Period    string            `json:"period"`
-	PM25      number            `json:"pm25"`
-	PM10      number            `json:"pm10"`
-	SO2       number            `json:"so2"`
-	NO2       number            `json:"no2"`
-	CO        number            `json:"co"`
-	O3        number            `json:"o3"`
-	Temp      number            `json:"temp"`
-	RH        number            `json:"rh"`
-	Pressure  number            `json:"pressure"`
-	WindSpeed number            `json:"wind_speed"`
-	WindDir   number            `json:"wind_dir"`
-	Flags     map[string]string `json:"flags"`
+	Station   string
+	Time      timestamp
+	Period    string
+	PM25      number
+	PM10      number
+	SO2       number
+	NO2       number
+	CO        number
+	O3        number
+	Temp      number
+	RH        number
+	Pressure  number
+	WindSpeed number
+	WindDir   number
+	Flags     flagSet
+	topic     string
+}
+
+// airKeys and sourceKeys are the payloads' keys; they are never written.
+var (
+	airKeys    = []string{"station", "time", "period", "pm25", "pm10", "so2", "no2", "co", "o3", "temp", "rh", "pressure", "wind_speed", "wind_dir", "flags"}
+	sourceKeys = []string{"source", "outlet", "time", "period", "dust", "so2", "nox", "nmhc", "dust_zs", "so2_zs", "nox_zs", "nmhc_zs", "o2", "flow", "temp", "pressure", "humidity", "velocity", "flags"}
+)
+
+func (p *airPayload) set(name string, val []byte) (bool, error) {
+	var n *number
+	switch name {
+	case "station":
+		return setString(&p.Station, name, val, p.topic)
+	case "period":
+		return setString(&p.Period, name, val, "")
+	case "time":
+		return true, p.Time.UnmarshalJSON(val)
+	case "pm25":
+		n = &p.PM25
+	case "pm10":
+		n = &p.PM10
+	case "so2":
+		n = &p.SO2
+	case "no2":
+		n = &p.NO2
+	case "co":
+		n = &p.CO
+	case "o3":
+		n = &p.O3
+	case "temp":
+		n = &p.Temp
+	case "rh":
+		n = &p.RH
+	case "pressure":
+		n = &p.Pressure
+	case "wind_speed":
+		n = &p.WindSpeed
+	case "wind_dir":
+		n = &p.WindDir
+	default:
+		return false, fmt.Errorf("jsonreading: no air field %q", name)
+	}
+	return true, n.UnmarshalJSON(val)
 }
 
 type sourcePayload struct {
-	Source   string            `json:"source"`
-	Outlet   string            `json:"outlet"`
-	Time     timestamp         `json:"time"`
-	Period   string            `json:"period"`
-	Dust     number            `json:"dust"`
-	SO2      number            `json:"so2"`
-	NOx      number            `json:"nox"`
-	NMHC     number            `json:"nmhc"`
-	DustZs   number            `json:"dust_zs"`
-	SO2Zs    number            `json:"so2_zs"`
-	NOxZs    number            `json:"nox_zs"`
-	NMHCZs   number            `json:"nmhc_zs"`
-	O2       number            `json:"o2"`
-	Flow     number            `json:"flow"`
-	Temp     number            `json:"temp"`
-	Pressure number            `json:"pressure"`
-	Humidity number            `json:"humidity"`
-	Velocity number            `json:"velocity"`
-	Flags    map[string]string `json:"flags"`
+	Source   string
+	Outlet   string
+	Time     timestamp
+	Period   string
+	Dust     number
+	SO2      number
+	NOx      number
+	NMHC     number
+	DustZs   number
+	SO2Zs    number
+	NOxZs    number
+	NMHCZs   number
+	O2       number
+	Flow     number
+	Temp     number
+	Pressure number
+	Humidity number
+	Velocity number
+	Flags    flagSet
+
+	topicSource, topicOutlet string
 }
 
-func decodeStrict(payload []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if strings.HasPrefix(err.Error(), "json: unknown field") {
-			return &reading.Rejection{Reason: reading.ReasonUnknownField, Err: err}
-		}
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return reading.Reject(reading.ReasonBadValue, "field %q: %v", ute.Field, err)
-		}
-		var bv *badValueError
-		if errors.As(err, &bv) {
-			return &reading.Rejection{Reason: reading.ReasonBadValue, Err: err}
-		}
-		var bt *badTimeError
-		if errors.As(err, &bt) {
-			return &reading.Rejection{Reason: reading.ReasonBadTime, Err: err}
-		}
-		return &reading.Rejection{Reason: reading.ReasonMalformed, Err: err}
+func (p *sourcePayload) set(name string, val []byte) (bool, error) {
+	var n *number
+	switch name {
+	case "source":
+		return setString(&p.Source, name, val, p.topicSource)
+	case "outlet":
+		return setString(&p.Outlet, name, val, p.topicOutlet)
+	case "period":
+		return setString(&p.Period, name, val, "")
+	case "time":
+		return true, p.Time.UnmarshalJSON(val)
+	case "dust":
+		n = &p.Dust
+	case "so2":
+		n = &p.SO2
+	case "nox":
+		n = &p.NOx
+	case "nmhc":
+		n = &p.NMHC
+	case "dust_zs":
+		n = &p.DustZs
+	case "so2_zs":
+		n = &p.SO2Zs
+	case "nox_zs":
+		n = &p.NOxZs
+	case "nmhc_zs":
+		n = &p.NMHCZs
+	case "o2":
+		n = &p.O2
+	case "flow":
+		n = &p.Flow
+	case "temp":
+		n = &p.Temp
+	case "pressure":
+		n = &p.Pressure
+	case "humidity":
+		n = &p.Humidity
+	case "velocity":
+		n = &p.Velocity
+	default:
+		return false, fmt.Errorf("jsonreading: no source field %q", name)
 	}
-	if dec.More() {
-		return reading.Reject(reading.ReasonMalformed, "trailing data after the JSON object")
+	return true, n.UnmarshalJSON(val)
+}
+
+// setString sets a string field from a JSON string (null leaves it); another JSON type is
+// reported as a bad value once the object is read (known false). A value equal to same is
+// taken without allocating.
+func setString(dst *string, name string, val []byte, same string) (bool, error) {
+	switch val[0] {
+	case '"':
+		if name == "period" {
+			same = periodText(val)
+		}
+		*dst = text(val, same)
+		return true, nil
+	case 'n':
+		return true, nil
 	}
-	return nil
+	return false, typeError(name, val, "string")
+}
+
+// periodText is the period constant a raw JSON string spells, if any.
+func periodText(raw []byte) string {
+	for _, p := range [...]reading.Period{reading.RealTime, reading.Minute, reading.Hour, reading.Day} {
+		if string(raw[1:len(raw)-1]) == string(p) {
+			return string(p)
+		}
+	}
+	return ""
 }
 
 // DecodeAir decodes an ambient reading published on lantian/air/<station>. The payload's
 // station, when given, must equal the topic's.
 func DecodeAir(topicStation string, payload []byte) (reading.Reading, error) {
-	var p airPayload
-	if err := decodeStrict(payload, &p); err != nil {
+	p := airPayload{topic: topicStation}
+	if err := decodeObject(payload, airKeys, p.set, &p.Flags); err != nil {
 		return reading.Reading{}, err
 	}
 	station := p.Station
@@ -193,14 +295,14 @@ func DecodeAir(topicStation string, payload []byte) (reading.Reading, error) {
 	}
 	r := reading.Reading{Kind: reading.Air, Station: station}
 	r.Values = values(schema.AirFields[:], []number{p.PM25, p.PM10, p.SO2, p.NO2, p.CO, p.O3,
-		p.Temp, p.RH, p.Pressure, p.WindSpeed, p.WindDir})
-	return r, finish(&r, p.Time, p.Period, p.Flags)
+		p.Temp, p.RH, p.Pressure, p.WindSpeed, p.WindDir}, len(p.Flags.kv))
+	return r, finish(&r, p.Time, p.Period, &p.Flags)
 }
 
 // DecodeSource decodes an outlet reading published on lantian/source/<source>/<outlet>.
 func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Reading, error) {
-	var p sourcePayload
-	if err := decodeStrict(payload, &p); err != nil {
+	p := sourcePayload{topicSource: topicSource, topicOutlet: topicOutlet}
+	if err := decodeObject(payload, sourceKeys, p.set, &p.Flags); err != nil {
 		return reading.Reading{}, err
 	}
 	src, out := p.Source, p.Outlet
@@ -219,17 +321,23 @@ func DecodeSource(topicSource, topicOutlet string, payload []byte) (reading.Read
 	r := reading.Reading{Kind: reading.Source, Source: src, Outlet: out}
 	r.Values = values(schema.SourceFields[:], []number{p.Dust, p.SO2, p.NOx, p.NMHC,
 		p.DustZs, p.SO2Zs, p.NOxZs, p.NMHCZs,
-		p.O2, p.Flow, p.Temp, p.Pressure, p.Humidity, p.Velocity})
-	return r, finish(&r, p.Time, p.Period, p.Flags)
+		p.O2, p.Flow, p.Temp, p.Pressure, p.Humidity, p.Velocity}, len(p.Flags.kv))
+	return r, finish(&r, p.Time, p.Period, &p.Flags)
 }
 
 // values keeps the numbers that were given, named by the schema's field list in the same order
-// (the payload structs list their fields in that order).
-func values(names []string, nums []number) []reading.Value {
+// (the payload structs list their fields in that order), with room for the flags' extra values.
+func values(names []string, nums []number, flags int) []reading.Value {
 	if len(nums) != len(names) {
 		panic(fmt.Sprintf("jsonreading: %d numbers for the %d fields %v", len(nums), len(names), names))
 	}
-	out := make([]reading.Value, 0, len(nums))
+	k := 0
+	for _, n := range nums {
+		if n.set {
+			k++
+		}
+	}
+	out := make([]reading.Value, 0, k+flags)
 	for i, n := range nums {
 		if n.set {
 			out = append(out, reading.Value{Name: names[i], Value: n.v})
@@ -238,7 +346,7 @@ func values(names []string, nums []number) []reading.Value {
 	return out
 }
 
-func finish(r *reading.Reading, ts timestamp, period string, flags map[string]string) error {
+func finish(r *reading.Reading, ts timestamp, period string, flags *flagSet) error {
 	if !ts.set {
 		return reading.Reject(reading.ReasonBadTime, "time is missing")
 	}
@@ -253,7 +361,8 @@ func finish(r *reading.Reading, ts timestamp, period string, flags map[string]st
 			return reading.Reject(reading.ReasonNonFinite, "%s is %v", v.Name, v.Value)
 		}
 	}
-	for name, text := range flags {
+	for _, kv := range flags.kv {
+		name, text := kv[0], kv[1]
 		f, err := reading.ParseFlag(text)
 		if err != nil {
 			return reading.Reject(reading.ReasonBadFlag, "flags.%s: %v", name, err)

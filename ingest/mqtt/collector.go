@@ -19,15 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Handler processes one message that came off the connection at arrived. It must call ack
-// exactly once, when the message's outcome (stored reading or dead letter) is durable, or never
-// if it is not (the broker then redelivers it to the next session). It may block; it runs on
-// its own goroutine.
-type Handler func(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func())
-
-// inflightWarning is the number of un-acknowledged messages at which the collector warns that
-// the broker's in-flight window is too wide (or unbounded).
-const inflightWarning = 50000
+// Handler processes one message that came off the connection at arrived. It must call done
+// exactly once: done(true) when the message's outcome (stored reading or dead letter) is
+// durable, which acknowledges it, or done(false) when it is not and never will be in this
+// session (the broker then redelivers it to the next session). It may block; it runs on one of
+// the collector's workers.
+type Handler func(ctx context.Context, topic string, payload []byte, arrived time.Time, done func(ack bool))
 
 // Collector holds the MQTT session.
 type Collector struct {
@@ -38,9 +35,14 @@ type Collector struct {
 	m       *metrics
 
 	client paho.Client
-	// workers bounds the goroutines decoding at once; paho starts one goroutine per message
-	// when order does not matter, and the broker's in-flight window bounds those.
-	workers chan struct{}
+	// held bounds the messages taken off the connection and not yet done with; jobs hands them
+	// to cfg.Workers goroutines.
+	held *budget
+	jobs chan job
+	wg   sync.WaitGroup // the workers
+	// quit ends the workers; a message paho still hands over after it is left to the broker.
+	quit     chan struct{}
+	quitOnce sync.Once
 
 	// mu guards stopping against inflight.Add, so that Stop's Wait cannot race a new Add.
 	mu       sync.RWMutex
@@ -50,6 +52,11 @@ type Collector struct {
 	cancel   context.CancelFunc
 	// connectDone is closed when connectLoop has returned.
 	connectDone chan struct{}
+}
+
+type job struct {
+	msg     paho.Message
+	arrived time.Time
 }
 
 // Filters returns the subscriptions of the data contract under prefix: the reading topics and
@@ -67,9 +74,11 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 	c := &Collector{
 		cfg: cfg, handle: handle, log: log,
 		filters: make(map[string]byte, len(filters)),
-		workers: make(chan struct{}, cfg.Workers),
-		m:       newMetrics(reg),
+		held:    newBudget(int64(cfg.MaxHeldMessages), int64(cfg.MaxHeldBytes)),
+		jobs:    make(chan job, cfg.Workers),
+		quit:    make(chan struct{}),
 	}
+	c.m = newMetrics(reg, cfg, c.held)
 	for _, f := range filters {
 		c.filters[cfg.Subscription(f)] = 1
 	}
@@ -79,9 +88,12 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 		return nil, err
 	}
 	opts.
-		// Handlers block until the reading is queued; with ordered delivery that would stall
-		// paho's router and its pings (paho #473, #509).
-		SetOrderMatters(false).
+		// Ordered delivery runs onMessage on paho's one router goroutine: while the budget is
+		// spent, onMessage waits, paho stops reading the connection and TCP holds the broker
+		// back, whatever its in-flight window. Acknowledgements leave on paho's own writer
+		// goroutine meanwhile, and workers, not the router, run the handler, so the router only
+		// waits for room. (Unordered delivery starts a goroutine per message without bound.)
+		SetOrderMatters(true).
 		// paho acks when the handler returns unless told otherwise; we ack after durability.
 		SetAutoAckDisabled(true).
 		SetDefaultPublishHandler(c.onMessage).
@@ -96,6 +108,10 @@ func New(cfg Config, filters []string, handle Handler, reg prometheus.Registerer
 		// (paho's own retry keeps the reason to itself); after it, paho reconnects.
 		SetConnectRetry(false)
 	c.client = paho.NewClient(opts)
+	for range cfg.Workers {
+		c.wg.Add(1)
+		go c.work()
+	}
 	return c, nil
 }
 
@@ -207,37 +223,73 @@ func (c *Collector) onConnect(client paho.Client) {
 	c.log.Info("MQTT connected and subscribed", "broker", conf.RedactURL(c.cfg.URL))
 }
 
+// onMessage runs on paho's router goroutine: it waits for room in the budget, then queues the
+// message for a worker.
 func (c *Collector) onMessage(_ paho.Client, msg paho.Message) {
 	arrived := time.Now()
 	c.mu.RLock()
+	stopping := c.stopping
+	c.mu.RUnlock()
+	if stopping {
+		// Not acknowledged: the broker delivers it again to the next session.
+		return
+	}
+	size := int64(len(msg.Payload()))
+	waited, ok := c.held.acquire(size)
+	if waited > 0 {
+		c.m.pauses.Inc()
+		c.m.pausedSeconds.Add(waited.Seconds())
+		if waited > c.cfg.KeepAlive/2 {
+			c.log.Warn("MQTT reading paused long for the held-message budget: held messages are not becoming durable fast enough",
+				"paused", waited.Round(time.Millisecond), "keep_alive", c.cfg.KeepAlive)
+		}
+	}
+	if !ok {
+		return
+	}
+	c.mu.RLock()
 	if c.stopping {
 		c.mu.RUnlock()
-		// Not acknowledged: the broker delivers it again to the next session.
+		c.held.release(size)
 		return
 	}
 	c.inflight.Add(1)
 	c.mu.RUnlock()
 	c.m.received.Inc()
-	if n := c.m.inflight.Add(1); n == inflightWarning {
-		// Every message held un-acknowledged costs a goroutine and its payload: a broker with
-		// no in-flight cap pushes a whole backlog at once and memory grows with it.
-		c.log.Warn("very many MQTT messages in flight; cap the broker's in-flight window (mosquitto: max_inflight_messages 10000)",
-			"in_flight", n)
-	}
 	if msg.Duplicate() {
 		c.m.duplicates.Inc()
 	}
-	var once sync.Once
-	ack := func() {
-		once.Do(func() {
-			msg.Ack()
-			c.m.inflight.Add(-1)
-			c.inflight.Done()
+	select {
+	case c.jobs <- job{msg: msg, arrived: arrived}:
+	case <-c.quit:
+		c.held.release(size)
+		c.inflight.Done()
+	}
+}
+
+// work runs the handler of queued messages until Stop ends the workers.
+func (c *Collector) work() {
+	defer c.wg.Done()
+	for {
+		var j job
+		select {
+		case j = <-c.jobs:
+		case <-c.quit:
+			return
+		}
+		msg := j.msg
+		size := int64(len(msg.Payload()))
+		var once sync.Once
+		c.handle(c.ctx, msg.Topic(), msg.Payload(), j.arrived, func(ack bool) {
+			once.Do(func() {
+				if ack {
+					msg.Ack()
+				}
+				c.held.release(size)
+				c.inflight.Done()
+			})
 		})
 	}
-	c.workers <- struct{}{}
-	c.handle(c.ctx, msg.Topic(), msg.Payload(), arrived, ack)
-	<-c.workers
 }
 
 // Stop stops taking messages, waits until every message taken has been acknowledged or the
@@ -246,6 +298,7 @@ func (c *Collector) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	c.stopping = true
 	c.mu.Unlock()
+	c.held.close()
 	done := make(chan struct{})
 	go func() { c.inflight.Wait(); close(done) }()
 	var err error
@@ -258,6 +311,8 @@ func (c *Collector) Stop(ctx context.Context) error {
 	if c.connectDone != nil {
 		<-c.connectDone
 	}
+	// Disconnect stops paho's router; quit (stopWorkers) covers a router still handing a
+	// message over after Disconnect gave up waiting for it.
 	c.client.Disconnect(250)
 	c.m.connected.Set(0)
 	if err == nil {
@@ -265,5 +320,12 @@ func (c *Collector) Stop(ctx context.Context) error {
 		// now that their context is cancelled.
 		<-done
 	}
+	c.stopWorkers()
 	return err
+}
+
+// stopWorkers ends the workers once paho's router no longer calls onMessage. A handler still
+// running after Stop's deadline finishes on its own, its context cancelled.
+func (c *Collector) stopWorkers() {
+	c.quitOnce.Do(func() { close(c.quit) })
 }

@@ -30,6 +30,11 @@ type Config struct {
 	Workers int `yaml:"workers"`
 	// MaxPayloadBytes rejects larger messages before decoding them.
 	MaxPayloadBytes conf.ByteSize `yaml:"max_payload_bytes"`
+	// MaxHeldMessages and MaxHeldBytes bound the messages (and their payload bytes) received
+	// and not yet durable: beyond them the collector stops reading from the broker, whatever
+	// the broker's in-flight window.
+	MaxHeldMessages int           `yaml:"max_held_messages"`
+	MaxHeldBytes    conf.ByteSize `yaml:"max_held_bytes"`
 	TLS             TLS           `yaml:"tls"`
 	KeepAlive       time.Duration `yaml:"keep_alive"`
 	MaxReconnect    time.Duration `yaml:"max_reconnect_interval"`
@@ -51,6 +56,10 @@ func DefaultConfig() Config {
 		TopicPrefix:     "lantian",
 		Workers:         4,
 		MaxPayloadBytes: 256 << 10,
+		// Room for the writer's queue (2 batches of 5,000) and the batch being written, so a
+		// backlog drains at full speed; about 30 MB at most with readings as stations send them.
+		MaxHeldMessages: 20000,
+		MaxHeldBytes:    64 << 20,
 		KeepAlive:       30 * time.Second,
 		MaxReconnect:    30 * time.Second,
 	}
@@ -82,6 +91,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxPayloadBytes < 1024 {
 		errs = append(errs, fmt.Errorf("mqtt.max_payload_bytes %d is below 1KiB", c.MaxPayloadBytes))
+	}
+	if c.MaxHeldMessages < 1 {
+		errs = append(errs, fmt.Errorf("mqtt.max_held_messages %d must be at least 1", c.MaxHeldMessages))
+	}
+	if c.MaxHeldBytes < c.MaxPayloadBytes {
+		errs = append(errs, fmt.Errorf("mqtt.max_held_bytes %d is below mqtt.max_payload_bytes %d", c.MaxHeldBytes, c.MaxPayloadBytes))
 	}
 	if c.KeepAlive < time.Second {
 		errs = append(errs, errors.New("mqtt.keep_alive must be at least 1s (mosquitto rejects 0)"))

@@ -49,7 +49,11 @@ func BenchmarkHandleMessage(b *testing.B) {
 	}
 	ctx := context.Background()
 	acked := 0
-	ack := func() { acked++ }
+	ack := func(ok bool) {
+		if ok {
+			acked++
+		}
+	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {

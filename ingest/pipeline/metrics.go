@@ -28,7 +28,14 @@ type Metrics struct {
 
 	// series caches each station's and outlet's gauges: looking a label set up in a vector
 	// hashes and compares every label on every reading, which cost more than validating it.
-	series sync.Map // id → *seriesSet
+	// Its key is a struct, so that a lookup builds no string.
+	seriesMu sync.RWMutex
+	series   map[seriesKey]*seriesSet
+}
+
+type seriesKey struct {
+	kind                    reading.Kind
+	station, source, outlet string
 }
 
 type seriesSet struct {
@@ -83,7 +90,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sourceLatest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "lantian_outlet_latest_value", Help: "Latest stored value per outlet and field (mg/m³; o2 %; flow m³/h).",
 		}, []string{"source", "outlet", "county", "field"}),
-		now: time.Now,
+		now:    time.Now,
+		series: map[seriesKey]*seriesSet{},
 	}
 	m.storedAir, m.storedSource = m.readings.WithLabelValues("air"), m.readings.WithLabelValues("source")
 	reg.MustRegister(m.messages, m.rejected, m.readings, m.unregistered, m.arrivalToDurable,
@@ -120,16 +128,24 @@ func (m *Metrics) stored(a *reading.Accepted) {
 }
 
 func (m *Metrics) seriesOf(a *reading.Accepted) *seriesSet {
-	key := a.Kind.String() + "/" + a.ID()
-	if s, ok := m.series.Load(key); ok {
-		return s.(*seriesSet)
+	key := seriesKey{kind: a.Kind, station: a.Station, source: a.Source, outlet: a.Outlet}
+	m.seriesMu.RLock()
+	s, ok := m.series[key]
+	m.seriesMu.RUnlock()
+	if ok {
+		return s
 	}
-	s := &seriesSet{fields: map[string]prometheus.Gauge{}}
+	m.seriesMu.Lock()
+	defer m.seriesMu.Unlock()
+	if s, ok := m.series[key]; ok {
+		return s
+	}
+	s = &seriesSet{fields: map[string]prometheus.Gauge{}}
 	if a.Kind == reading.Source {
 		s.lastSeen = m.sourceLastSeen.WithLabelValues(a.Source, a.Outlet, a.County)
 	} else {
 		s.lastSeen = m.lastSeen.WithLabelValues(a.Station, a.County)
 	}
-	actual, _ := m.series.LoadOrStore(key, s)
-	return actual.(*seriesSet)
+	m.series[key] = s
+	return s
 }

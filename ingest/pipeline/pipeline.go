@@ -48,6 +48,14 @@ type Observer interface {
 	Stored(a *reading.Accepted)
 }
 
+// Pacer is implemented by an observer that queues work of its own which a fast backlog drain can
+// outrun (the streaming assessor). Wait blocks while it is too far behind; the pipeline calls it
+// before taking a message, so that the collector stops reading from the broker instead of the
+// observer's queue growing. Stored itself must still never block.
+type Pacer interface {
+	Wait(ctx context.Context) error
+}
+
 // Route is the entry of one topic family, <prefix>/<family>/<key>, in the routing table. Set
 // exactly one of Decode and Handle.
 type Route struct {
@@ -91,6 +99,7 @@ type Pipeline struct {
 	// counter's label.
 	routes map[string]Route
 	logs   *lograte.Limiter
+	pacers []Pacer
 }
 
 // New builds a pipeline. It panics when Config.Routes names a reading family or has an entry
@@ -103,6 +112,11 @@ func New(cfg Config) *Pipeline {
 		cfg:    cfg,
 		prefix: cfg.TopicPrefix + "/",
 		logs:   cfg.LogLimiter,
+	}
+	for _, o := range cfg.Observers {
+		if pc, ok := o.(Pacer); ok {
+			p.pacers = append(p.pacers, pc)
+		}
 	}
 	p.routes = map[string]Route{
 		"air":    {Decode: decodeAir},
@@ -121,37 +135,46 @@ func New(cfg Config) *Pipeline {
 	return p
 }
 
-// HandleMessage processes one MQTT message. ack is called once the message's readings are
-// durable or the message is a durable dead letter; it is not called when neither could be done
-// (shutdown with InfluxDB and the spool both unavailable), so the broker redelivers it.
+// HandleMessage processes one MQTT message. done(true) is called once the message's readings
+// are durable or the message is a durable dead letter; done(false) when neither could be done
+// (shutdown with InfluxDB and the spool both unavailable, a full disk), so the message is left
+// to the broker, which redelivers it.
 //
 // arrived is when the message came off the connection, before it waited for a worker, so that
 // lantian_arrival_to_durable_seconds includes the queueing inside Lantian.
-func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, ack func()) {
+func (p *Pipeline) HandleMessage(ctx context.Context, topic string, payload []byte, arrived time.Time, done func(ack bool)) {
+	for _, pc := range p.pacers {
+		if err := pc.Wait(ctx); err != nil {
+			done(false) // shutting down: the broker delivers it again
+			return
+		}
+	}
 	route, key, err := p.route(topic, payload)
 	if err != nil {
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 		return
 	}
 	if route.Handle != nil {
-		p.handle(ctx, route.Handle, key, topic, payload, ack)
+		p.handle(ctx, route.Handle, key, topic, payload, done)
 		return
 	}
 	readings, err := route.Decode(key, payload)
 	if err != nil {
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 		return
 	}
 	p.Store(ctx, readings, func(err error) {
 		if err != nil {
 			var rej *reading.Rejection
 			if errors.As(err, &rej) {
-				p.refuse("mqtt", topic, payload, err, ack)
+				p.refuse("mqtt", topic, payload, err, done)
+				return
 			}
+			done(false)
 			return
 		}
 		p.cfg.Metrics.arrivalToDurable.Observe(time.Since(arrived).Seconds())
-		ack()
+		done(true)
 	})
 }
 
@@ -217,24 +240,34 @@ func (p *Pipeline) decodeHJ212(mn string, payload []byte) ([]reading.Reading, er
 
 // handle runs the route of a family without readings and acknowledges or refuses the message
 // by its outcome.
-func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, []byte) error, key, topic string, payload []byte, ack func()) {
+func (p *Pipeline) handle(ctx context.Context, h func(context.Context, string, []byte) error, key, topic string, payload []byte, done func(ack bool)) {
 	err := h(ctx, key, payload)
 	var rej *reading.Rejection
 	switch {
 	case err == nil:
-		ack()
+		done(true)
 	case errors.As(err, &rej):
-		p.refuse("mqtt", topic, payload, err, ack)
+		p.refuse("mqtt", topic, payload, err, done)
 	default:
 		p.cfg.Log.Error("message not handled; left for redelivery", "topic", topic, "err", err)
+		done(false)
 	}
 }
 
-// Store validates readings and makes them durable; done gets nil once all are stored, a
-// *reading.Rejection if one is invalid (nothing is stored then), or the storage error.
-// The HJ 212 gateway uses it directly.
+// Store validates readings and makes them durable; done gets nil once all are stored (at once
+// when there are none, as for a payload of HJ 212 heartbeats), a *reading.Rejection if one is
+// invalid (nothing is stored then), or the storage error. The HJ 212 gateway uses it directly.
 func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(error)) {
-	accepted := make([]reading.Accepted, 0, len(rs))
+	if len(rs) == 0 {
+		done(nil)
+		return
+	}
+	// One allocation holds the whole operation's state; a message has one reading almost always.
+	op := &storeOp{p: p, done: done}
+	op.accepted = op.one[:0]
+	if len(rs) > 1 {
+		op.accepted = make([]reading.Accepted, 0, len(rs))
+	}
 	for _, r := range rs {
 		a, err := p.cfg.Checker.Check(r)
 		if err == nil && p.cfg.History != nil {
@@ -244,35 +277,55 @@ func (p *Pipeline) Store(ctx context.Context, rs []reading.Reading, done func(er
 			done(err)
 			return
 		}
-		accepted = append(accepted, a)
+		op.accepted = append(op.accepted, a)
 	}
-	var pending atomic.Int32
-	pending.Store(int32(len(accepted)))
-	var firstErr error
-	var mu sync.Mutex
-	for i := range accepted {
-		a := &accepted[i]
-		line := influx.EncodeLine(a)
-		p.cfg.Sink.Submit(ctx, line, func(err error) {
-			if err != nil {
-				mu.Lock()
-				if firstErr == nil {
-					firstErr = err
-				}
-				mu.Unlock()
-			} else {
-				p.cfg.Metrics.stored(a)
-				for _, o := range p.cfg.Observers {
-					o.Stored(a)
-				}
-			}
-			if pending.Add(-1) == 0 {
-				mu.Lock()
-				e := firstErr
-				mu.Unlock()
-				done(e)
-			}
-		})
+	op.pending.Store(int32(len(op.accepted)))
+	for i := range op.accepted {
+		line := influx.EncodeLine(&op.accepted[i])
+		p.cfg.Sink.Submit(ctx, line, op.lineDone(i))
+	}
+}
+
+// storeOp is one Store call: its readings and how many are still to become durable.
+type storeOp struct {
+	p        *Pipeline
+	done     func(error)
+	one      [1]reading.Accepted
+	accepted []reading.Accepted
+	pending  atomic.Int32
+	mu       sync.Mutex
+	firstErr error
+}
+
+func (op *storeOp) lineDone(i int) func(error) {
+	if len(op.accepted) == 1 {
+		return op.onlyDone
+	}
+	return func(err error) { op.finish(i, err) }
+}
+
+// onlyDone is lineDone of the single reading, a method value instead of a closure.
+func (op *storeOp) onlyDone(err error) { op.finish(0, err) }
+
+func (op *storeOp) finish(i int, err error) {
+	if err != nil {
+		op.mu.Lock()
+		if op.firstErr == nil {
+			op.firstErr = err
+		}
+		op.mu.Unlock()
+	} else {
+		a := &op.accepted[i]
+		op.p.cfg.Metrics.stored(a)
+		for _, o := range op.p.cfg.Observers {
+			o.Stored(a)
+		}
+	}
+	if op.pending.Add(-1) == 0 {
+		op.mu.Lock()
+		e := op.firstErr
+		op.mu.Unlock()
+		op.done(e)
 	}
 }
 
@@ -289,16 +342,17 @@ func (p *Pipeline) StoreWait(ctx context.Context, rs []reading.Reading) error {
 }
 
 // refuse counts, logs (rate-limited) and keeps a refused message, then acknowledges it.
-func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, ack func()) {
+func (p *Pipeline) refuse(origin, topic string, payload []byte, err error, done func(ack bool)) {
 	reason := reading.ReasonOf(err)
 	p.cfg.Metrics.rejected.WithLabelValues(reason).Inc()
 	p.logs.Warn(p.cfg.Log, reason, "input refused", "reason", reason, "topic", topic, "err", err, "bytes", len(payload))
 	if derr := p.cfg.DeadLetters.Put(origin, topic, payload, reason, err); derr != nil {
 		// Not acknowledged: the broker keeps it and redelivers once the disk is writable.
 		p.cfg.Log.Error("cannot keep dead letter; message left unacknowledged", "err", derr, "topic", topic)
+		done(false)
 		return
 	}
-	ack()
+	done(true)
 }
 
 // Refuse keeps refused input from another origin (the HJ 212 gateway) as a dead letter.

@@ -53,6 +53,7 @@ func (d *fakeDeadLetters) Put(origin, topic string, payload []byte, reason strin
 }
 
 type fixture struct {
+	t       *testing.T
 	p       *Pipeline
 	m       *Metrics
 	sink    *fakeSink
@@ -76,7 +77,7 @@ func newFixture(t *testing.T, withHJ212 bool, forecastErr error) *fixture {
 	if err := reg.Index(); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{sink: &fakeSink{}, dead: &fakeDeadLetters{}, m: NewMetrics(prometheus.NewRegistry())}
+	f := &fixture{t: t, sink: &fakeSink{}, dead: &fakeDeadLetters{}, m: NewMetrics(prometheus.NewRegistry())}
 	cfg := Config{
 		TopicPrefix: "lantian", MaxPayloadBytes: 256,
 		Checker: &validate.Checker{Registry: reg, MaxFuture: time.Hour, MaxAge: 365 * 24 * time.Hour,
@@ -92,10 +93,15 @@ func newFixture(t *testing.T, withHJ212 bool, forecastErr error) *fixture {
 	return f
 }
 
-// handle passes one message and reports whether it was acknowledged.
+// handle passes one message and reports whether it was acknowledged. Every outcome must call
+// done exactly once, also when the message is left for redelivery: the collector holds the
+// message against its budget until then.
 func (f *fixture) handle(topic, payload string) bool {
-	acked := false
-	f.p.HandleMessage(context.Background(), topic, []byte(payload), time.Now(), func() { acked = true })
+	acked, calls := false, 0
+	f.p.HandleMessage(context.Background(), topic, []byte(payload), time.Now(), func(ack bool) { acked = ack; calls++ })
+	if calls != 1 {
+		f.t.Fatalf("%s %q: done called %d times, want once", topic, payload, calls)
+	}
 	return acked
 }
 
@@ -267,5 +273,64 @@ func TestRoutesCannotReplaceAReadingFamily(t *testing.T) {
 			}()
 			New(Config{TopicPrefix: "lantian", Routes: map[string]Route{name: r}})
 		}()
+	}
+}
+
+// An HJ 212 payload that carries no data (a command or heartbeat frame) has nothing to store
+// and is acknowledged at once instead of being held for ever.
+func TestHJ212PayloadWithoutDataIsAcknowledged(t *testing.T) {
+	f := newFixture(t, true, nil)
+	// HJ 212-2017 Appendix A's own example: CN=1062, a command, not data.
+	frame := "##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8900016F000169DC0;Flag=5;CP=&&RtdInterval=30&&1C80\r\n"
+	if !f.handle("lantian/hj212/010000A8900016F000169DC0", frame) {
+		t.Fatal("payload without data not acknowledged")
+	}
+	if len(f.sink.lines) != 0 || len(f.dead.letters) != 0 {
+		t.Fatalf("lines %q, dead letters %+v", f.sink.lines, f.dead.letters)
+	}
+}
+
+// gate is an observer that paces the pipeline: Wait blocks until open is closed.
+type gate struct{ open chan struct{} }
+
+func (g *gate) Stored(*reading.Accepted) {}
+
+func (g *gate) Wait(ctx context.Context) error {
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// An observer that is behind holds messages back before they are taken; when the session ends
+// meanwhile, the message is given up for the broker to deliver again.
+func TestPacingObserverHoldsMessagesBack(t *testing.T) {
+	f := newFixture(t, false, nil)
+	g := &gate{open: make(chan struct{})}
+	p := New(Config{TopicPrefix: "lantian", MaxPayloadBytes: 256, Checker: f.p.cfg.Checker, Sink: f.sink,
+		DeadLetters: f.dead, Metrics: f.m, Log: f.p.cfg.Log, Observers: []Observer{g}})
+	result := make(chan bool, 1)
+	go p.HandleMessage(context.Background(), "lantian/air/cj-01", []byte(`{"time":1768039200,"pm25":35}`), time.Now(),
+		func(ack bool) { result <- ack })
+	select {
+	case <-result:
+		t.Fatal("message handled while the observer was behind")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(g.open)
+	if !<-result || len(f.sink.lines) != 1 {
+		t.Fatalf("after the observer caught up: lines %q", f.sink.lines)
+	}
+
+	g = &gate{open: make(chan struct{})}
+	p = New(Config{TopicPrefix: "lantian", MaxPayloadBytes: 256, Checker: f.p.cfg.Checker, Sink: f.sink,
+		DeadLetters: f.dead, Metrics: f.m, Log: f.p.cfg.Log, Observers: []Observer{g}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p.HandleMessage(ctx, "lantian/air/cj-01", []byte(`{"time":1768039200,"pm25":35}`), time.Now(), func(ack bool) { result <- ack })
+	if <-result || len(f.sink.lines) != 1 {
+		t.Fatal("message taken although the session ended while the observer was behind")
 	}
 }
