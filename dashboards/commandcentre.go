@@ -52,7 +52,7 @@ func hotspotMap() *sdk.Panel {
 		"Every judged station at its registry position (lat, lon written on each grid_hotspot point), latest judged hour. Large circle: the hourly value in the HJ 633 level colours of PM2.5 (the default hotspot.pollutant; 2026 breakpoints). Small inner circle: the value over the median of its neighbours within hotspot.radius_km, green below 2, orange from 2 (the default hot-hour ratio), red from 3. docs/command-centre.md.",
 		[]sdk.Target{fluxTarget("A", latestHotspots())},
 		map[string]any{
-			"view": map[string]any{"id": "fit", "lat": 44, "lon": 87.3, "zoom": 10},
+			"view":   map[string]any{"id": "fit", "lat": 44, "lon": 87.3, "zoom": 10},
 			"layers": []any{markers("AQI 分级 level (PM2.5)", schema.FieldHotspotValue, 14), markers("倍数 ratio", schema.FieldHotspotRatio, 7)},
 		},
 		fieldConfig(map[string]any{"thresholds": mapSteps(ratioSteps), "color": map[string]any{"mode": "thresholds"}},
