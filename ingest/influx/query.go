@@ -383,24 +383,31 @@ func timeOf(rec recordValues, k string) time.Time {
 	return t
 }
 
-// JudgedHour names an outlet and an hour source monitoring judged.
+// JudgedHour names an outlet and a time: the hour source monitoring last judged, or the time
+// of an outlet's last reading.
 type JudgedHour struct {
 	Source, Outlet string
-	Hour           time.Time // start of the hour
+	Hour           time.Time
 }
 
 // LastJudgedHours returns per outlet the start of the latest emission_hourly point in
 // [from, to): the last hour source monitoring judged.
 func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]JudgedHour, error) {
+	return r.latestPerOutlet(ctx, from, to, schema.EmissionHourly,
+		schema.IsMeasurement(schema.EmissionHourly)+" and "+schema.IsField(schema.FieldSamples))
+}
+
+// latestPerOutlet returns per source and outlet the time of the latest point that filter
+// selects in [from, to).
+func (r *Reader) latestPerOutlet(ctx context.Context, from, to time.Time, measurement, filter string) ([]JudgedHour, error) {
 	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => %s and %s)
+  |> filter(fn: (r) => %s)
   |> group(columns: [%s, %s])
   |> max(column: "_time")`,
-		r.fluxRange(from, to), schema.IsMeasurement(schema.EmissionHourly), schema.IsField(schema.FieldSamples),
-		strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
+		r.fluxRange(from, to), filter, strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
 	res, err := r.api.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("flux query of the last judged hours: %w", err)
+		return nil, fmt.Errorf("flux query of the latest %s per outlet: %w", measurement, err)
 	}
 	defer res.Close()
 	var out []JudgedHour
@@ -412,7 +419,7 @@ func (r *Reader) LastJudgedHours(ctx context.Context, from, to time.Time) ([]Jud
 		}
 	}
 	if err := res.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", schema.EmissionHourly, err)
+		return nil, fmt.Errorf("read %s: %w", measurement, err)
 	}
 	return out, nil
 }
@@ -515,29 +522,8 @@ func (r *Reader) Findings(ctx context.Context, scope string, from, to time.Time)
 
 // LastSeen returns per outlet the time of its latest stored reading (measurement emission)
 // in [from, to): the coverage view's "data arrived".
-func (r *Reader) LastSeen(ctx context.Context, from, to time.Time) ([]OutletHour, error) {
-	q := fmt.Sprintf(`%s
-  |> filter(fn: (r) => %s)
-  |> group(columns: [%s, %s])
-  |> max(column: "_time")`,
-		r.fluxRange(from, to), schema.IsMeasurement(schema.Emission), strconv.Quote(schema.TagSource), strconv.Quote(schema.TagOutlet))
-	res, err := r.api.Query(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("flux query of the last outlet readings: %w", err)
-	}
-	defer res.Close()
-	var out []OutletHour
-	for res.Next() {
-		rec := res.Record()
-		oh := OutletHour{Source: strOf(rec, schema.TagSource), Outlet: strOf(rec, schema.TagOutlet), Hour: rec.Time()}
-		if oh.Source != "" && oh.Outlet != "" {
-			out = append(out, oh)
-		}
-	}
-	if err := res.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", schema.Emission, err)
-	}
-	return out, nil
+func (r *Reader) LastSeen(ctx context.Context, from, to time.Time) ([]JudgedHour, error) {
+	return r.latestPerOutlet(ctx, from, to, schema.Emission, schema.IsMeasurement(schema.Emission))
 }
 
 // WarningIssue is a warning issued for an area (warning_event, action issue).
